@@ -1,0 +1,3 @@
+from classnote.cli import main
+
+main()

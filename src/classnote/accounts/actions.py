@@ -1,0 +1,109 @@
+"""Writes about accounts. Each takes the acting user, checks access and runs in one transaction."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from classnote.accounts.models import LoginCard, Role, User, student_username
+from classnote.tenancy import access
+from classnote.tenancy.models import School, SchoolClass
+
+# No 0/O or 1/l/I: pupils copy these from paper.
+_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+class ActionError(Exception):
+    """A refusal the user can act on; the message is translated."""
+
+
+def generate_password(length: int = 10) -> str:
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
+
+
+def create_student(actor: User, school: School, *, display_name: str, student_number: str) -> tuple[User, str]:
+    school = access.get_school_for(actor, school.pk, manage=True)
+    password = generate_password()
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                student_username(school, student_number),
+                password,
+                display_name=display_name,
+                role=Role.STUDENT,
+                municipality_id=school.municipality_id,
+                school=school,
+                student_number=student_number,
+            )
+    except IntegrityError:
+        raise ActionError(_("A student with this student ID already exists in this school.")) from None
+    return user, password
+
+
+def create_staff(actor: User, school: School, *, display_name: str, login_id: str, role: str) -> tuple[User, str]:
+    school = access.get_school_for(actor, school.pk, manage=True)
+    allowed = {Role.TEACHER, Role.SCHOOL_ADMIN}
+    if role not in allowed:
+        raise ActionError(_("That role cannot be given here."))
+    password = generate_password(14)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                login_id, password, display_name=display_name, role=role,
+                municipality_id=school.municipality_id, school=school,
+            )
+    except IntegrityError:
+        raise ActionError(_("This login ID is already taken.")) from None
+    return user, password
+
+
+def reset_password(actor: User, target_id: int) -> tuple[User, str]:
+    target = access.get_user_for(actor, target_id, manage=True)
+    password = generate_password(10 if target.role == Role.STUDENT else 14)
+    with transaction.atomic():
+        target.set_password(password)  # also ends the target's sessions (see User.get_session_auth_hash)
+        target.save(update_fields=["password"])
+    return target, password
+
+
+def set_active(actor: User, target_id: int, active: bool) -> User:
+    target = access.get_user_for(actor, target_id, manage=True)
+    if target.pk == actor.pk:
+        raise ActionError(_("You cannot deactivate your own account."))
+    target.is_active = active
+    target.session_epoch += 1
+    target.save(update_fields=["is_active", "session_epoch"])
+    return target
+
+
+def issue_login_cards(actor: User, school_class: SchoolClass) -> list[tuple[User, str]]:
+    """New QR login cards for every student of the class; earlier cards stop working."""
+    school_class = access.get_class_for(actor, school_class.pk)
+    students = access.manageable_users(actor).filter(
+        memberships__school_class=school_class, memberships__role="student", is_active=True, role=Role.STUDENT
+    ).order_by("student_number")
+    issued = []
+    with transaction.atomic():
+        for student in students:
+            _card, token = LoginCard.issue(student, issued_by=actor)
+            issued.append((student, token))
+    return issued
+
+
+def revoke_login_cards(actor: User, target_id: int) -> User:
+    target = access.get_user_for(actor, target_id, manage=True)
+    LoginCard.objects.filter(user=target, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return target
+
+
+def logout_everywhere(user: User) -> None:
+    User.objects.filter(pk=user.pk).update(session_epoch=user.session_epoch + 1)
+    user.session_epoch += 1
+
+
+def set_language(user: User, language: str) -> None:
+    user.language = language
+    user.save(update_fields=["language"])

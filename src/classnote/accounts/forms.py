@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from classnote.accounts.models import Role, User
+
+student_number_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$", _("Use up to 32 letters, digits, dots, hyphens or underscores.")
+)
+login_id_validator = RegexValidator(
+    r"^[a-z0-9][a-z0-9._-]{2,79}$",
+    _("Use 3–80 lower-case letters, digits, dots, hyphens or underscores, starting with a letter or digit."),
+)
+
+
+class StudentLoginForm(forms.Form):
+    school_code = forms.CharField(label=_("School code"), max_length=32)
+    student_number = forms.CharField(label=_("Student ID"), max_length=32)
+    password = forms.CharField(label=_("Password"), max_length=128, widget=forms.PasswordInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["school_code"].widget.attrs.update({"autocomplete": "organization", "autocapitalize": "none"})
+        self.fields["student_number"].widget.attrs.update({"autocomplete": "username", "inputmode": "text"})
+        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+
+
+class CardLoginForm(forms.Form):
+    token = forms.CharField(max_length=64, min_length=16, widget=forms.HiddenInput)
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=[("", _("School default")), *settings.LANGUAGES],
+                                 required=False)
+    next = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
+
+
+class StudentForm(forms.Form):
+    display_name = forms.CharField(label=_("Display name"), max_length=80)
+    student_number = forms.CharField(label=_("Student ID"), max_length=32, validators=[student_number_validator])
+
+
+class StaffForm(forms.Form):
+    display_name = forms.CharField(label=_("Display name"), max_length=80)
+    login_id = forms.CharField(label=_("Login ID"), max_length=80, validators=[login_id_validator])
+    role = forms.ChoiceField(label=_("Role"), choices=[])
+
+    def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(value, label) for value, label in Role.choices if value in roles]
+
+    def clean_login_id(self) -> str:
+        login_id = self.cleaned_data["login_id"].lower()
+        if "/" in login_id or User.objects.filter(username__iexact=login_id).exists():
+            raise forms.ValidationError(_("This login ID is already taken."))
+        return login_id

@@ -1,0 +1,157 @@
+"""People who log in, and the QR login cards of pupils.
+
+Students are represented by the least the lesson needs: a display name, the
+school-assigned student ID and their classes. No e-mail address, no birth date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+from classnote.tenancy.models import Municipality, School
+
+
+class Role(models.TextChoices):
+    STUDENT = "student", _("Student")
+    TEACHER = "teacher", _("Teacher")
+    SCHOOL_ADMIN = "school_admin", _("School administrator")
+    MUNICIPAL_ADMIN = "municipal_admin", _("Municipal administrator")
+    OPERATOR = "operator", _("Operator")
+
+
+STAFF_ROLES = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN, Role.OPERATOR)
+ADMIN_ROLES = (Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN, Role.OPERATOR)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, username: str, password: str | None = None, **fields: object) -> User:
+        user = self.model(username=username.lower(), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(username__iexact=username or "")
+
+
+def student_username(school: School, student_number: str) -> str:
+    """Students log in with school code + student ID; this is the internal key for that pair."""
+    return f"{school.code}/{student_number}".lower()
+
+
+class User(AbstractBaseUser):
+    username = models.CharField(_("login ID"), max_length=80, unique=True)
+    display_name = models.CharField(_("display name"), max_length=80)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+    school = models.ForeignKey(School, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
+    student_number = models.CharField(_("student ID"), max_length=32, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    # Raised by "log out everywhere": it is part of the session hash, so every session ends.
+    session_epoch = models.PositiveIntegerField(default=0)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS = ["display_name", "role"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "student_number"],
+                condition=models.Q(role="student"),
+                name="student_number_unique_per_school",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role="operator") | models.Q(municipality__isnull=False),
+                name="user_has_tenant_unless_operator",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or f"user #{self.pk}"
+
+    @property
+    def is_student(self) -> bool:
+        return self.role == Role.STUDENT
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+    def session_kind(self) -> str:
+        if self.role == Role.STUDENT:
+            return "student"
+        if self.role == Role.TEACHER:
+            return "teacher"
+        return "admin"
+
+    def requires_mfa(self) -> bool:
+        if self.role in ADMIN_ROLES:
+            return True
+        if self.role == Role.TEACHER and self.municipality_id:
+            return bool(self.municipality and self.municipality.require_mfa_for_teachers)
+        return False
+
+    def tenant_language(self) -> str:
+        return self.municipality.default_language if self.municipality_id and self.municipality else ""
+
+    def get_session_auth_hash(self) -> str:
+        # Django ends every session whose stored hash no longer matches: changing the password
+        # or raising session_epoch logs the user out everywhere, at no extra query per request.
+        key_salt = "classnote.accounts.User.get_session_auth_hash"
+        return salted_hmac(key_salt, f"{self.password}:{self.session_epoch}", algorithm="sha256").hexdigest()
+
+    def get_username(self) -> str:
+        return self.username
+
+
+class LoginCard(models.Model):
+    """A printable QR login card. Only a hash of its secret is stored; printing again issues a new one."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_cards")
+    token_hash = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    issued_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, issued_by: User) -> tuple[LoginCard, str]:
+        """Revokes the user's earlier cards and returns the new card with its secret token."""
+        token = secrets.token_urlsafe(24)
+        cls.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        card = cls.objects.create(user=user, token_hash=cls.hash_token(token), issued_by=issued_by)
+        return card, token
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import io
+
+import segno
+from allauth.core import ratelimit
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from classnote.accounts import actions
+from classnote.accounts.forms import CardLoginForm, StudentLoginForm
+from classnote.accounts.models import Role
+from classnote.tenancy import access
+from classnote.tenancy.access import AUTHENTICATED, PUBLIC, audience
+
+TEACHING_STAFF = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
+
+
+@audience(PUBLIC)
+@sensitive_post_parameters("password")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def student_login(request: HttpRequest) -> HttpResponse:
+    form = StudentLoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        school_code = form.cleaned_data["school_code"].strip().lower()
+        key = f"{school_code}/{form.cleaned_data['student_number'].strip().lower()}"
+        if not ratelimit.consume(request, action="student_login_failed", key=key, dry_run=True):
+            form.add_error(None, _("Too many failed attempts. Please wait a few minutes or ask your teacher."))
+            return render(request, "accounts/student_login.html", {"form": form}, status=429)
+        user = authenticate(request, school_code=school_code,
+                            student_number=form.cleaned_data["student_number"],
+                            password=form.cleaned_data["password"])
+        if user is None:
+            ratelimit.consume(request, action="student_login_failed", key=key)
+            form.add_error(None, _("The school code, student ID or password is not right."))
+            return render(request, "accounts/student_login.html", {"form": form}, status=400)
+        login(request, user)
+        return redirect("home")
+    return render(request, "accounts/student_login.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@audience(PUBLIC)
+@never_cache
+@require_http_methods(["GET", "POST"])
+def card_login(request: HttpRequest) -> HttpResponse:
+    """QR login cards carry their secret after '#', which browsers never send in a request: the
+    page's script posts it, so the secret stays out of server and proxy logs."""
+    if request.method == "POST":
+        form = CardLoginForm(request.POST)
+        if not ratelimit.consume(request, action="card_login_failed", dry_run=True):
+            return render(request, "accounts/card_login.html",
+                          {"error": _("Too many failed attempts. Please wait a few minutes.")}, status=429)
+        user = authenticate(request, login_card_token=form.data.get("token", "")) if form.is_valid() else None
+        if user is None:
+            ratelimit.consume(request, action="card_login_failed")
+            return render(request, "accounts/card_login.html",
+                          {"error": _("This login card does not work. Ask your teacher for a new one.")}, status=400)
+        login(request, user)
+        return redirect("home")
+    return render(request, "accounts/card_login.html")
+
+
+@audience(AUTHENTICATED)
+@require_http_methods(["GET"])
+def account_settings(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/settings.html")
+
+
+@audience(AUTHENTICATED)
+@require_POST
+def logout_everywhere(request: HttpRequest) -> HttpResponse:
+    actions.logout_everywhere(request.user)
+    logout(request)
+    messages.success(request, _("You have been logged out on every device."))
+    return redirect("account_login")
+
+
+@audience(*TEACHING_STAFF)
+@require_http_methods(["GET", "POST"])
+def login_cards(request: HttpRequest, class_id: int) -> HttpResponse:
+    """GET asks for confirmation; POST issues new cards and shows them once, ready to print."""
+    school_class = access.get_class_for(request.user, class_id)
+    if request.method == "GET":
+        return render(request, "accounts/login_cards_confirm.html", {"school_class": school_class})
+    issued = actions.issue_login_cards(request.user, school_class)
+    base = request.build_absolute_uri(reverse("card_login"))
+    cards = []
+    for student, token in issued:
+        svg = io.StringIO()
+        segno.make(f"{base}#{token}", error="m").save(svg, kind="svg", scale=4, border=2, xmldecl=False,
+                                                      svgns=True, nl=False)
+        # segno renders only our own URL as SVG paths: no user text enters the markup.
+        cards.append({"student": student, "qr_svg": mark_safe(svg.getvalue())})  # noqa: S308
+    response = render(request, "accounts/login_cards.html", {"school_class": school_class, "cards": cards})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@audience(*TEACHING_STAFF)
+@require_POST
+def revoke_login_card(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = actions.revoke_login_cards(request.user, user_id)
+    messages.success(request, _("The login card of %(name)s no longer works.") % {"name": target.display_name})
+    return redirect("user_detail", user_id=target.pk)
+
+
+@audience(*TEACHING_STAFF)
+@require_POST
+def reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
+    target, password = actions.reset_password(request.user, user_id)
+    response = render(request, "accounts/new_password.html", {"target": target, "password": password})
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,85 @@
+"""Cross-cutting middleware: request ids, security headers, per-user language."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+from classnote.core.logging import request_id_var
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    """Tags every request with an id (from a trusted proxy's X-Request-ID, else a new one)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        trusted = settings.ALLAUTH_TRUSTED_PROXY_COUNT > 0 and _VALID_REQUEST_ID.match(incoming)
+        request_id = incoming if trusted else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django does not set itself."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            # Pages of signed-in users hold personal data: keep them out of shared caches and
+            # out of the back button of a shared tablet after logout.
+            response.setdefault("Cache-Control", "no-store")
+        return response
+
+
+class UserLanguageMiddleware:
+    """Language: the user's choice, else the tenant's default, else the browser's (Accept-Language)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = self.language_for(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        translation.deactivate()
+        return response
+
+    @staticmethod
+    def language_for(request: HttpRequest) -> str:
+        supported = {code for code, _name in settings.LANGUAGES}
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            if user.language in supported:
+                return str(user.language)
+            tenant_language = user.tenant_language()
+            if tenant_language in supported:
+                return tenant_language
+        cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if cookie in supported:
+            return str(cookie)
+        return translation.get_language_from_request(request, check_path=False)

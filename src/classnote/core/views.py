@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from classnote.accounts import actions as account_actions
+from classnote.accounts.forms import LanguageForm
+from classnote.accounts.models import Role
+from classnote.tenancy.access import PUBLIC, audience
+
+logger = logging.getLogger(__name__)
+
+
+@audience(PUBLIC)
+def index(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    return render(request, "core/index.html")
+
+
+@audience(PUBLIC)
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is alive."""
+    return JsonResponse({"status": "ok"})
+
+
+@audience(PUBLIC)
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """The database, the cache and file storage answer. No details beyond ok/failing leave the box."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        logger.exception("readiness: database")
+        checks["database"] = "failing"
+    try:
+        probe = f"readyz-{uuid.uuid4().hex}"
+        cache.set(probe, "1", 5)
+        checks["cache"] = "ok" if cache.get(probe) == "1" else "failing"
+        cache.delete(probe)
+    except Exception:  # noqa: BLE001
+        logger.exception("readiness: cache")
+        checks["cache"] = "failing"
+    try:
+        name = default_storage.save(f"_readyz/{uuid.uuid4().hex}", ContentFile(b"ok"))
+        default_storage.delete(name)
+        checks["storage"] = "ok"
+    except Exception:  # noqa: BLE001
+        logger.exception("readiness: storage")
+        checks["storage"] = "failing"
+    ready = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if ready else "failing", "checks": checks}, status=200 if ready else 503)
+
+
+@audience(PUBLIC)
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Language for this browser; for a signed-in user it is also saved as their own choice."""
+    from django.conf import settings
+
+    form = LanguageForm(request.POST)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = "/"
+    response = redirect(target)
+    if form.is_valid():
+        language = form.cleaned_data["language"]
+        if request.user.is_authenticated:
+            account_actions.set_language(request.user, language)
+        if language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
+                secure=settings.LANGUAGE_COOKIE_SECURE, httponly=True, samesite="Lax",
+            )
+        else:
+            response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response
+
+
+@audience(Role.STUDENT, Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN, Role.OPERATOR)
+def home(request: HttpRequest) -> HttpResponse:
+    from classnote.tenancy import access
+
+    user = request.user
+    context = {
+        "classes": access.readable_classes(user).filter(archived=False),
+        "schools": access.manageable_schools(user),
+        "municipalities": access.readable_municipalities(user),
+    }
+    return render(request, "core/home.html", context)
+
+
+# --- Error pages: never internals ----------------------------------------------------------------
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "errors/error.html", {"status": 400}, status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "errors/error.html", {"status": 403}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "errors/error.html", {"status": 404}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # Rendered without the request context: the failure may be the database itself.
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("errors/500.html").render(), status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "errors/error.html", {"status": 403, "csrf": True}, status=403)

@@ -1,0 +1,361 @@
+"""classnote settings: one module, every value from the environment.
+
+docs/configuration.md lists every variable. A bad value stops start-up with a
+message naming it (see classnote.env). With CLASSNOTE_ENV=production the service
+refuses to start with an insecure setting.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from classnote import env
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+CLASSNOTE_ENV = env.choice("CLASSNOTE_ENV", "development", ("development", "production", "test"))
+PRODUCTION = CLASSNOTE_ENV == "production"
+
+# All state of the embedded default lives below one directory.
+CLASSNOTE_HOME = Path(env.string("CLASSNOTE_HOME", "./var")).resolve()
+
+
+def _ensure_home() -> None:
+    CLASSNOTE_HOME.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def _development_secret_key() -> str:
+    """A random key kept under CLASSNOTE_HOME, so sessions survive a restart."""
+    _ensure_home()
+    key_file = CLASSNOTE_HOME / "secret_key"
+    if not key_file.exists():
+        key_file.touch(mode=0o600)
+        key_file.write_text(secrets.token_urlsafe(64), encoding="utf-8")
+    return key_file.read_text(encoding="utf-8").strip()
+
+
+DEBUG = env.boolean("DEBUG", False)
+
+if env.is_set("SECRET_KEY"):
+    SECRET_KEY = env.string("SECRET_KEY")
+elif PRODUCTION:
+    raise ImproperlyConfigured("SECRET_KEY is not set. Production needs a random secret of 50+ characters.")
+else:
+    SECRET_KEY = _development_secret_key()
+
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("DEBUG=true is not allowed with CLASSNOTE_ENV=production.")
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure"):
+        raise ImproperlyConfigured("SECRET_KEY is too weak: use 50+ random characters (e.g. from `openssl rand`).")
+
+ALLOWED_HOSTS = env.listing("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is empty: name the host names the service answers to.")
+CSRF_TRUSTED_ORIGINS = env.listing("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "classnote.core",
+    "classnote.tenancy",
+    "classnote.accounts",
+    "classnote.demo",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "django_htmx",
+    "csp",
+    "ninja",
+    "huey.contrib.djhuey",
+]
+
+MIDDLEWARE = [
+    "classnote.core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "classnote.core.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "classnote.accounts.middleware.SessionPolicyMiddleware",
+    "classnote.core.middleware.UserLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "classnote.accounts.middleware.RequireMFAMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "classnote.urls"
+WSGI_APPLICATION = "classnote.wsgi.application"
+ASGI_APPLICATION = "classnote.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "classnote.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------
+# Embedded default: SQLite in WAL mode under CLASSNOTE_HOME. Scale-out: DATABASE_URL=postgres://...
+# (psycopg 3 with its connection pool; TLS with ?sslmode=verify-full, see docs/configuration.md).
+_sqlite_default = f"sqlite:///{CLASSNOTE_HOME / 'classnote.sqlite3'}"
+DATABASE_URL = env.string("DATABASE_URL", _sqlite_default)
+try:
+    _db = dj_database_url.parse(DATABASE_URL)
+except (ValueError, KeyError) as exc:
+    raise ImproperlyConfigured(f"DATABASE_URL cannot be understood: {exc}") from None
+
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    if _db["NAME"] != ":memory:":
+        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    _db["OPTIONS"] = {
+        # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of failing
+        # with "database is locked" half-way through a transaction.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+            " PRAGMA foreign_keys=ON; PRAGMA cache_size=-20000;"
+        ),
+    }
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    _db["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+    _db.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.integer("DATABASE_POOL_MIN", 2, minimum=0),
+        "max_size": env.integer("DATABASE_POOL_MAX", 10, minimum=1),
+        "timeout": 10,
+    }
+    if PRODUCTION and env.boolean("DATABASE_REQUIRE_TLS", True):
+        _db["OPTIONS"].setdefault("sslmode", "verify-full")
+else:
+    raise ImproperlyConfigured("DATABASE_URL must be sqlite:///... or postgres://...")
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache, sessions, jobs ------------------------------------------------------------------------
+REDIS_URL = env.string("REDIS_URL", "")
+if PRODUCTION and REDIS_URL.startswith("redis://") and env.boolean("REDIS_REQUIRE_TLS", True):
+    raise ImproperlyConfigured("REDIS_URL must use rediss:// (TLS) in production, or set REDIS_REQUIRE_TLS=false.")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.string("CACHE_KEY_PREFIX", "classnote"),
+        }
+    }
+else:
+    # One serving process on the embedded default, so a process-local cache is shared by all requests.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "classnote"}}
+
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_COOKIE_NAME = "classnote_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = False
+# Per-role lifetimes (absolute and idle), in seconds; see classnote.accounts.sessions.
+SESSION_LIFETIMES = {
+    "student": (env.integer("SESSION_AGE_STUDENT", 8 * 3600, minimum=300),
+                env.integer("SESSION_IDLE_STUDENT", 45 * 60, minimum=60)),
+    "teacher": (env.integer("SESSION_AGE_TEACHER", 12 * 3600, minimum=300),
+                env.integer("SESSION_IDLE_TEACHER", 2 * 3600, minimum=60)),
+    "admin": (env.integer("SESSION_AGE_ADMIN", 8 * 3600, minimum=300),
+              env.integer("SESSION_IDLE_ADMIN", 30 * 60, minimum=60)),
+}
+SESSION_COOKIE_AGE = max(age for age, _idle in SESSION_LIFETIMES.values())
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "classnote.core.views.csrf_failure"
+
+HUEY = {
+    "name": "classnote",
+    "immediate": CLASSNOTE_ENV == "test",
+}
+if REDIS_URL:
+    HUEY.update({"huey_class": "huey.RedisHuey", "connection": {"url": REDIS_URL}})
+else:
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(CLASSNOTE_HOME / "jobs.sqlite3")})
+
+# --- Accounts -------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "classnote.accounts.backends.StaffBackend",
+    "classnote.accounts.backends.StudentBackend",
+    "classnote.accounts.backends.LoginCardBackend",
+]
+# Argon2id with deliberately chosen parameters (see classnote.accounts.hashers and
+# docs/architecture.md): a 1,000-pupil school must be able to log in within a minute.
+PASSWORD_HASHERS = [
+    "classnote.accounts.hashers.ClassnoteArgon2Hasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if CLASSNOTE_ENV == "test":
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "account_login"
+
+ACCOUNT_ADAPTER = "classnote.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_EMAIL_FIELD = None
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_PRESERVE_USERNAME_CASING = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# A school's pupils and staff share one public IP: per-IP limits must be generous, per-account strict.
+ACCOUNT_RATE_LIMITS = {
+    "login": "300/m/ip",
+    "login_failed": "120/5m/ip,5/15m/key",
+    "student_login_failed": "300/5m/ip,8/15m/key",
+    "card_login_failed": "60/5m/ip",
+    "change_password": "5/m/user",
+    "reauthenticate": "10/m/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+MFA_TOTP_ISSUER = env.string("MFA_TOTP_ISSUER", "classnote")
+MFA_RECOVERY_CODE_COUNT = 10
+USERSESSIONS_TRACK_ACTIVITY = False
+ALLAUTH_TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+
+# --- Languages ------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("ja", _("Japanese")), ("zh-hant", _("Traditional Chinese"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = env.string("TIME_ZONE", "UTC")
+LANGUAGE_COOKIE_NAME = "classnote_language"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# --- Files ----------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = CLASSNOTE_HOME / "static"
+_ensure_home()
+STATIC_ROOT.mkdir(exist_ok=True)
+MEDIA_ROOT = CLASSNOTE_HOME / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+
+# --- Transport security ---------------------------------------------------------------------------
+# In production every request is HTTPS (redirect + HSTS) and every cookie is Secure. Behind a TLS-
+# terminating proxy set TRUSTED_PROXY_COUNT=1 so X-Forwarded-Proto/For are believed (and only then).
+HTTPS = env.boolean("HTTPS", PRODUCTION)
+if PRODUCTION and not HTTPS:
+    raise ImproperlyConfigured("HTTPS=false is not allowed with CLASSNOTE_ENV=production: all traffic is encrypted.")
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env.integer("HSTS_SECONDS", 63072000 if HTTPS else 0, minimum=0)
+if PRODUCTION and SECURE_HSTS_SECONDS < 31536000:
+    raise ImproperlyConfigured("HSTS_SECONDS must be at least 31536000 (one year) in production.")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env.boolean("HSTS_PRELOAD", HTTPS)
+if ALLAUTH_TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(self), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), interest-cohort=()"
+)
+
+# Strict CSP: no inline script or style, nothing from another origin. (django-csp 4)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "frame-src": ["'none'"],
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        **({"upgrade-insecure-requests": True} if HTTPS else {}),
+    }
+}
+
+# --- API ------------------------------------------------------------------------------------------
+NINJA_PAGINATION_PER_PAGE = 50
+NINJA_PAGINATION_MAX_LIMIT = 200
+
+# --- Logging: JSON lines with a request id; never personal data ------------------------------------
+LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "classnote.core.logging.RequestIdFilter"}},
+    "formatters": {"json": {"()": "classnote.core.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's request logger would print the URL and sometimes POST data of failing requests.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "huey": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}
+
+# --- Product --------------------------------------------------------------------------------------
+CLASSNOTE_SITE_NAME = env.string("SITE_NAME", "classnote")

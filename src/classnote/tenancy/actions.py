@@ -1,0 +1,61 @@
+"""Writes about tenancy. Each takes the acting user and checks access through tenancy.access."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from classnote.accounts.actions import ActionError
+from classnote.accounts.models import Role, User
+from classnote.tenancy import access
+from classnote.tenancy.models import Membership, Municipality, School, SchoolClass
+
+
+def create_school(actor: User, municipality: Municipality, *, name: str, code: str, listed: bool) -> School:
+    municipality = access.get_municipality_for(actor, municipality.pk)
+    try:
+        with transaction.atomic():
+            return School.objects.create(
+                municipality=municipality, name=name, code=code, list_on_adopters_page=listed
+            )
+    except IntegrityError:
+        raise ActionError(_("This school code is already taken.")) from None
+
+
+def update_policy(actor: User, municipality: Municipality, **changes: object) -> Municipality:
+    municipality = access.get_municipality_for(actor, municipality.pk)
+    for field in ("default_language", "require_mfa_for_teachers", "list_on_adopters_page"):
+        if field in changes:
+            setattr(municipality, field, changes[field])
+    municipality.save()
+    return municipality
+
+
+def create_class(actor: User, school: School, *, name: str, school_year: int) -> SchoolClass:
+    school = access.get_school_for(actor, school.pk, manage=True)
+    try:
+        with transaction.atomic():
+            return SchoolClass.objects.create(school=school, name=name, school_year=school_year)
+    except IntegrityError:
+        raise ActionError(_("This school already has a class with that name in that year.")) from None
+
+
+def add_member(actor: User, school_class: SchoolClass, member_id: int, role: str) -> Membership:
+    school_class = access.get_class_for(actor, school_class.pk, manage=True)
+    member = access.get_user_for(actor, member_id)
+    if member.school_id != school_class.school_id:
+        raise ActionError(_("Only people of this school can join its classes."))
+    wanted_role = {Membership.Role.STUDENT: Role.STUDENT, Membership.Role.TEACHER: Role.TEACHER}.get(role)
+    if wanted_role is None or (member.role != wanted_role and not (
+        role == Membership.Role.TEACHER and member.role == Role.SCHOOL_ADMIN
+    )):
+        raise ActionError(_("This person cannot join the class in that role."))
+    membership, _created = Membership.objects.get_or_create(
+        school_class=school_class, user=member, defaults={"role": role}
+    )
+    return membership
+
+
+def remove_member(actor: User, school_class: SchoolClass, member_id: int) -> None:
+    school_class = access.get_class_for(actor, school_class.pk, manage=True)
+    Membership.objects.filter(school_class=school_class, user_id=member_id).delete()

@@ -1,0 +1,131 @@
+"""Tenancy: country → region → municipality (the tenant) → school → class → membership.
+
+A municipality is a board of education; a private school is its own tenant (a
+municipality of kind "private"). No person ever sees another tenant's data:
+every query for tenant data goes through classnote.tenancy.access.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9-]{1,31}$",
+    _("Use 2–32 letters, digits or hyphens, starting with a letter or digit."),
+)
+
+
+class Country(models.Model):
+    code = models.CharField(_("country code"), max_length=2, unique=True)  # ISO 3166-1 alpha-2
+    name = models.CharField(_("name"), max_length=100)
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Region(models.Model):
+    """A prefecture, state, province or special region."""
+
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="regions")
+    name = models.CharField(_("name"), max_length=100)
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["country", "sort_order", "name"]
+        constraints = [models.UniqueConstraint(fields=["country", "name"], name="region_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Municipality(models.Model):
+    """The tenant: a board of education, or a private school that contracts on its own."""
+
+    class Kind(models.TextChoices):
+        BOARD = "board", _("Board of education")
+        PRIVATE = "private", _("Private school")
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="municipalities")
+    name = models.CharField(_("name"), max_length=150)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.BOARD)
+    default_language = models.CharField(
+        _("default language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    require_mfa_for_teachers = models.BooleanField(_("require two-factor login for teachers"), default=False)
+    list_on_adopters_page = models.BooleanField(_("list on the public adopters page"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["region", "name"]
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class School(models.Model):
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="schools")
+    name = models.CharField(_("name"), max_length=150)
+    # Typed by pupils at login, together with their student ID: short, unique, not secret.
+    code = models.CharField(_("school code"), max_length=32, unique=True, validators=[code_validator])
+    list_on_adopters_page = models.BooleanField(_("list on the public adopters page"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["municipality", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.code = self.code.lower()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class SchoolClass(models.Model):
+    """A class (homeroom or course group) in one school year."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="classes")
+    school_year = models.PositiveSmallIntegerField(_("school year"))
+    name = models.CharField(_("name"), max_length=80)
+    archived = models.BooleanField(_("archived"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-school_year", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "school_year", "name"], name="class_unique_name_per_year")
+        ]
+        verbose_name = _("class")
+        verbose_name_plural = _("classes")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.school_year})"
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        TEACHER = "teacher", _("Teacher")
+        STUDENT = "student", _("Student")
+
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school_class", "user"], name="membership_unique")]
+        indexes = [models.Index(fields=["user", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.role} #{self.user_id} in class #{self.school_class_id}"
