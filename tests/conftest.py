@@ -1,0 +1,110 @@
+"""Shared fixtures. Every test world has an outsider: a second municipality (B) whose data
+users of municipality A must never see, and a student of another class in A's school."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from classnote.accounts.models import Role, User, student_username
+from classnote.tenancy.models import Country, Membership, Municipality, Region, School, SchoolClass
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def service_available(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip with a clear reason on a laptop without the service; fail in CI (CI=true)."""
+    if service_available(host, port):
+        return
+    message = f"{name} is not reachable at {host}:{port}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}, and CI=true requires it")
+    pytest.skip(f"{message}; start it to run this test")
+
+
+@dataclass
+class Tenant:
+    municipality: Municipality
+    school: School
+    school_class: SchoolClass
+    other_class: SchoolClass
+    municipal_admin: User
+    school_admin: User
+    teacher: User
+    student: User
+    classmate: User
+    other_class_student: User
+
+    def users(self) -> list[User]:
+        return [self.municipal_admin, self.school_admin, self.teacher, self.student]
+
+
+def make_tenant(key: str, country_code: str = "JP", language: str = "ja") -> Tenant:
+    country, _ = Country.objects.get_or_create(code=country_code, defaults={"name": f"Country {country_code}"})
+    region, _ = Region.objects.get_or_create(country=country, name=f"Region {key}")
+    municipality = Municipality.objects.create(region=region, name=f"Municipality {key}", default_language=language)
+    school = School.objects.create(municipality=municipality, name=f"School {key}", code=f"school-{key}")
+    school_class = SchoolClass.objects.create(school=school, name=f"Class {key}-1", school_year=2026)
+    other_class = SchoolClass.objects.create(school=school, name=f"Class {key}-2", school_year=2026)
+
+    def staff(login: str, role: str, with_school: bool = True) -> User:
+        return User.objects.create_user(
+            f"{key}-{login}", PASSWORD, display_name=f"Staff {login} {key}", role=role,
+            municipality=municipality, school=school if with_school else None,
+        )
+
+    def student(number: str, klass: SchoolClass) -> User:
+        user = User.objects.create_user(
+            student_username(school, number), PASSWORD, display_name=f"Pupil {number} {key}",
+            role=Role.STUDENT, municipality=municipality, school=school, student_number=number,
+        )
+        Membership.objects.create(school_class=klass, user=user, role="student")
+        return user
+
+    teacher = staff("teacher", Role.TEACHER)
+    Membership.objects.create(school_class=school_class, user=teacher, role="teacher")
+    return Tenant(
+        municipality=municipality, school=school, school_class=school_class, other_class=other_class,
+        municipal_admin=staff("muni", Role.MUNICIPAL_ADMIN, with_school=False),
+        school_admin=staff("office", Role.SCHOOL_ADMIN), teacher=teacher,
+        student=student(f"{key}001", school_class), classmate=student(f"{key}002", school_class),
+        other_class_student=student(f"{key}901", other_class),
+    )
+
+
+@pytest.fixture
+def tenant_a(db: None) -> Tenant:
+    return make_tenant("aaa", "JP", "ja")
+
+
+@pytest.fixture
+def tenant_b(db: None) -> Tenant:
+    """The outsider: another municipality, in another country."""
+    return make_tenant("bbb", "TW", "zh-hant")
+
+
+def mfa_passed(client: Client) -> None:
+    """Mark the session as having passed the MFA-enrolment check (tests of other things)."""
+    session = client.session
+    session["classnote_mfa_enrolled"] = True
+    session.save()
+
+
+def login_as(client: Client, user: User) -> Client:
+    user.refresh_from_db()  # a request may have raised session_epoch ("log out everywhere")
+    client.force_login(user, backend="classnote.accounts.backends.StaffBackend")
+    if user.requires_mfa():
+        mfa_passed(client)
+    return client
