@@ -52,23 +52,36 @@ class Tenant:
 
 
 def make_tenant(key: str, country_code: str = "JP", language: str = "ja") -> Tenant:
-    country, _ = Country.objects.get_or_create(code=country_code, defaults={"name": f"Country {country_code}"})
+    country, _ = Country.objects.get_or_create(
+        code=country_code, defaults={"name": f"Country {country_code}"}
+    )
     region, _ = Region.objects.get_or_create(country=country, name=f"Region {key}")
-    municipality = Municipality.objects.create(region=region, name=f"Municipality {key}", default_language=language)
+    municipality = Municipality.objects.create(
+        region=region, name=f"Municipality {key}", default_language=language
+    )
     school = School.objects.create(municipality=municipality, name=f"School {key}", code=f"school-{key}")
     school_class = SchoolClass.objects.create(school=school, name=f"Class {key}-1", school_year=2026)
     other_class = SchoolClass.objects.create(school=school, name=f"Class {key}-2", school_year=2026)
 
     def staff(login: str, role: str, with_school: bool = True) -> User:
         return User.objects.create_user(
-            f"{key}-{login}", PASSWORD, display_name=f"Staff {login} {key}", role=role,
-            municipality=municipality, school=school if with_school else None,
+            f"{key}-{login}",
+            PASSWORD,
+            display_name=f"Staff {login} {key}",
+            role=role,
+            municipality=municipality,
+            school=school if with_school else None,
         )
 
     def student(number: str, klass: SchoolClass) -> User:
         user = User.objects.create_user(
-            student_username(school, number), PASSWORD, display_name=f"Pupil {number} {key}",
-            role=Role.STUDENT, municipality=municipality, school=school, student_number=number,
+            student_username(school, number),
+            PASSWORD,
+            display_name=f"Pupil {number} {key}",
+            role=Role.STUDENT,
+            municipality=municipality,
+            school=school,
+            student_number=number,
         )
         Membership.objects.create(school_class=klass, user=user, role="student")
         return user
@@ -76,10 +89,15 @@ def make_tenant(key: str, country_code: str = "JP", language: str = "ja") -> Ten
     teacher = staff("teacher", Role.TEACHER)
     Membership.objects.create(school_class=school_class, user=teacher, role="teacher")
     return Tenant(
-        municipality=municipality, school=school, school_class=school_class, other_class=other_class,
+        municipality=municipality,
+        school=school,
+        school_class=school_class,
+        other_class=other_class,
         municipal_admin=staff("muni", Role.MUNICIPAL_ADMIN, with_school=False),
-        school_admin=staff("office", Role.SCHOOL_ADMIN), teacher=teacher,
-        student=student(f"{key}001", school_class), classmate=student(f"{key}002", school_class),
+        school_admin=staff("office", Role.SCHOOL_ADMIN),
+        teacher=teacher,
+        student=student(f"{key}001", school_class),
+        classmate=student(f"{key}002", school_class),
         other_class_student=student(f"{key}901", other_class),
     )
 

@@ -37,7 +37,13 @@ PARAMETERS: dict[str, Callable[[Tenant], object]] = {
     "user_id": lambda t: t.student.pk,
 }
 # Parameters of third-party account routes that carry secrets (reset keys), not tenant objects.
-OPAQUE_PARAMETERS = {"uidb36": "1", "key": "not-a-real-key-0000", "uidb64": "MQ", "token": "x-x", "pk": "999999"}
+OPAQUE_PARAMETERS = {
+    "uidb36": "1",
+    "key": "not-a-real-key-0000",
+    "uidb64": "MQ",
+    "token": "x-x",
+    "pk": "999999",
+}
 # Views we did not write: the account's own pages (allauth) and the API schema/docs (ninja).
 THIRD_PARTY_MODULES = ("allauth.", "ninja.openapi.")
 # A student may call these (besides PUBLIC and AUTHENTICATED).
@@ -93,8 +99,8 @@ def _walk(patterns: list[Any], prefix: str = "") -> Iterator[Route]:
                 )
                 if audience is None and not module.startswith(THIRD_PARTY_MODULES):
                     pytest.fail(
-                        f"The view of {template!r} ({module}) does not declare its audience: decorate it with "
-                        "classnote.tenancy.access.audience(...)"
+                        f"The view of {template!r} ({module}) does not declare its audience: "
+                        "decorate it with classnote.tenancy.access.audience(...)"
                     )
             params = re.findall(r"<(?:\w+:)?(\w+)>", template)
             yield Route(template, params, audience, module)
@@ -112,8 +118,10 @@ def _values(route: Route, tenant: Tenant) -> dict[str, object]:
         elif name in OPAQUE_PARAMETERS and route.audience is None:
             values[name] = OPAQUE_PARAMETERS[name]
         else:
-            pytest.fail(f"Route {route.template!r} has a parameter {name!r} the isolation test does not know: "
-                        "add it to PARAMETERS in tests/test_isolation.py")
+            pytest.fail(
+                f"Route {route.template!r} has a parameter {name!r} the isolation test does not know: "
+                "add it to PARAMETERS in tests/test_isolation.py"
+            )
     return values
 
 
@@ -131,9 +139,15 @@ def _snapshot(tenant: Tenant) -> list[dict[str, Any]]:
 
 
 def _markers(tenant: Tenant) -> list[str]:
-    return [tenant.municipality.name, tenant.school.name, tenant.school_class.name, tenant.other_class.name,
-            tenant.school.code, *[u.display_name for u in User.objects.filter(municipality=tenant.municipality)],
-            *[u.username for u in User.objects.filter(municipality=tenant.municipality)]]
+    return [
+        tenant.municipality.name,
+        tenant.school.name,
+        tenant.school_class.name,
+        tenant.other_class.name,
+        tenant.school.code,
+        *[u.display_name for u in User.objects.filter(municipality=tenant.municipality)],
+        *[u.username for u in User.objects.filter(municipality=tenant.municipality)],
+    ]
 
 
 def _call(client: Client, method: str, path: str) -> Any:

@@ -42,4 +42,4 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "http" and scope["path"].startswith(STREAM_PREFIXES):
         await django_asgi(scope, receive, send)
         return
-    await django_wsgi(scope, receive, send)
+    await django_wsgi(scope, receive, send)  # type: ignore[arg-type]

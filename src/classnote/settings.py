@@ -52,7 +52,9 @@ if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("DEBUG=true is not allowed with CLASSNOTE_ENV=production.")
     if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure"):
-        raise ImproperlyConfigured("SECRET_KEY is too weak: use 50+ random characters (e.g. from `openssl rand`).")
+        raise ImproperlyConfigured(
+            "SECRET_KEY is too weak: use 50+ random characters (e.g. from `openssl rand`)."
+        )
 
 ALLOWED_HOSTS = env.listing("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -161,7 +163,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache, sessions, jobs ------------------------------------------------------------------------
 REDIS_URL = env.string("REDIS_URL", "")
 if PRODUCTION and REDIS_URL.startswith("redis://") and env.boolean("REDIS_REQUIRE_TLS", True):
-    raise ImproperlyConfigured("REDIS_URL must use rediss:// (TLS) in production, or set REDIS_REQUIRE_TLS=false.")
+    raise ImproperlyConfigured(
+        "REDIS_URL must use rediss:// (TLS) in production, or set REDIS_REQUIRE_TLS=false."
+    )
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -172,7 +176,9 @@ if REDIS_URL:
     }
 else:
     # One serving process on the embedded default, so a process-local cache is shared by all requests.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "classnote"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "classnote"}
+    }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_NAME = "classnote_session"
@@ -181,12 +187,18 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False
 # Per-role lifetimes (absolute and idle), in seconds; see classnote.accounts.sessions.
 SESSION_LIFETIMES = {
-    "student": (env.integer("SESSION_AGE_STUDENT", 8 * 3600, minimum=300),
-                env.integer("SESSION_IDLE_STUDENT", 45 * 60, minimum=60)),
-    "teacher": (env.integer("SESSION_AGE_TEACHER", 12 * 3600, minimum=300),
-                env.integer("SESSION_IDLE_TEACHER", 2 * 3600, minimum=60)),
-    "admin": (env.integer("SESSION_AGE_ADMIN", 8 * 3600, minimum=300),
-              env.integer("SESSION_IDLE_ADMIN", 30 * 60, minimum=60)),
+    "student": (
+        env.integer("SESSION_AGE_STUDENT", 8 * 3600, minimum=300),
+        env.integer("SESSION_IDLE_STUDENT", 45 * 60, minimum=60),
+    ),
+    "teacher": (
+        env.integer("SESSION_AGE_TEACHER", 12 * 3600, minimum=300),
+        env.integer("SESSION_IDLE_TEACHER", 2 * 3600, minimum=60),
+    ),
+    "admin": (
+        env.integer("SESSION_AGE_ADMIN", 8 * 3600, minimum=300),
+        env.integer("SESSION_IDLE_ADMIN", 30 * 60, minimum=60),
+    ),
 }
 SESSION_COOKIE_AGE = max(age for age, _idle in SESSION_LIFETIMES.values())
 CSRF_COOKIE_HTTPONLY = True
@@ -273,7 +285,10 @@ _ensure_home()
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = CLASSNOTE_HOME / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT},
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -291,7 +306,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # terminating proxy set TRUSTED_PROXY_COUNT=1 so X-Forwarded-Proto/For are believed (and only then).
 HTTPS = env.boolean("HTTPS", PRODUCTION)
 if PRODUCTION and not HTTPS:
-    raise ImproperlyConfigured("HTTPS=false is not allowed with CLASSNOTE_ENV=production: all traffic is encrypted.")
+    raise ImproperlyConfigured(
+        "HTTPS=false is not allowed with CLASSNOTE_ENV=production: all traffic is encrypted."
+    )
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

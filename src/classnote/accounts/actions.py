@@ -13,7 +13,7 @@ from classnote.tenancy import access
 from classnote.tenancy.models import School, SchoolClass
 
 # No 0/O or 1/l/I: pupils copy these from paper.
-_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - an alphabet, not a password
 
 
 class ActionError(Exception):
@@ -24,7 +24,9 @@ def generate_password(length: int = 10) -> str:
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
 
 
-def create_student(actor: User, school: School, *, display_name: str, student_number: str) -> tuple[User, str]:
+def create_student(
+    actor: User, school: School, *, display_name: str, student_number: str
+) -> tuple[User, str]:
     school = access.get_school_for(actor, school.pk, manage=True)
     password = generate_password()
     try:
@@ -43,7 +45,9 @@ def create_student(actor: User, school: School, *, display_name: str, student_nu
     return user, password
 
 
-def create_staff(actor: User, school: School, *, display_name: str, login_id: str, role: str) -> tuple[User, str]:
+def create_staff(
+    actor: User, school: School, *, display_name: str, login_id: str, role: str
+) -> tuple[User, str]:
     school = access.get_school_for(actor, school.pk, manage=True)
     allowed = {Role.TEACHER, Role.SCHOOL_ADMIN}
     if role not in allowed:
@@ -52,8 +56,12 @@ def create_staff(actor: User, school: School, *, display_name: str, login_id: st
     try:
         with transaction.atomic():
             user = User.objects.create_user(
-                login_id, password, display_name=display_name, role=role,
-                municipality_id=school.municipality_id, school=school,
+                login_id,
+                password,
+                display_name=display_name,
+                role=role,
+                municipality_id=school.municipality_id,
+                school=school,
             )
     except IntegrityError:
         raise ActionError(_("This login ID is already taken.")) from None
@@ -82,9 +90,16 @@ def set_active(actor: User, target_id: int, active: bool) -> User:
 def issue_login_cards(actor: User, school_class: SchoolClass) -> list[tuple[User, str]]:
     """New QR login cards for every student of the class; earlier cards stop working."""
     school_class = access.get_class_for(actor, school_class.pk)
-    students = access.manageable_users(actor).filter(
-        memberships__school_class=school_class, memberships__role="student", is_active=True, role=Role.STUDENT
-    ).order_by("student_number")
+    students = (
+        access.manageable_users(actor)
+        .filter(
+            memberships__school_class=school_class,
+            memberships__role="student",
+            is_active=True,
+            role=Role.STUDENT,
+        )
+        .order_by("student_number")
+    )
     issued = []
     with transaction.atomic():
         for student in students:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -25,7 +26,9 @@ class StudentLoginForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["school_code"].widget.attrs.update({"autocomplete": "organization", "autocapitalize": "none"})
+        self.fields["school_code"].widget.attrs.update(
+            {"autocomplete": "organization", "autocapitalize": "none"}
+        )
         self.fields["student_number"].widget.attrs.update({"autocomplete": "username", "inputmode": "text"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
 
@@ -35,14 +38,17 @@ class CardLoginForm(forms.Form):
 
 
 class LanguageForm(forms.Form):
-    language = forms.ChoiceField(label=_("Language"), choices=[("", _("School default")), *settings.LANGUAGES],
-                                 required=False)
+    language = forms.ChoiceField(
+        label=_("Language"), choices=[("", _("School default")), *settings.LANGUAGES], required=False
+    )
     next = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
 
 class StudentForm(forms.Form):
     display_name = forms.CharField(label=_("Display name"), max_length=80)
-    student_number = forms.CharField(label=_("Student ID"), max_length=32, validators=[student_number_validator])
+    student_number = forms.CharField(
+        label=_("Student ID"), max_length=32, validators=[student_number_validator]
+    )
 
 
 class StaffForm(forms.Form):
@@ -50,9 +56,10 @@ class StaffForm(forms.Form):
     login_id = forms.CharField(label=_("Login ID"), max_length=80, validators=[login_id_validator])
     role = forms.ChoiceField(label=_("Role"), choices=[])
 
-    def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, roles: Sequence[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(value, label) for value, label in Role.choices if value in roles]
+        choices = [(value, label) for value, label in Role.choices if value in roles]
+        self.fields["role"].choices = choices  # type: ignore[attr-defined]
 
     def clean_login_id(self) -> str:
         login_id = self.cleaned_data["login_id"].lower()

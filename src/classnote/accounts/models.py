@@ -140,6 +140,9 @@ class LoginCard(models.Model):
     class Meta:
         indexes = [models.Index(fields=["user", "revoked_at"])]
 
+    def __str__(self) -> str:
+        return f"login card #{self.pk} of user #{self.user_id}"
+
     @staticmethod
     def hash_token(token: str) -> str:
         return hashlib.sha256(token.encode("utf-8")).hexdigest()

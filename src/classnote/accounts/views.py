@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from classnote.accounts import actions
 from classnote.accounts.forms import CardLoginForm, StudentLoginForm
 from classnote.accounts.models import Role
+from classnote.core.types import AuthedRequest
 from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, PUBLIC, audience
 
@@ -34,11 +35,16 @@ def student_login(request: HttpRequest) -> HttpResponse:
         school_code = form.cleaned_data["school_code"].strip().lower()
         key = f"{school_code}/{form.cleaned_data['student_number'].strip().lower()}"
         if not ratelimit.consume(request, action="student_login_failed", key=key, dry_run=True):
-            form.add_error(None, _("Too many failed attempts. Please wait a few minutes or ask your teacher."))
+            form.add_error(
+                None, _("Too many failed attempts. Please wait a few minutes or ask your teacher.")
+            )
             return render(request, "accounts/student_login.html", {"form": form}, status=429)
-        user = authenticate(request, school_code=school_code,
-                            student_number=form.cleaned_data["student_number"],
-                            password=form.cleaned_data["password"])
+        user = authenticate(
+            request,
+            school_code=school_code,
+            student_number=form.cleaned_data["student_number"],
+            password=form.cleaned_data["password"],
+        )
         if user is None:
             ratelimit.consume(request, action="student_login_failed", key=key)
             form.add_error(None, _("The school code, student ID or password is not right."))
@@ -57,13 +63,21 @@ def card_login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = CardLoginForm(request.POST)
         if not ratelimit.consume(request, action="card_login_failed", dry_run=True):
-            return render(request, "accounts/card_login.html",
-                          {"error": _("Too many failed attempts. Please wait a few minutes.")}, status=429)
+            return render(
+                request,
+                "accounts/card_login.html",
+                {"error": _("Too many failed attempts. Please wait a few minutes.")},
+                status=429,
+            )
         user = authenticate(request, login_card_token=form.data.get("token", "")) if form.is_valid() else None
         if user is None:
             ratelimit.consume(request, action="card_login_failed")
-            return render(request, "accounts/card_login.html",
-                          {"error": _("This login card does not work. Ask your teacher for a new one.")}, status=400)
+            return render(
+                request,
+                "accounts/card_login.html",
+                {"error": _("This login card does not work. Ask your teacher for a new one.")},
+                status=400,
+            )
         login(request, user)
         return redirect("home")
     return render(request, "accounts/card_login.html")
@@ -71,13 +85,13 @@ def card_login(request: HttpRequest) -> HttpResponse:
 
 @audience(AUTHENTICATED)
 @require_http_methods(["GET"])
-def account_settings(request: HttpRequest) -> HttpResponse:
+def account_settings(request: AuthedRequest) -> HttpResponse:
     return render(request, "accounts/settings.html")
 
 
 @audience(AUTHENTICATED)
 @require_POST
-def logout_everywhere(request: HttpRequest) -> HttpResponse:
+def logout_everywhere(request: AuthedRequest) -> HttpResponse:
     actions.logout_everywhere(request.user)
     logout(request)
     messages.success(request, _("You have been logged out on every device."))
@@ -86,7 +100,7 @@ def logout_everywhere(request: HttpRequest) -> HttpResponse:
 
 @audience(*TEACHING_STAFF)
 @require_http_methods(["GET", "POST"])
-def login_cards(request: HttpRequest, class_id: int) -> HttpResponse:
+def login_cards(request: AuthedRequest, class_id: int) -> HttpResponse:
     """GET asks for confirmation; POST issues new cards and shows them once, ready to print."""
     school_class = access.get_class_for(request.user, class_id)
     if request.method == "GET":
@@ -96,8 +110,9 @@ def login_cards(request: HttpRequest, class_id: int) -> HttpResponse:
     cards = []
     for student, token in issued:
         svg = io.StringIO()
-        segno.make(f"{base}#{token}", error="m").save(svg, kind="svg", scale=4, border=2, xmldecl=False,
-                                                      svgns=True, nl=False)
+        segno.make(f"{base}#{token}", error="m").save(
+            svg, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, nl=False
+        )
         # segno renders only our own URL as SVG paths: no user text enters the markup.
         cards.append({"student": student, "qr_svg": mark_safe(svg.getvalue())})  # noqa: S308
     response = render(request, "accounts/login_cards.html", {"school_class": school_class, "cards": cards})
@@ -107,15 +122,17 @@ def login_cards(request: HttpRequest, class_id: int) -> HttpResponse:
 
 @audience(*TEACHING_STAFF)
 @require_POST
-def revoke_login_card(request: HttpRequest, user_id: int) -> HttpResponse:
+def revoke_login_card(request: AuthedRequest, user_id: int) -> HttpResponse:
     target = actions.revoke_login_cards(request.user, user_id)
-    messages.success(request, _("The login card of %(name)s no longer works.") % {"name": target.display_name})
+    messages.success(
+        request, _("The login card of %(name)s no longer works.") % {"name": target.display_name}
+    )
     return redirect("user_detail", user_id=target.pk)
 
 
 @audience(*TEACHING_STAFF)
 @require_POST
-def reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
+def reset_password(request: AuthedRequest, user_id: int) -> HttpResponse:
     target, password = actions.reset_password(request.user, user_id)
     response = render(request, "accounts/new_password.html", {"target": target, "password": password})
     response["Cache-Control"] = "no-store"

@@ -43,5 +43,6 @@ def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    return api.create_response(request, {"detail": _("The request is not valid."), "errors": exc.errors},
-                               status=422)
+    return api.create_response(
+        request, {"detail": _("The request is not valid."), "errors": exc.errors}, status=422
+    )

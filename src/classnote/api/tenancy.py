@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Router
 
 from classnote.accounts.models import Role
 from classnote.api.schemas import ClassOut, Error, Me, MemberOut, SchoolOut
+from classnote.core.types import AuthedRequest
 from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, audience
 from classnote.tenancy.models import Membership
@@ -14,33 +14,39 @@ router = Router(tags=["tenancy"])
 
 @router.get("/me", response=Me)
 @audience(AUTHENTICATED)
-def me(request: HttpRequest) -> object:
+def me(request: AuthedRequest) -> object:
     user = request.user
-    return {"id": user.pk, "display_name": user.display_name, "role": user.role, "language": user.language,
-            "school_id": user.school_id, "municipality_id": user.municipality_id}
+    return {
+        "id": user.pk,
+        "display_name": user.display_name,
+        "role": user.role,
+        "language": user.language,
+        "school_id": user.school_id,
+        "municipality_id": user.municipality_id,
+    }
 
 
 @router.get("/schools", response=list[SchoolOut])
 @audience(Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
-def list_schools(request: HttpRequest) -> object:
+def list_schools(request: AuthedRequest) -> object:
     return access.readable_schools(request.user).order_by("name")
 
 
 @router.get("/classes", response=list[ClassOut])
 @audience(AUTHENTICATED)
-def list_classes(request: HttpRequest) -> object:
+def list_classes(request: AuthedRequest) -> object:
     return access.readable_classes(request.user)
 
 
 @router.get("/classes/{class_id}", response={200: ClassOut, 404: Error})
 @audience(AUTHENTICATED)
-def get_class(request: HttpRequest, class_id: int) -> object:
+def get_class(request: AuthedRequest, class_id: int) -> object:
     return access.get_class_for(request.user, class_id)
 
 
 @router.get("/classes/{class_id}/members", response={200: list[MemberOut], 404: Error})
 @audience(Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
-def list_members(request: HttpRequest, class_id: int) -> object:
+def list_members(request: AuthedRequest, class_id: int) -> object:
     school_class = access.get_class_for(request.user, class_id)
     memberships = Membership.objects.filter(school_class=school_class).select_related("user")
     return [{"user_id": m.user_id, "display_name": m.user.display_name, "role": m.role} for m in memberships]

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from classnote.accounts import actions as account_actions
 from classnote.accounts.forms import LanguageForm
 from classnote.accounts.models import Role
+from classnote.core.types import AuthedRequest
 from classnote.tenancy.access import PUBLIC, audience
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
         logger.exception("readiness: storage")
         checks["storage"] = "failing"
     ready = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if ready else "failing", "checks": checks}, status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ok" if ready else "failing", "checks": checks}, status=200 if ready else 503
+    )
 
 
 @audience(PUBLIC)
@@ -74,8 +77,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
     form = LanguageForm(request.POST)
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
     response = redirect(target)
     if form.is_valid():
@@ -84,8 +88,12 @@ def set_language(request: HttpRequest) -> HttpResponse:
             account_actions.set_language(request.user, language)
         if language:
             response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
-                secure=settings.LANGUAGE_COOKIE_SECURE, httponly=True, samesite="Lax",
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=365 * 24 * 3600,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
             )
         else:
             response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
@@ -93,7 +101,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 
 @audience(Role.STUDENT, Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN, Role.OPERATOR)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     from classnote.tenancy import access
 
     user = request.user

@@ -19,8 +19,34 @@ FAMILY = {
 }
 GIVEN = {
     "ja": ["陽翔", "蓮", "湊", "結菜", "陽葵", "芽依", "大和", "悠真", "さくら", "葵", "颯太", "凛"],
-    "zh-hant": ["怡君", "志明", "雅婷", "家豪", "淑芬", "俊傑", "詩涵", "宇軒", "子晴", "冠廷", "思妤", "承恩"],
-    "en": ["Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sophia", "Elijah", "Mia", "Lucas", "Amelia", "Ethan"],
+    "zh-hant": [
+        "怡君",
+        "志明",
+        "雅婷",
+        "家豪",
+        "淑芬",
+        "俊傑",
+        "詩涵",
+        "宇軒",
+        "子晴",
+        "冠廷",
+        "思妤",
+        "承恩",
+    ],
+    "en": [
+        "Olivia",
+        "Liam",
+        "Emma",
+        "Noah",
+        "Ava",
+        "Mateo",
+        "Sophia",
+        "Elijah",
+        "Mia",
+        "Lucas",
+        "Amelia",
+        "Ethan",
+    ],
 }
 
 
@@ -44,17 +70,54 @@ class DemoTenant:
 
 
 TENANTS = [
-    DemoTenant(("JP", "Japan", 1), "Kanagawa Prefecture", "Yokohama City Board of Education", "board", "ja",
-               "yokohama", [DemoSchool("Minato Elementary School", "yk-minato-es", ["5-1", "5-2"]),
-                            DemoSchool("Aoba Junior High School", "yk-aoba-jhs", ["2-A"])]),
-    DemoTenant(("JP", "Japan", 1), "Miyagi Prefecture", "Sendai City Board of Education", "board", "ja",
-               "sendai", [DemoSchool("Hirose Elementary School", "sd-hirose-es", ["4-1"])]),
-    DemoTenant(("TW", "Taiwan", 2), "Taipei City", "Taipei City Department of Education", "board", "zh-hant",
-               "taipei", [DemoSchool("Neihu Vocational High School", "tp-neihu-vhs", ["101"])]),
-    DemoTenant(("HK", "Hong Kong", 3), "Hong Kong", "Hon Wah College", "private", "zh-hant",
-               "honwah", [DemoSchool("Hon Wah College", "hk-honwah", ["S1A"])]),
-    DemoTenant(("US", "United States", 4), "New York", "Rosalyn Yalow Charter School", "private", "en",
-               "yalow", [DemoSchool("Rosalyn Yalow Charter School", "ny-yalow", ["Grade 4"])]),
+    DemoTenant(
+        ("JP", "Japan", 1),
+        "Kanagawa Prefecture",
+        "Yokohama City Board of Education",
+        "board",
+        "ja",
+        "yokohama",
+        [
+            DemoSchool("Minato Elementary School", "yk-minato-es", ["5-1", "5-2"]),
+            DemoSchool("Aoba Junior High School", "yk-aoba-jhs", ["2-A"]),
+        ],
+    ),
+    DemoTenant(
+        ("JP", "Japan", 1),
+        "Miyagi Prefecture",
+        "Sendai City Board of Education",
+        "board",
+        "ja",
+        "sendai",
+        [DemoSchool("Hirose Elementary School", "sd-hirose-es", ["4-1"])],
+    ),
+    DemoTenant(
+        ("TW", "Taiwan", 2),
+        "Taipei City",
+        "Taipei City Department of Education",
+        "board",
+        "zh-hant",
+        "taipei",
+        [DemoSchool("Neihu Vocational High School", "tp-neihu-vhs", ["101"])],
+    ),
+    DemoTenant(
+        ("HK", "Hong Kong", 3),
+        "Hong Kong",
+        "Hon Wah College",
+        "private",
+        "zh-hant",
+        "honwah",
+        [DemoSchool("Hon Wah College", "hk-honwah", ["S1A"])],
+    ),
+    DemoTenant(
+        ("US", "United States", 4),
+        "New York",
+        "Rosalyn Yalow Charter School",
+        "private",
+        "en",
+        "yalow",
+        [DemoSchool("Rosalyn Yalow Charter School", "ny-yalow", ["Grade 4"])],
+    ),
 ]
 
 
@@ -69,35 +132,56 @@ def demo_exists() -> bool:
 @transaction.atomic
 def create_demo(seed: int = 2026) -> list[tuple[str, str, str, str]]:
     """Creates the demo tenants; returns (tenant, role, login, password) for the printed login list."""
-    rng = random.Random(seed)  # names only; passwords come from the secrets module
+    rng = random.Random(seed)  # noqa: S311 - demo names only; passwords come from `secrets`
     logins: list[tuple[str, str, str, str]] = []
     for tenant in TENANTS:
-        country, _ = Country.objects.get_or_create(code=tenant.country[0], defaults={
-            "name": tenant.country[1], "sort_order": tenant.country[2]})
+        country, _ = Country.objects.get_or_create(
+            code=tenant.country[0], defaults={"name": tenant.country[1], "sort_order": tenant.country[2]}
+        )
         region, _ = Region.objects.get_or_create(country=country, name=tenant.region)
         municipality = Municipality.objects.create(
-            region=region, name=tenant.name, kind=tenant.kind, default_language=tenant.language,
+            region=region,
+            name=tenant.name,
+            kind=tenant.kind,
+            default_language=tenant.language,
             list_on_adopters_page=True,
         )
         password = generate_password(14)
-        User.objects.create_user(f"{tenant.key}-admin", password, display_name=f"{tenant.name} admin",
-                                 role=Role.MUNICIPAL_ADMIN, municipality=municipality)
+        User.objects.create_user(
+            f"{tenant.key}-admin",
+            password,
+            display_name=f"{tenant.name} admin",
+            role=Role.MUNICIPAL_ADMIN,
+            municipality=municipality,
+        )
         logins.append((tenant.name, "municipal admin", f"{tenant.key}-admin", password))
         for s_index, spec in enumerate(tenant.schools):
-            school = School.objects.create(municipality=municipality, name=spec.name, code=spec.code,
-                                           list_on_adopters_page=True)
+            school = School.objects.create(
+                municipality=municipality, name=spec.name, code=spec.code, list_on_adopters_page=True
+            )
             if s_index == 0:
                 password = generate_password(14)
-                User.objects.create_user(f"{tenant.key}-school-admin", password, display_name=f"{spec.name} office",
-                                         role=Role.SCHOOL_ADMIN, municipality=municipality, school=school)
+                User.objects.create_user(
+                    f"{tenant.key}-school-admin",
+                    password,
+                    display_name=f"{spec.name} office",
+                    role=Role.SCHOOL_ADMIN,
+                    municipality=municipality,
+                    school=school,
+                )
                 logins.append((spec.name, "school admin", f"{tenant.key}-school-admin", password))
             for c_index, class_name in enumerate(spec.classes):
                 school_class = SchoolClass.objects.create(school=school, name=class_name, school_year=2026)
                 teacher_login = f"{tenant.key}-teacher{s_index + 1}{c_index + 1}"
                 password = generate_password(14)
                 teacher = User.objects.create_user(
-                    teacher_login, password, display_name=_name(rng, tenant.language, teacher=True),
-                    role=Role.TEACHER, municipality=municipality, school=school)
+                    teacher_login,
+                    password,
+                    display_name=_name(rng, tenant.language, teacher=True),
+                    role=Role.TEACHER,
+                    municipality=municipality,
+                    school=school,
+                )
                 Membership.objects.create(school_class=school_class, user=teacher, role="teacher")
                 if s_index == 0 and c_index == 0:
                     logins.append((spec.name, "teacher", teacher_login, password))
@@ -105,9 +189,14 @@ def create_demo(seed: int = 2026) -> list[tuple[str, str, str, str]]:
                     number = f"{c_index + 1}{n + 1:03d}"
                     password = generate_password(10)
                     student = User.objects.create_user(
-                        student_username(school, number), password,
-                        display_name=_name(rng, tenant.language), role=Role.STUDENT,
-                        municipality=municipality, school=school, student_number=number)
+                        student_username(school, number),
+                        password,
+                        display_name=_name(rng, tenant.language),
+                        role=Role.STUDENT,
+                        municipality=municipality,
+                        school=school,
+                        student_number=number,
+                    )
                     Membership.objects.create(school_class=school_class, user=student, role="student")
                     if s_index == 0 and c_index == 0 and n == 0:
                         logins.append((spec.name, "student", f"{spec.code} / {number}", password))

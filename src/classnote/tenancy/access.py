@@ -98,10 +98,14 @@ def class_rule(user: User, *, manage: bool = False) -> Q:
     if user.role == Role.SCHOOL_ADMIN:
         return Q(school_id=user.school_id)
     if user.role == Role.TEACHER:
-        mine = Q(pk__in=Membership.objects.filter(user=user, role=Membership.Role.TEACHER).values("school_class"))
+        mine = Q(
+            pk__in=Membership.objects.filter(user=user, role=Membership.Role.TEACHER).values("school_class")
+        )
         return mine & Q(school_id=user.school_id)
     if user.role == Role.STUDENT and not manage:
-        mine = Q(pk__in=Membership.objects.filter(user=user, role=Membership.Role.STUDENT).values("school_class"))
+        mine = Q(
+            pk__in=Membership.objects.filter(user=user, role=Membership.Role.STUDENT).values("school_class")
+        )
         return mine & Q(school_id=user.school_id)
     return _none()
 

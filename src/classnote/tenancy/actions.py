@@ -45,10 +45,11 @@ def add_member(actor: User, school_class: SchoolClass, member_id: int, role: str
     member = access.get_user_for(actor, member_id)
     if member.school_id != school_class.school_id:
         raise ActionError(_("Only people of this school can join its classes."))
-    wanted_role = {Membership.Role.STUDENT: Role.STUDENT, Membership.Role.TEACHER: Role.TEACHER}.get(role)
-    if wanted_role is None or (member.role != wanted_role and not (
-        role == Membership.Role.TEACHER and member.role == Role.SCHOOL_ADMIN
-    )):
+    wanted_role = {"student": Role.STUDENT, "teacher": Role.TEACHER}.get(role)
+    if wanted_role is None or (
+        member.role != wanted_role
+        and not (role == Membership.Role.TEACHER and member.role == Role.SCHOOL_ADMIN)
+    ):
         raise ActionError(_("This person cannot join the class in that role."))
     membership, _created = Membership.objects.get_or_create(
         school_class=school_class, user=member, defaults={"role": role}

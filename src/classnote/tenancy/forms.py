@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -41,16 +43,18 @@ class SchoolClassForm(forms.ModelForm):
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         name, year = data.get("name"), data.get("school_year")
-        if name and year and SchoolClass.objects.filter(school=self.school, school_year=year, name=name).exists():
+        if (
+            name
+            and year
+            and SchoolClass.objects.filter(school=self.school, school_year=year, name=name).exists()
+        ):
             raise forms.ValidationError(_("This school already has a class with that name in that year."))
         return data
 
 
 class AddMemberForm(forms.Form):
-    user = forms.ModelChoiceField(label=_("Person"), queryset=None)  # type: ignore[arg-type]
-    role = forms.ChoiceField(
-        label=_("As"), choices=[("student", _("Student")), ("teacher", _("Teacher"))]
-    )
+    user: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Person"), queryset=None)
+    role = forms.ChoiceField(label=_("As"), choices=[("student", _("Student")), ("teacher", _("Teacher"))])
 
     def __init__(self, *args: object, candidates: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

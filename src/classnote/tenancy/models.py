@@ -104,7 +104,9 @@ class SchoolClass(models.Model):
     class Meta:
         ordering = ["-school_year", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["school", "school_year", "name"], name="class_unique_name_per_year")
+            models.UniqueConstraint(
+                fields=["school", "school_year", "name"], name="class_unique_name_per_year"
+            )
         ]
         verbose_name = _("class")
         verbose_name_plural = _("classes")

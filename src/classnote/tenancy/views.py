@@ -13,6 +13,7 @@ from classnote.accounts import actions as account_actions
 from classnote.accounts.actions import ActionError
 from classnote.accounts.forms import StaffForm, StudentForm
 from classnote.accounts.models import Role
+from classnote.core.types import AuthedRequest
 from classnote.tenancy import access, actions
 from classnote.tenancy.access import PUBLIC, audience
 from classnote.tenancy.forms import AddMemberForm, MunicipalityPolicyForm, SchoolClassForm, SchoolForm
@@ -28,10 +29,17 @@ def adopters(request: HttpRequest) -> HttpResponse:
     listed = (
         Municipality.objects.filter(list_on_adopters_page=True)
         .select_related("region__country")
-        .order_by("region__country__sort_order", "region__country__name", "region__sort_order",
-                  "region__name", "name")
+        .order_by(
+            "region__country__sort_order",
+            "region__country__name",
+            "region__sort_order",
+            "region__name",
+            "name",
+        )
     )
-    listed_schools = School.objects.filter(list_on_adopters_page=True, municipality__list_on_adopters_page=True)
+    listed_schools = School.objects.filter(
+        list_on_adopters_page=True, municipality__list_on_adopters_page=True
+    )
     schools_by_tenant: dict[int, list[str]] = {}
     for school in listed_schools.order_by("name"):
         schools_by_tenant.setdefault(school.municipality_id, []).append(school.name)
@@ -39,23 +47,30 @@ def adopters(request: HttpRequest) -> HttpResponse:
     for country, in_country in groupby(listed, key=lambda m: m.region.country):
         regions = []
         for region, in_region in groupby(in_country, key=lambda m: m.region):
-            regions.append({"region": region, "tenants": [
-                {"name": m.name, "kind": m.kind, "schools": schools_by_tenant.get(m.pk, [])} for m in in_region
-            ]})
+            regions.append(
+                {
+                    "region": region,
+                    "tenants": [
+                        {"name": m.name, "kind": m.kind, "schools": schools_by_tenant.get(m.pk, [])}
+                        for m in in_region
+                    ],
+                }
+            )
         countries.append({"country": country, "regions": regions})
     return render(request, "tenancy/adopters.html", {"countries": countries})
 
 
 @audience(Role.MUNICIPAL_ADMIN)
 @require_http_methods(["GET", "POST"])
-def municipality_detail(request: HttpRequest, municipality_id: int) -> HttpResponse:
+def municipality_detail(request: AuthedRequest, municipality_id: int) -> HttpResponse:
     municipality = access.get_municipality_for(request.user, municipality_id)
     policy_form = MunicipalityPolicyForm(instance=municipality, prefix="policy")
     school_form = SchoolForm(prefix="school")
     status = 200
     if request.method == "POST" and "policy-default_language" in request.POST:
-        policy_form = MunicipalityPolicyForm(request.POST, instance=Municipality.objects.get(pk=municipality.pk),
-                                             prefix="policy")
+        policy_form = MunicipalityPolicyForm(
+            request.POST, instance=Municipality.objects.get(pk=municipality.pk), prefix="policy"
+        )
         if policy_form.is_valid():
             actions.update_policy(request.user, municipality, **policy_form.cleaned_data)
             messages.success(request, _("The policy has been saved."))
@@ -66,7 +81,9 @@ def municipality_detail(request: HttpRequest, municipality_id: int) -> HttpRespo
         if school_form.is_valid():
             try:
                 school = actions.create_school(
-                    request.user, municipality, name=school_form.cleaned_data["name"],
+                    request.user,
+                    municipality,
+                    name=school_form.cleaned_data["name"],
                     code=school_form.cleaned_data["code"],
                     listed=school_form.cleaned_data["list_on_adopters_page"],
                 )
@@ -76,18 +93,30 @@ def municipality_detail(request: HttpRequest, municipality_id: int) -> HttpRespo
                 messages.success(request, _("The school has been created."))
                 return redirect("school_detail", school_id=school.pk)
         status = 400
-    schools = access.manageable_schools(request.user).filter(municipality=municipality).annotate(
-        class_count=Count("classes", distinct=True),
-        student_count=Count("users", filter=Q(users__role=Role.STUDENT), distinct=True),
+    schools = (
+        access.manageable_schools(request.user)
+        .filter(municipality=municipality)
+        .annotate(
+            class_count=Count("classes", distinct=True),
+            student_count=Count("users", filter=Q(users__role=Role.STUDENT), distinct=True),
+        )
     )
-    return render(request, "tenancy/municipality.html", {
-        "municipality": municipality, "schools": schools, "policy_form": policy_form, "school_form": school_form,
-    }, status=status)
+    return render(
+        request,
+        "tenancy/municipality.html",
+        {
+            "municipality": municipality,
+            "schools": schools,
+            "policy_form": policy_form,
+            "school_form": school_form,
+        },
+        status=status,
+    )
 
 
 @audience(Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
 @require_http_methods(["GET", "POST"])
-def school_detail(request: HttpRequest, school_id: int) -> HttpResponse:
+def school_detail(request: AuthedRequest, school_id: int) -> HttpResponse:
     school = access.get_school_for(request.user, school_id, manage=True)
     class_form = SchoolClassForm(school=school, prefix="class")
     student_form = StudentForm(prefix="student")
@@ -108,13 +137,17 @@ def school_detail(request: HttpRequest, school_id: int) -> HttpResponse:
             elif kind == "student":
                 student_form = StudentForm(request.POST, prefix="student")
                 if student_form.is_valid():
-                    user, password = account_actions.create_student(request.user, school, **student_form.cleaned_data)
+                    user, password = account_actions.create_student(
+                        request.user, school, **student_form.cleaned_data
+                    )
                     created = {"user": user, "password": password}
                     student_form, status = StudentForm(prefix="student"), 201
             elif kind == "staff":
                 staff_form = StaffForm(request.POST, prefix="staff", roles=staff_roles)
                 if staff_form.is_valid():
-                    user, password = account_actions.create_staff(request.user, school, **staff_form.cleaned_data)
+                    user, password = account_actions.create_staff(
+                        request.user, school, **staff_form.cleaned_data
+                    )
                     created = {"user": user, "password": password}
                     staff_form, status = StaffForm(prefix="staff", roles=staff_roles), 201
             else:
@@ -122,13 +155,22 @@ def school_detail(request: HttpRequest, school_id: int) -> HttpResponse:
         except ActionError as error:
             messages.error(request, str(error))
     people = access.manageable_users(request.user).filter(school=school).order_by("role", "display_name")
-    response = render(request, "tenancy/school.html", {
-        "school": school,
-        "classes": access.manageable_classes(request.user).filter(school=school).annotate(
-            member_count=Count("memberships")),
-        "people": people, "class_form": class_form, "student_form": student_form, "staff_form": staff_form,
-        "created": created,
-    }, status=status)
+    response = render(
+        request,
+        "tenancy/school.html",
+        {
+            "school": school,
+            "classes": access.manageable_classes(request.user)
+            .filter(school=school)
+            .annotate(member_count=Count("memberships")),
+            "people": people,
+            "class_form": class_form,
+            "student_form": student_form,
+            "staff_form": staff_form,
+            "created": created,
+        },
+        status=status,
+    )
     if created:
         response["Cache-Control"] = "no-store"
     return response
@@ -136,22 +178,33 @@ def school_detail(request: HttpRequest, school_id: int) -> HttpResponse:
 
 @audience(*TEACHING_STAFF, Role.STUDENT)
 @require_http_methods(["GET", "POST"])
-def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
+def class_detail(request: AuthedRequest, class_id: int) -> HttpResponse:
     school_class = access.get_class_for(request.user, class_id)
     can_manage = access.manageable_classes(request.user).filter(pk=school_class.pk).exists()
     add_form = None
     status = 200
     if can_manage:
-        candidates = access.manageable_users(request.user).filter(
-            school=school_class.school, is_active=True, role__in=[Role.STUDENT, Role.TEACHER, Role.SCHOOL_ADMIN]
-        ).exclude(memberships__school_class=school_class).order_by("role", "display_name")
+        candidates = (
+            access.manageable_users(request.user)
+            .filter(
+                school=school_class.school,
+                is_active=True,
+                role__in=[Role.STUDENT, Role.TEACHER, Role.SCHOOL_ADMIN],
+            )
+            .exclude(memberships__school_class=school_class)
+            .order_by("role", "display_name")
+        )
         add_form = AddMemberForm(candidates=candidates)
         if request.method == "POST":
             add_form = AddMemberForm(request.POST, candidates=candidates)
             if add_form.is_valid():
                 try:
-                    actions.add_member(request.user, school_class, add_form.cleaned_data["user"].pk,
-                                       add_form.cleaned_data["role"])
+                    actions.add_member(
+                        request.user,
+                        school_class,
+                        add_form.cleaned_data["user"].pk,
+                        add_form.cleaned_data["role"],
+                    )
                 except ActionError as error:
                     add_form.add_error(None, str(error))
                 else:
@@ -159,19 +212,30 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
             status = 400
     elif request.method == "POST":
         return render(request, "errors/error.html", {"status": 403}, status=403)
-    members = Membership.objects.filter(school_class=school_class).select_related("user").order_by(
-        "role", "user__student_number", "user__display_name")
+    members = (
+        Membership.objects.filter(school_class=school_class)
+        .select_related("user")
+        .order_by("role", "user__student_number", "user__display_name")
+    )
     if request.user.role == Role.STUDENT:
         members = members.filter(role=Membership.Role.TEACHER)  # pupils see their teachers, not a roster
-    return render(request, "tenancy/class.html", {
-        "school_class": school_class, "members": members, "can_manage": can_manage, "add_form": add_form,
-        "can_issue_cards": request.user.role in TEACHING_STAFF,
-    }, status=status)
+    return render(
+        request,
+        "tenancy/class.html",
+        {
+            "school_class": school_class,
+            "members": members,
+            "can_manage": can_manage,
+            "add_form": add_form,
+            "can_issue_cards": request.user.role in TEACHING_STAFF,
+        },
+        status=status,
+    )
 
 
 @audience(Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
 @require_POST
-def remove_member(request: HttpRequest, class_id: int, user_id: int) -> HttpResponse:
+def remove_member(request: AuthedRequest, class_id: int, user_id: int) -> HttpResponse:
     school_class = access.get_class_for(request.user, class_id, manage=True)
     access.get_user_for(request.user, user_id)
     actions.remove_member(request.user, school_class, user_id)
@@ -180,17 +244,25 @@ def remove_member(request: HttpRequest, class_id: int, user_id: int) -> HttpResp
 
 @audience(*TEACHING_STAFF)
 @require_http_methods(["GET"])
-def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_detail(request: AuthedRequest, user_id: int) -> HttpResponse:
     person = access.get_user_for(request.user, user_id, manage=True)
     classes = access.readable_classes(request.user).filter(memberships__user=person)
     active_cards = person.login_cards.filter(revoked_at__isnull=True).count()
-    return render(request, "tenancy/user.html", {"person": person, "classes": classes, "active_cards": active_cards,
-                                                 "can_deactivate": request.user.role != Role.TEACHER})
+    return render(
+        request,
+        "tenancy/user.html",
+        {
+            "person": person,
+            "classes": classes,
+            "active_cards": active_cards,
+            "can_deactivate": request.user.role != Role.TEACHER,
+        },
+    )
 
 
 @audience(Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
 @require_POST
-def set_user_active(request: HttpRequest, user_id: int) -> HttpResponse:
+def set_user_active(request: AuthedRequest, user_id: int) -> HttpResponse:
     active = request.POST.get("active") == "1"
     try:
         target = account_actions.set_active(request.user, user_id, active)

@@ -6,45 +6,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('tenancy', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("tenancy", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='municipality',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='tenancy.municipality'),
+            model_name="user",
+            name="municipality",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="users",
+                to="tenancy.municipality",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='school',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='tenancy.school'),
+            model_name="user",
+            name="school",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="users",
+                to="tenancy.school",
+            ),
         ),
         migrations.AddField(
-            model_name='logincard',
-            name='issued_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="logincard",
+            name="issued_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='logincard',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='login_cards', to=settings.AUTH_USER_MODEL),
+            model_name="logincard",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="login_cards",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(condition=models.Q(('role', 'student')), fields=('school', 'student_number'), name='student_number_unique_per_school'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("role", "student")),
+                fields=("school", "student_number"),
+                name="student_number_unique_per_school",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('role', 'operator'), ('municipality__isnull', False), _connector='OR'), name='user_has_tenant_unless_operator'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("role", "operator"), ("municipality__isnull", False), _connector="OR"),
+                name="user_has_tenant_unless_operator",
+            ),
         ),
         migrations.AddIndex(
-            model_name='logincard',
-            index=models.Index(fields=['user', 'revoked_at'], name='accounts_lo_user_id_85a427_idx'),
+            model_name="logincard",
+            index=models.Index(fields=["user", "revoked_at"], name="accounts_lo_user_id_85a427_idx"),
         ),
     ]

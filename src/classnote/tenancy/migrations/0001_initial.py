@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,103 +15,218 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Country',
+            name="Country",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=2, unique=True, verbose_name='country code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('sort_order', models.PositiveSmallIntegerField(default=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=2, unique=True, verbose_name="country code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("sort_order", models.PositiveSmallIntegerField(default=100)),
             ],
             options={
-                'verbose_name': 'country',
-                'verbose_name_plural': 'countries',
-                'ordering': ['sort_order', 'name'],
+                "verbose_name": "country",
+                "verbose_name_plural": "countries",
+                "ordering": ["sort_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('sort_order', models.PositiveSmallIntegerField(default=100)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='regions', to='tenancy.country')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("sort_order", models.PositiveSmallIntegerField(default=100)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="regions",
+                        to="tenancy.country",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['country', 'sort_order', 'name'],
+                "ordering": ["country", "sort_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Municipality',
+            name="Municipality",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150, verbose_name='name')),
-                ('kind', models.CharField(choices=[('board', 'Board of education'), ('private', 'Private school')], default='board', max_length=10, verbose_name='kind')),
-                ('default_language', models.CharField(choices=[('en', 'English'), ('ja', 'Japanese'), ('zh-hant', 'Traditional Chinese')], default='en', max_length=10, verbose_name='default language')),
-                ('require_mfa_for_teachers', models.BooleanField(default=False, verbose_name='require two-factor login for teachers')),
-                ('list_on_adopters_page', models.BooleanField(default=False, verbose_name='list on the public adopters page')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='municipalities', to='tenancy.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=150, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("board", "Board of education"), ("private", "Private school")],
+                        default="board",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "default_language",
+                    models.CharField(
+                        choices=[("en", "English"), ("ja", "Japanese"), ("zh-hant", "Traditional Chinese")],
+                        default="en",
+                        max_length=10,
+                        verbose_name="default language",
+                    ),
+                ),
+                (
+                    "require_mfa_for_teachers",
+                    models.BooleanField(default=False, verbose_name="require two-factor login for teachers"),
+                ),
+                (
+                    "list_on_adopters_page",
+                    models.BooleanField(default=False, verbose_name="list on the public adopters page"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="municipalities",
+                        to="tenancy.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'municipality',
-                'verbose_name_plural': 'municipalities',
-                'ordering': ['region', 'name'],
+                "verbose_name": "municipality",
+                "verbose_name_plural": "municipalities",
+                "ordering": ["region", "name"],
             },
         ),
         migrations.CreateModel(
-            name='School',
+            name="School",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150, verbose_name='name')),
-                ('code', models.CharField(max_length=32, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9-]{1,31}$', 'Use 2–32 letters, digits or hyphens, starting with a letter or digit.')], verbose_name='school code')),
-                ('list_on_adopters_page', models.BooleanField(default=False, verbose_name='list on the public adopters page')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='schools', to='tenancy.municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=150, verbose_name="name")),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=32,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9-]{1,31}$",
+                                "Use 2–32 letters, digits or hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="school code",
+                    ),
+                ),
+                (
+                    "list_on_adopters_page",
+                    models.BooleanField(default=False, verbose_name="list on the public adopters page"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="schools",
+                        to="tenancy.municipality",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['municipality', 'name'],
+                "ordering": ["municipality", "name"],
             },
         ),
         migrations.CreateModel(
-            name='SchoolClass',
+            name="SchoolClass",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('school_year', models.PositiveSmallIntegerField(verbose_name='school year')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('archived', models.BooleanField(default=False, verbose_name='archived')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='classes', to='tenancy.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("school_year", models.PositiveSmallIntegerField(verbose_name="school year")),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                ("archived", models.BooleanField(default=False, verbose_name="archived")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="classes",
+                        to="tenancy.school",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'class',
-                'verbose_name_plural': 'classes',
-                'ordering': ['-school_year', 'name'],
+                "verbose_name": "class",
+                "verbose_name_plural": "classes",
+                "ordering": ["-school_year", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('teacher', 'Teacher'), ('student', 'Student')], max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('school_class', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='tenancy.schoolclass')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(choices=[("teacher", "Teacher"), ("student", "Student")], max_length=10),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "school_class",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="tenancy.schoolclass",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='region',
-            constraint=models.UniqueConstraint(fields=('country', 'name'), name='region_unique_name'),
+            model_name="region",
+            constraint=models.UniqueConstraint(fields=("country", "name"), name="region_unique_name"),
         ),
         migrations.AddConstraint(
-            model_name='schoolclass',
-            constraint=models.UniqueConstraint(fields=('school', 'school_year', 'name'), name='class_unique_name_per_year'),
+            model_name="schoolclass",
+            constraint=models.UniqueConstraint(
+                fields=("school", "school_year", "name"), name="class_unique_name_per_year"
+            ),
         ),
         migrations.AddIndex(
-            model_name='membership',
-            index=models.Index(fields=['user', 'role'], name='tenancy_mem_user_id_126fc2_idx'),
+            model_name="membership",
+            index=models.Index(fields=["user", "role"], name="tenancy_mem_user_id_126fc2_idx"),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('school_class', 'user'), name='membership_unique'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("school_class", "user"), name="membership_unique"),
         ),
     ]

@@ -26,7 +26,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--demo", action="store_true", help="create demo data on the first start")
         parser.add_argument("--no-migrate", action="store_true")
-        parser.add_argument("--no-jobs", action="store_true", help="do not run the job consumer in this process")
+        parser.add_argument(
+            "--no-jobs", action="store_true", help="do not run the job consumer in this process"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
@@ -57,7 +59,8 @@ class Command(BaseCommand):
             self.stdout.write("\nDemo logins (role, login, password, where):\n" + logins)
             self.stdout.write(
                 "\n  Students log in at /login/student/ with school code + student ID + password."
-                "\n  Administrators are asked to set up two-factor login (any authenticator app) at first login."
+                "\n  Administrators are asked to set up two-factor login (any authenticator app)"
+                " at first login."
             )
         self.stdout.write("\nPress Ctrl+C to stop.\n")
         sys.stdout.flush()
