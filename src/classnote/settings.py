@@ -92,9 +92,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "classnote.accounts.middleware.SessionPolicyMiddleware",
     "classnote.core.middleware.UserLanguageMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
@@ -259,6 +259,10 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "reauthenticate": "10/m/user",
 }
+MFA_ADAPTER = "classnote.accounts.mfa_adapter.MFAAdapter"
+# TOTP seeds are encrypted with a key derived from this (default: SECRET_KEY). Rotating it
+# invalidates enrolled authenticator apps; recovery codes still work.
+MFA_ENCRYPTION_KEY = env.string("MFA_ENCRYPTION_KEY", "")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION

@@ -1,0 +1,242 @@
+"""Login for staff (login ID + password + MFA) and pupils (school code + student ID, QR cards),
+throttling, session lifetimes per role and "log out everywhere"."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import time_machine
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from django.contrib.auth.hashers import identify_hasher
+from django.core.cache import cache
+from django.test import Client
+
+from classnote.accounts import actions
+from classnote.accounts.hashers import ClassnoteArgon2Hasher
+from classnote.accounts.models import LoginCard
+from tests.conftest import PASSWORD, Tenant, login_as
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@pytest.fixture(autouse=True)
+def _clear_rate_limits() -> None:
+    cache.clear()
+
+
+def staff_login(client: Client, login_id: str, password: str = PASSWORD) -> object:
+    return client.post("/accounts/login/", {"login": login_id, "password": password})
+
+
+def current_code() -> str:
+    import time
+
+    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
+
+
+def test_teacher_logs_in_with_login_id_and_password(tenant_a: Tenant) -> None:
+    client = Client()
+    response = staff_login(client, tenant_a.teacher.username)
+    assert response.status_code == 302
+    assert client.get("/home/").status_code == 200
+
+
+def test_students_cannot_use_the_staff_form(tenant_a: Tenant) -> None:
+    client = Client()
+    response = staff_login(client, tenant_a.student.username)
+    assert response.status_code == 200  # form shown again with an error
+    assert client.get("/home/").status_code == 302
+
+
+def test_student_logs_in_with_school_code_and_student_id(tenant_a: Tenant) -> None:
+    client = Client()
+    response = client.post(
+        "/login/student/",
+        {
+            "school_code": tenant_a.school.code.upper(),
+            "student_number": tenant_a.student.student_number,
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    home = client.get("/home/")
+    assert home.status_code == 200
+    assert tenant_a.school_class.name in home.content.decode()
+
+
+def test_wrong_student_password_gives_one_vague_message(tenant_a: Tenant) -> None:
+    wrong_password = Client().post(
+        "/login/student/",
+        {
+            "school_code": tenant_a.school.code,
+            "student_number": tenant_a.student.student_number,
+            "password": "nope",
+        },
+    )
+    no_such_pupil = Client().post(
+        "/login/student/",
+        {"school_code": tenant_a.school.code, "student_number": "unknown", "password": "nope"},
+    )
+    assert wrong_password.status_code == no_such_pupil.status_code == 400
+    # The same words either way: the form does not reveal which student IDs exist.
+    message = "The school code, student ID or password is not right."
+    assert message in wrong_password.content.decode() and message in no_such_pupil.content.decode()
+
+
+def test_repeated_student_failures_lock_the_account_for_a_while(tenant_a: Tenant) -> None:
+    data = {"school_code": tenant_a.school.code, "student_number": tenant_a.student.student_number}
+    for _ in range(8):
+        assert Client().post("/login/student/", data | {"password": "wrong"}).status_code == 400
+    locked = Client().post("/login/student/", data | {"password": PASSWORD})
+    assert locked.status_code == 429
+    # A classmate behind the same school IP is not affected.
+    classmate = Client().post(
+        "/login/student/",
+        {
+            "school_code": tenant_a.school.code,
+            "student_number": tenant_a.classmate.student_number,
+            "password": PASSWORD,
+        },
+    )
+    assert classmate.status_code == 302
+
+
+def test_repeated_staff_failures_are_throttled(tenant_a: Tenant) -> None:
+    for _ in range(5):
+        staff_login(Client(), tenant_a.teacher.username, "wrong-password")
+    response = staff_login(Client(), tenant_a.teacher.username)
+    assert response.status_code in {200, 429}
+    assert Client().get("/home/").status_code == 302
+    assert "Too many" in response.content.decode() or response.status_code == 429
+
+
+def test_qr_login_card_logs_in_until_revoked(tenant_a: Tenant) -> None:
+    issued = dict(actions.issue_login_cards(tenant_a.teacher, tenant_a.school_class))
+    token = issued[tenant_a.student]
+    assert tenant_a.other_class_student not in issued
+    # Only a hash is stored.
+    assert not LoginCard.objects.filter(token_hash=token).exists()
+    client = Client()
+    assert client.post("/login/card/", {"token": token}).status_code == 302
+    assert client.get("/home/").status_code == 200
+
+    actions.revoke_login_cards(tenant_a.teacher, tenant_a.student.pk)
+    assert Client().post("/login/card/", {"token": token}).status_code == 400
+
+
+def test_printing_new_cards_revokes_the_old_ones(tenant_a: Tenant) -> None:
+    old = dict(actions.issue_login_cards(tenant_a.teacher, tenant_a.school_class))[tenant_a.student]
+    new = dict(actions.issue_login_cards(tenant_a.teacher, tenant_a.school_class))[tenant_a.student]
+    assert Client().post("/login/card/", {"token": old}).status_code == 400
+    assert Client().post("/login/card/", {"token": new}).status_code == 302
+
+
+def test_login_card_page_prints_qr_codes_without_the_secret_in_any_url(tenant_a: Tenant) -> None:
+    client = login_as(Client(), tenant_a.teacher)
+    response = client.post(f"/classes/{tenant_a.school_class.pk}/login-cards/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.count("<svg") == 2  # two pupils in the class
+    assert tenant_a.student.display_name in body
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_admins_must_enrol_a_second_factor_before_anything_else(tenant_a: Tenant) -> None:
+    client = Client()
+    assert staff_login(client, tenant_a.school_admin.username).status_code == 302
+    response = client.get("/home/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/2fa/totp/activate")
+    assert client.get(f"/schools/{tenant_a.school.pk}/").status_code == 302
+    assert client.get("/api/me").status_code == 403
+
+
+def test_tenant_policy_can_require_mfa_for_teachers(tenant_a: Tenant) -> None:
+    tenant_a.municipality.require_mfa_for_teachers = True
+    tenant_a.municipality.save()
+    client = Client()
+    staff_login(client, tenant_a.teacher.username)
+    assert client.get("/home/").status_code == 302
+
+
+def test_enrolled_admin_needs_the_code_and_cannot_skip_it(tenant_a: Tenant) -> None:
+    TOTP.activate(tenant_a.school_admin, TOTP_SECRET)
+    stored = Authenticator.objects.get(user=tenant_a.school_admin).data["secret"]
+    assert TOTP_SECRET not in stored  # encrypted at rest
+
+    client = Client()
+    response = staff_login(client, tenant_a.school_admin.username)
+    assert response["Location"].startswith("/accounts/2fa/authenticate")
+    # Skipping the second step leaves the visitor logged out.
+    assert client.get("/home/").status_code == 302
+    assert client.get(f"/schools/{tenant_a.school.pk}/").status_code == 302
+    assert client.post("/accounts/2fa/authenticate/", {"code": "000000"}).status_code == 200
+    assert client.get("/home/").status_code == 302
+    assert client.post("/accounts/2fa/authenticate/", {"code": current_code()}).status_code == 302
+    assert client.get(f"/schools/{tenant_a.school.pk}/").status_code == 200
+
+
+def test_student_session_ends_after_idle_time(tenant_a: Tenant) -> None:
+    with time_machine.travel("2026-11-26 08:00 +0000", tick=False) as clock:
+        client = login_as(Client(), tenant_a.student)
+        assert client.get("/home/").status_code == 200
+        clock.shift(30 * 60)
+        assert client.get("/home/").status_code == 200
+        clock.shift(46 * 60)
+        assert client.get("/home/").status_code == 302
+
+
+def test_student_session_has_an_absolute_limit(tenant_a: Tenant) -> None:
+    with time_machine.travel("2026-11-26 08:00 +0000", tick=False) as clock:
+        client = login_as(Client(), tenant_a.student)
+        for _ in range(20):  # active all day, a request every 30 minutes
+            clock.shift(30 * 60)
+            response = client.get("/home/")
+        assert response.status_code == 302
+
+
+def test_logout_everywhere_ends_every_session(tenant_a: Tenant) -> None:
+    tablet, laptop = login_as(Client(), tenant_a.teacher), login_as(Client(), tenant_a.teacher)
+    assert tablet.get("/home/").status_code == laptop.get("/home/").status_code == 200
+    assert laptop.post("/settings/logout-everywhere/").status_code == 302
+    assert tablet.get("/home/").status_code == 302
+    assert laptop.get("/home/").status_code == 302
+
+
+def test_a_new_password_from_the_teacher_ends_the_pupils_sessions(tenant_a: Tenant) -> None:
+    pupil = login_as(Client(), tenant_a.student)
+    teacher = login_as(Client(), tenant_a.teacher)
+    response = teacher.post(f"/users/{tenant_a.student.pk}/password/")
+    assert response.status_code == 200
+    new_password = re.search(r'<p class="secret"><code>(\w+)</code>', response.content.decode())
+    assert new_password
+    assert pupil.get("/home/").status_code == 302
+    assert (
+        Client()
+        .post(
+            "/login/student/",
+            {
+                "school_code": tenant_a.school.code,
+                "student_number": tenant_a.student.student_number,
+                "password": new_password.group(1),
+            },
+        )
+        .status_code
+        == 302
+    )
+
+
+def test_passwords_are_hashed_with_argon2id_at_the_chosen_cost() -> None:
+    encoded = ClassnoteArgon2Hasher().encode("a pupil's password", ClassnoteArgon2Hasher().salt())
+    assert encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert isinstance(identify_hasher(encoded), type(ClassnoteArgon2Hasher()).__mro__[1])
+    assert ClassnoteArgon2Hasher().verify("a pupil's password", encoded)
+
+
+def test_students_need_no_email_or_birth_date() -> None:
+    from classnote.accounts.models import User
+
+    names = {field.name for field in User._meta.get_fields()}
+    assert not names & {"email", "birth_date", "date_of_birth", "birthday", "first_name", "last_name"}
