@@ -33,12 +33,24 @@ lint:
 typecheck:
 	.venv/bin/mypy
 
+# The suite runs on the embedded default (SQLite), then again on PostgreSQL when it is
+# reachable (always in CI, where its absence is an error).
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/classnote
 pytest:
 	.venv/bin/pytest -n 2 $(PYTEST_ARGS)
+	@.venv/bin/python -m tests.services postgres; rc=$$?; \
+	if [ $$rc -eq 0 ]; then \
+	  echo "== the same suite on PostgreSQL =="; \
+	  DATABASE_URL=$(PG_TEST_URL) .venv/bin/pytest -n 2 $(PYTEST_ARGS) || exit 1; \
+	elif [ $$rc -ne 3 ]; then exit 1; fi
 
-# Recompile translations after editing a .po file.
+# Refresh the translation catalogs from the source (needs gettext), then translate the new
+# entries in src/classnote/locale/*/LC_MESSAGES/django.po and run `make messages` again.
 messages: install
-	.venv/bin/classnote compilemessages_pure
+	cd src/classnote && CLASSNOTE_HOME=$(abspath $(CLASSNOTE_HOME)) ../../.venv/bin/classnote makemessages \
+	  -l ja -l zh_Hant --ignore "*/migrations/*" --no-location
+	cd src/classnote && CLASSNOTE_HOME=$(abspath $(CLASSNOTE_HOME)) ../../.venv/bin/classnote compilemessages \
+	  -l ja -l zh_Hant
 
 clean:
 	rm -rf .venv .tools var .pytest_cache .mypy_cache .ruff_cache

@@ -108,7 +108,8 @@ def test_production_database_connections_require_tls(tmp_path: Path) -> None:
 def test_development_default_keeps_all_state_under_classnote_home(tmp_path: Path) -> None:
     code = (
         "from django.conf import settings; "
-        "print(settings.DATABASES['default']['NAME']); print(settings.MEDIA_ROOT); print(settings.HUEY['filename'])"
+        "print(settings.DATABASES['default']['NAME']); print(settings.MEDIA_ROOT); "
+        "print(settings.HUEY['filename'])"
     )
     result = run_classnote(tmp_path, "shell", "--no-imports", "-c", code)
     assert result.returncode == 0, result.stderr
