@@ -153,6 +153,21 @@ def test_admins_must_enrol_a_second_factor_before_anything_else(tenant_a: Tenant
     assert client.get("/api/me").status_code == 403
 
 
+def test_an_admin_enrols_an_authenticator_app_right_after_login(tenant_a: Tenant) -> None:
+    import time
+
+    client = Client()
+    staff_login(client, tenant_a.school_admin.username)
+    page = client.get("/accounts/2fa/totp/activate/")
+    assert page.status_code == 200  # no second password prompt right after logging in
+    secret = client.session["mfa.totp.secret"]
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    response = client.post("/accounts/2fa/totp/activate/", {"code": code})
+    assert response.status_code == 302
+    assert Authenticator.objects.filter(user=tenant_a.school_admin, type="totp").exists()
+    assert client.get(f"/schools/{tenant_a.school.pk}/").status_code == 200
+
+
 def test_tenant_policy_can_require_mfa_for_teachers(tenant_a: Tenant) -> None:
     tenant_a.municipality.require_mfa_for_teachers = True
     tenant_a.municipality.save()

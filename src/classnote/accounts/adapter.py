@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.core import context
+from django.conf import settings
 from django.http import HttpRequest
 
 
@@ -8,3 +14,27 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Accounts are created by school and municipal administrators, never by self-signup.
         return False
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """A login within the reauthentication window counts as a fresh proof of identity, so an
+        administrator setting up two-factor login right after logging in is not asked twice."""
+        request = context.request
+        if request is not None and request.user.is_authenticated:
+            records = get_authentication_records(request, request.user)
+            if records and time.time() - records[-1]["at"] < settings.ACCOUNT_REAUTHENTICATION_TIMEOUT:
+                return False
+        return bool(super().is_reauthentication_required(app=app, **kwargs))
+
+    def add_message(
+        self,
+        request: HttpRequest,
+        level: int,
+        message_template: str | None = None,
+        message_context: Any = None,
+        extra_tags: str = "",
+        message: str | None = None,
+    ) -> None:
+        # "Successfully signed in as <login ID>" would show the login ID on a shared screen.
+        if message_template == "account/messages/logged_in.txt":
+            return
+        super().add_message(request, level, message_template, message_context, extra_tags, message)

@@ -215,7 +215,7 @@ def class_detail(request: AuthedRequest, class_id: int) -> HttpResponse:
     members = (
         Membership.objects.filter(school_class=school_class)
         .select_related("user")
-        .order_by("role", "user__student_number", "user__display_name")
+        .order_by("-role", "user__student_number", "user__display_name")
     )
     if request.user.role == Role.STUDENT:
         members = members.filter(role=Membership.Role.TEACHER)  # pupils see their teachers, not a roster
