@@ -38,7 +38,8 @@ def test_readyz_fails_without_revealing_details(db: None) -> None:
 def test_readyz_with_redis_as_the_shared_cache(tmp_path: Path) -> None:
     require_service("Redis", "127.0.0.1", 6379)
     code = (
-        "from django.test import Client; r = Client().get('/readyz'); print(r.status_code, r.json()['checks']);"
+        "from django.test import Client; r = Client().get('/readyz'); "
+        "print(r.status_code, r.json()['checks']);"
         "from django.core.cache import caches; print(type(caches['default']).__name__)"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}

@@ -1,0 +1,18 @@
+"""`classnote worker`: a background-job process for scale-out (REDIS_URL set)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Run background jobs (huey consumer). Use with REDIS_URL in scale-out."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--workers", type=int, default=2)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("run_huey", workers=options["workers"], worker_type="thread")
