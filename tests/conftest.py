@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -46,6 +47,12 @@ class Tenant:
     student: User
     classmate: User
     other_class_student: User
+
+    lesson: Any = None
+    card: Any = None
+    box: Any = None
+    submission: Any = None
+    file: Any = None
 
     def users(self) -> list[User]:
         return [self.municipal_admin, self.school_admin, self.teacher, self.student]
@@ -88,7 +95,7 @@ def make_tenant(key: str, country_code: str = "JP", language: str = "ja") -> Ten
 
     teacher = staff("teacher", Role.TEACHER)
     Membership.objects.create(school_class=school_class, user=teacher, role="teacher")
-    return Tenant(
+    tenant = Tenant(
         municipality=municipality,
         school=school,
         school_class=school_class,
@@ -99,6 +106,51 @@ def make_tenant(key: str, country_code: str = "JP", language: str = "ja") -> Ten
         student=student(f"{key}001", school_class),
         classmate=student(f"{key}002", school_class),
         other_class_student=student(f"{key}901", other_class),
+    )
+    add_lesson(tenant, key)
+    return tenant
+
+
+def add_lesson(tenant: Tenant, key: str) -> None:
+    """A lesson in progress: a card sent to the class, a submission box, one submission, a file."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from classnote.cards.actions import create_card
+    from classnote.files.models import StoredFile
+    from classnote.lessons import actions as lesson_actions
+
+    lesson = lesson_actions.open_lesson(tenant.teacher, tenant.school_class.pk, f"Lesson {key}")
+    card = create_card(
+        tenant.teacher,
+        kind="text",
+        lesson_id=lesson.pk,
+        title=f"Task card {key}",
+        text=f"Secret task text {key}",
+    )
+    delivered = lesson_actions.send_cards(tenant.teacher, lesson.pk, [card.pk])
+    box = lesson_actions.create_box(tenant.teacher, lesson.pk, f"Box {key}")
+    student_copy = delivered[tenant.student.pk][0]
+    submission = lesson_actions.submit(tenant.student, box.pk, student_copy.pk)
+    storage_key = default_storage.save(f"files/test/{key}.txt", ContentFile(f"file of {key}".encode()))
+    stored = StoredFile.objects.create(
+        school=tenant.school,
+        owner=tenant.student,
+        kind="text",
+        name=f"notes-{key}.txt",
+        content_type="text/plain",
+        size=10,
+        sha256="0" * 64,
+        storage_key=storage_key,
+    )
+    student_copy.file = stored
+    student_copy.save(update_fields=["file"])
+    tenant.lesson, tenant.card, tenant.box, tenant.submission, tenant.file = (
+        lesson,
+        card,
+        box,
+        submission,
+        stored,
     )
 
 
@@ -126,3 +178,11 @@ def login_as(client: Client, user: User) -> Client:
     if user.requires_mfa():
         mfa_passed(client)
     return client
+
+
+def read_body(response: Any) -> bytes:
+    """The body of a response; an event stream never ends, so it is closed unread."""
+    if response.get("Content-Type", "").startswith("text/event-stream"):
+        response.close()
+        return b""
+    return b"".join(response.streaming_content) if response.streaming else response.content

@@ -25,6 +25,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from classnote.accounts.models import LoginCard, User
+from classnote.cards.models import Card
+from classnote.files.models import StoredFile
+from classnote.lessons.models import Lesson, Submission, SubmissionBox
 from classnote.tenancy.access import AUTHENTICATED, PUBLIC
 from classnote.tenancy.models import Membership
 from tests.conftest import Tenant, login_as
@@ -35,7 +38,15 @@ PARAMETERS: dict[str, Callable[[Tenant], object]] = {
     "school_id": lambda t: t.school.pk,
     "class_id": lambda t: t.school_class.pk,
     "user_id": lambda t: t.student.pk,
+    "lesson_id": lambda t: t.lesson.pk,
+    "box_id": lambda t: t.box.pk,
+    "submission_id": lambda t: t.submission.pk,
+    "card_id": lambda t: t.submission.card_id,
+    "file_id": lambda t: t.file.pk,
+    "object_id": lambda t: t.lesson.pk,  # event streams: /events/<kind>/<object_id>/
 }
+# Parameters that name a kind of thing rather than an object of a tenant.
+FIXED_PARAMETERS = {"kind": "lesson", "background": "venn"}
 # Parameters of third-party account routes that carry secrets (reset keys), not tenant objects.
 OPAQUE_PARAMETERS = {
     "uidb36": "1",
@@ -115,6 +126,8 @@ def _values(route: Route, tenant: Tenant) -> dict[str, object]:
     for name in route.parameters:
         if name in PARAMETERS:
             values[name] = PARAMETERS[name](tenant)
+        elif name in FIXED_PARAMETERS:
+            values[name] = FIXED_PARAMETERS[name]
         elif name in OPAQUE_PARAMETERS and route.audience is None:
             values[name] = OPAQUE_PARAMETERS[name]
         else:
@@ -134,6 +147,11 @@ def _snapshot(tenant: Tenant) -> list[dict[str, Any]]:
     rows += list(users)
     rows += list(Membership.objects.filter(school_class__school=tenant.school).order_by("pk"))
     rows += list(LoginCard.objects.filter(user__in=users).order_by("pk"))
+    rows += list(Card.objects.filter(school=tenant.school).order_by("pk"))
+    rows += list(Lesson.objects.filter(school_class__school=tenant.school).order_by("pk"))
+    rows += list(SubmissionBox.objects.filter(lesson__school_class__school=tenant.school).order_by("pk"))
+    rows += list(Submission.objects.filter(box__lesson__school_class__school=tenant.school).order_by("pk"))
+    rows += list(StoredFile.objects.filter(school=tenant.school).order_by("pk"))
     # last_login changes when the test signs its actors in; it is not data a request could steal.
     return [model_to_dict(row, exclude=["last_login"]) | {"_model": type(row).__name__} for row in rows]
 
@@ -180,7 +198,8 @@ def test_no_user_of_a_can_read_or_change_anything_of_b(tenant_a: Tenant, tenant_
                 where = f"{method} {path} as {actor.role} of A -> {status}"
                 if status >= 500:
                     problems.append(f"{where}: server error")
-                if route.parameters and route.audience is not None and status not in OK_REFUSALS:
+                names_objects = any(name in PARAMETERS for name in route.parameters)
+                if names_objects and route.audience is not None and status not in OK_REFUSALS:
                     problems.append(f"{where}: B's object was not refused")
                 body = response.content.decode("utf-8", "replace")
                 leaked = [m for m in markers if m and m in body]

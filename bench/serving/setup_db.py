@@ -13,13 +13,12 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchapp.models import Item  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-
-from benchapp.models import Item  # noqa: E402
 
 Path(settings.DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 call_command("migrate", run_syncdb=True, verbosity=0)

@@ -89,7 +89,7 @@ async def main():
         await asyncio.wait_for(
             asyncio.gather(*(e.wait() for e in first_event)), args.connect_timeout
         )
-    except asyncio.TimeoutError:
+    except TimeoutError:
         state["errors"].append("timeout waiting for first events")
     connect_seconds = time.monotonic() - started
     state["measuring"] = True

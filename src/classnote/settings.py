@@ -66,6 +66,11 @@ INSTALLED_APPS = [
     "classnote.tenancy",
     "classnote.accounts",
     "classnote.demo",
+    "classnote.files",
+    "classnote.cards",
+    "classnote.lessons",
+    "classnote.realtime",
+    "classnote.portfolio",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -85,9 +90,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "classnote.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "classnote.core.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After the header middleware, so static files carry the same security headers.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -288,11 +294,64 @@ STATIC_ROOT = CLASSNOTE_HOME / "static"
 _ensure_home()
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = CLASSNOTE_HOME / "media"
-STORAGES = {
-    "default": {
+# Uploaded files (classnote.files): on local disk under CLASSNOTE_HOME by default, in an
+# S3-compatible bucket when S3_BUCKET is set. Objects are private and never linked to: every
+# download goes through the access-checked view, so no storage URL (signed or not) reaches a browser.
+S3_BUCKET = env.string("S3_BUCKET", "")
+if S3_BUCKET:
+    from urllib.parse import urlsplit
+
+    _s3_endpoint = env.string("S3_ENDPOINT_URL", "")
+    _s3_verify = env.boolean("S3_VERIFY_TLS", True)
+    _s3_ca_bundle = env.string("S3_CA_BUNDLE", "")
+    if PRODUCTION and not _s3_verify:
+        raise ImproperlyConfigured(
+            "S3_VERIFY_TLS=false is not allowed with CLASSNOTE_ENV=production: "
+            "name the CA certificate of the storage with S3_CA_BUNDLE instead."
+        )
+    if (
+        PRODUCTION
+        and _s3_endpoint.startswith("http://")
+        and urlsplit(_s3_endpoint).hostname not in ("127.0.0.1", "localhost", "::1")
+    ):
+        raise ImproperlyConfigured(
+            "S3_ENDPOINT_URL must use https:// in production (plain http only on this host)."
+        )
+    _default_storage: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": _s3_endpoint or None,
+            "region_name": env.string("S3_REGION", "") or None,
+            # Unset: boto3's own chain (AWS_* variables, instance or pod roles).
+            "access_key": env.string("S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env.string("S3_SECRET_ACCESS_KEY", "") or None,
+            "verify": (_s3_ca_bundle or None) if _s3_verify else False,
+            "addressing_style": env.choice(
+                "S3_ADDRESSING_STYLE", "path" if _s3_endpoint else "auto", ("auto", "path", "virtual")
+            ),
+            "signature_version": "s3v4",
+            "default_acl": None,  # no ACL header: objects stay as private as the bucket
+            "querystring_auth": False,  # no signed URLs: .url() of an object opens nothing
+            "file_overwrite": True,  # keys are random (files/<school>/<uuid>): no existence check
+            "max_memory_size": 8 * 1024 * 1024,  # downloads larger than this spool to a temporary file
+        },
+    }
+else:
+    _default_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT},
-    },
+    }
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# The first handler stops reading an upload once it exceeds the uploader's tenant limit.
+FILE_UPLOAD_HANDLERS = [
+    "classnote.files.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+STORAGES = {
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -5,6 +5,10 @@ from django.urls import include, path
 
 from classnote.accounts import views as accounts
 from classnote.api.api import api
+from classnote.cards import views as cards
+from classnote.lessons import views as lessons
+from classnote.portfolio import views as portfolio
+from classnote.realtime import views as realtime
 from classnote.core import views as core
 from classnote.tenancy import views as tenancy
 
@@ -31,6 +35,36 @@ urlpatterns = [
     path("users/<int:user_id>/active/", tenancy.set_user_active, name="set_user_active"),
     path("users/<int:user_id>/password/", accounts.reset_password, name="reset_password"),
     path("users/<int:user_id>/login-card/revoke/", accounts.revoke_login_card, name="revoke_login_card"),
+    # The lesson
+    path("classes/<int:class_id>/lessons/", lessons.lesson_open, name="lesson_open"),
+    path("lessons/<int:lesson_id>/", lessons.lesson_detail, name="lesson_detail"),
+    path("lessons/<int:lesson_id>/send/", lessons.lesson_send, name="lesson_send"),
+    path("lessons/<int:lesson_id>/peer-send/", lessons.lesson_peer_send, name="lesson_peer_send"),
+    path("lessons/<int:lesson_id>/settings/", lessons.lesson_settings, name="lesson_settings"),
+    path("lessons/<int:lesson_id>/boxes/", lessons.box_create, name="box_create"),
+    path("lessons/<int:lesson_id>/groups/", lessons.group_create, name="group_create"),
+    path("boxes/<int:box_id>/settings/", lessons.box_settings, name="box_settings"),
+    path("boxes/<int:box_id>/compare/", lessons.box_compare, name="box_compare"),
+    path("boxes/<int:box_id>/submit/", lessons.box_submit, name="box_submit"),
+    path("submissions/<int:submission_id>/return/", lessons.submission_return, name="submission_return"),
+    # Cards, materials, portfolio
+    path("cards/", cards.card_new, name="card_new"),
+    path("cards/<int:card_id>/", cards.card_detail, name="card_detail"),
+    path("cards/<int:card_id>/autosave/", cards.card_autosave, name="card_autosave"),
+    path("cards/<int:card_id>/delete/", cards.card_delete, name="card_delete"),
+    path("cards/<int:card_id>/link/", cards.card_link, name="card_link"),
+    path("cards/<int:card_id>/to-library/", cards.card_to_library, name="card_to_library"),
+    path("cards/<int:card_id>/present/", cards.card_present, name="card_present"),
+    path("cards/<int:card_id>/thumbnail/", cards.card_thumbnail, name="card_thumbnail"),
+    path("cards/<int:card_id>/image/", cards.card_image, name="card_image"),
+    path("cards/backgrounds/<slug:background>.png", cards.card_background, name="card_background"),
+    path("materials/", cards.materials, name="materials"),
+    path("files/", include("classnote.files.urls")),
+    path("portfolio/", portfolio.my_portfolio, name="portfolio"),
+    path("portfolio/export.zip", portfolio.my_portfolio_zip, name="portfolio_zip"),
+    path("users/<int:user_id>/portfolio.zip", portfolio.student_portfolio_zip, name="student_portfolio_zip"),
+    # Real time: Server-Sent Events (served by the async handler, see classnote.asgi)
+    path("events/<slug:kind>/<int:object_id>/", realtime.stream, name="event_stream"),
     path("api/", api.urls),
 ]
 

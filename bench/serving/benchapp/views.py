@@ -65,7 +65,7 @@ async def events(request):
                 try:
                     message = await asyncio.wait_for(queue.get(), timeout=interval)
                     yield f"event: bus\ndata: {json.dumps(message)}\n\n"
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     yield f"event: tick\ndata: {json.dumps({'t': time.time()})}\n\n"
                 sent += 1
                 if limit and sent >= limit:

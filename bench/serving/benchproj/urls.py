@@ -1,6 +1,5 @@
-from django.urls import path
-
 from benchapp import views
+from django.urls import path
 
 urlpatterns = [
     path("min/", views.minimal),

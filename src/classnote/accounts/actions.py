@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +19,12 @@ _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - an alphab
 
 class ActionError(Exception):
     """A refusal the user can act on; the message is translated."""
+
+
+def _taken_username(error: ValidationError) -> bool:
+    """Whether model validation failed because the login ID (username) is already in use."""
+    errors = getattr(error, "error_dict", {}).get("username", [])
+    return any(e.code == "unique" for e in errors)
 
 
 def generate_password(length: int = 10) -> str:
@@ -40,7 +47,11 @@ def create_student(
                 school=school,
                 student_number=student_number,
             )
-    except IntegrityError:
+    except (IntegrityError, ValidationError) as error:
+        # create_user() validates the model first, so a taken ID usually arrives as a ValidationError
+        # of the unique login ID; a concurrent duplicate as an IntegrityError.
+        if isinstance(error, ValidationError) and not _taken_username(error):
+            raise
         raise ActionError(_("A student with this student ID already exists in this school.")) from None
     return user, password
 
@@ -63,7 +74,9 @@ def create_staff(
                 municipality_id=school.municipality_id,
                 school=school,
             )
-    except IntegrityError:
+    except (IntegrityError, ValidationError) as error:
+        if isinstance(error, ValidationError) and not _taken_username(error):
+            raise
         raise ActionError(_("This login ID is already taken.")) from None
     return user, password
 

@@ -28,7 +28,8 @@ TEACHING_STAFF = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
 @never_cache
 @require_http_methods(["GET", "POST"])
 def student_login(request: HttpRequest) -> HttpResponse:
-    form = StudentLoginForm(request.POST or None)
+    # Bound on every POST, even an empty one: `request.POST or None` would show a blank form, no error.
+    form = StudentLoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         school_code = form.cleaned_data["school_code"].strip().lower()
         key = f"{school_code}/{form.cleaned_data['student_number'].strip().lower()}"

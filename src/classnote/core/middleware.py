@@ -44,6 +44,9 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        # Django's XFrameOptionsMiddleware sits deep in the stack: responses made before it
+        # (CommonMiddleware's slash redirects, for one) would go out without the header.
+        response.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:

@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from classnote.accounts import actions as account_actions
 from classnote.accounts.forms import LanguageForm
@@ -21,8 +23,11 @@ from classnote.tenancy.access import PUBLIC, audience
 
 logger = logging.getLogger(__name__)
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
 
 @audience(PUBLIC)
+@require_GET
 def index(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
@@ -31,6 +36,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @audience(PUBLIC)
 @never_cache
+@require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """The process is alive."""
     return JsonResponse({"status": "ok"})
@@ -38,6 +44,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @audience(PUBLIC)
 @never_cache
+@require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
     """The database, the cache and file storage answer. No details beyond ok/failing leave the box."""
     checks: dict[str, str] = {}
@@ -77,11 +84,18 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
     form = LanguageForm(request.POST)
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # Only a path of this site: redirect() would take anything else for a view name (a 500), and
+    # control characters (NUL, newlines) cannot go into a Location header.
+    if (
+        not target.startswith("/")
+        or len(target) > 500
+        or _CONTROL_CHARACTERS.search(target)
+        or not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         target = "/"
-    response = redirect(target)
+    response = HttpResponseRedirect(target)
     if form.is_valid():
         language = form.cleaned_data["language"]
         if request.user.is_authenticated:
@@ -101,6 +115,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 
 @audience(Role.STUDENT, Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN, Role.OPERATOR)
+@require_GET
 def home(request: AuthedRequest) -> HttpResponse:
     from classnote.tenancy import access
 
@@ -116,24 +131,40 @@ def home(request: AuthedRequest) -> HttpResponse:
 # --- Error pages: never internals ----------------------------------------------------------------
 
 
+def _api_error(request: HttpRequest, status: int) -> JsonResponse | None:
+    """Clients of the JSON API get their errors as JSON, also for URLs the API does not know."""
+    if not request.path.startswith("/api/"):
+        return None
+    details = {
+        400: _("The request is not valid."),
+        403: _("You do not have access to this."),
+        404: _("Not found."),
+        500: _("Something went wrong"),
+    }
+    return JsonResponse({"detail": details[status]}, status=status)
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    return render(request, "errors/error.html", {"status": 400}, status=400)
+    return _api_error(request, 400) or render(request, "errors/error.html", {"status": 400}, status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
-    return render(request, "errors/error.html", {"status": 403}, status=403)
+    return _api_error(request, 403) or render(request, "errors/error.html", {"status": 403}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    return render(request, "errors/error.html", {"status": 404}, status=404)
+    return _api_error(request, 404) or render(request, "errors/error.html", {"status": 404}, status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     # Rendered without the request context: the failure may be the database itself.
     from django.template import loader
 
-    return HttpResponse(loader.get_template("errors/500.html").render(), status=500)
+    page = loader.get_template("errors/500.html").render()
+    return _api_error(request, 500) or HttpResponse(page, status=500)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return render(request, "errors/error.html", {"status": 403, "csrf": True}, status=403)
+    return _api_error(request, 403) or render(
+        request, "errors/error.html", {"status": 403, "csrf": True}, status=403
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import wraps
+from inspect import iscoroutinefunction
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
@@ -43,19 +44,32 @@ def audience(*roles: str) -> Callable[[V], V]:
             view.classnote_audience = frozenset(roles)  # type: ignore[attr-defined]
             return view
 
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            user = request.user
+        def refuse(request: HttpRequest, user: Any) -> Any:
             if not user.is_authenticated:
                 from django.contrib.auth.views import redirect_to_login
 
                 return redirect_to_login(request.get_full_path())
             if AUTHENTICATED not in roles and user.role not in roles:
                 raise PermissionDenied
-            return view(request, *args, **kwargs)
+            return None
 
-        wrapper.classnote_audience = frozenset(roles)  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        if iscoroutinefunction(view):
+
+            @wraps(view)
+            async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+                refusal = refuse(request, await request.auser())
+                return refusal if refusal is not None else await view(request, *args, **kwargs)
+
+            wrapper: Any = async_wrapper
+        else:
+
+            @wraps(view)
+            def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+                refusal = refuse(request, request.user)
+                return refusal if refusal is not None else view(request, *args, **kwargs)
+
+        wrapper.classnote_audience = frozenset(roles)
+        return wrapper  # type: ignore[no-any-return]
 
     return decorate
 
@@ -188,3 +202,93 @@ def get_class_for(user: User, pk: object, *, manage: bool = False) -> SchoolClas
 
 def get_user_for(user: User, pk: object, *, manage: bool = False) -> User:
     return _get(manageable_users(user) if manage else readable_users(user), pk)
+
+
+# --- Lessons, cards and files ---------------------------------------------------------------------
+# Lesson content (cards, submissions, files) is seen by the class's teachers and students only:
+# administrators manage rosters, they do not read pupils' work.
+
+
+def _taught_classes(user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user, role=Membership.Role.TEACHER).values("school_class")
+
+
+def _attended_classes(user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user, role=Membership.Role.STUDENT).values("school_class")
+
+
+def readable_lessons(user: User) -> QuerySet[Any]:
+    from classnote.lessons.models import Lesson
+
+    if user.role == Role.TEACHER or user.role == Role.SCHOOL_ADMIN:
+        rule = Q(school_class__in=_taught_classes(user))
+    elif user.role == Role.STUDENT:
+        rule = Q(school_class__in=_attended_classes(user))
+    else:
+        rule = _none()
+    return Lesson.objects.filter(rule, school_class__school_id=user.school_id).select_related("school_class")
+
+
+def teaching_lessons(user: User) -> QuerySet[Any]:
+    """Lessons in which the user acts as teacher (send, collect, share, return)."""
+    from classnote.lessons.models import Lesson
+
+    if user.role not in (Role.TEACHER, Role.SCHOOL_ADMIN):
+        return Lesson.objects.none()
+    return Lesson.objects.filter(
+        school_class__in=_taught_classes(user), school_class__school_id=user.school_id
+    )
+
+
+def get_lesson_for(user: User, pk: object, *, teach: bool = False) -> Any:
+    return _get(teaching_lessons(user) if teach else readable_lessons(user), pk)
+
+
+def card_rule(user: User) -> Q:
+    from classnote.cards.models import Card
+
+    mine = Q(owner=user)
+    if user.role == Role.STUDENT:
+        from classnote.lessons.models import Submission
+
+        shared = Q(
+            pk__in=Submission.objects.filter(
+                is_current=True,
+                box__sharing=True,
+                box__lesson__school_class__in=_attended_classes(user),
+            ).values("card")
+        )
+        return mine | shared
+    if user.role in (Role.TEACHER, Role.SCHOOL_ADMIN):
+        in_my_lessons = Q(lesson__school_class__in=_taught_classes(user))
+        school_library = Q(library=Card.Library.SCHOOL, school_id=user.school_id)
+        return mine | in_my_lessons | school_library
+    return mine
+
+
+def readable_cards(user: User) -> QuerySet[Any]:
+    from classnote.cards.models import Card
+
+    return Card.objects.filter(card_rule(user))
+
+
+def editable_cards(user: User) -> QuerySet[Any]:
+    from classnote.cards.models import Card
+
+    return Card.objects.filter(owner=user, frozen=False)
+
+
+def get_card_for(user: User, pk: object, *, edit: bool = False) -> Any:
+    return _get(editable_cards(user) if edit else readable_cards(user), pk)
+
+
+def readable_files(user: User) -> QuerySet[Any]:
+    from classnote.files.models import StoredFile
+
+    return StoredFile.objects.filter(
+        Q(owner=user) | Q(cards__in=readable_cards(user).values("pk"))
+    ).distinct()
+
+
+def get_file_for(user: User, pk: object) -> Any:
+    return _get(readable_files(user), pk)

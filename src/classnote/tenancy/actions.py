@@ -24,7 +24,7 @@ def create_school(actor: User, municipality: Municipality, *, name: str, code: s
 
 def update_policy(actor: User, municipality: Municipality, **changes: object) -> Municipality:
     municipality = access.get_municipality_for(actor, municipality.pk)
-    for field in ("default_language", "require_mfa_for_teachers", "list_on_adopters_page"):
+    for field in ("default_language", "require_mfa_for_teachers", "list_on_adopters_page", "max_upload_mb"):
         if field in changes:
             setattr(municipality, field, changes[field])
     municipality.save()

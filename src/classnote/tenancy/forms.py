@@ -24,7 +24,7 @@ class SchoolForm(forms.ModelForm):
 class MunicipalityPolicyForm(forms.ModelForm):
     class Meta:
         model = Municipality
-        fields = ["default_language", "require_mfa_for_teachers", "list_on_adopters_page"]
+        fields = ["default_language", "require_mfa_for_teachers", "list_on_adopters_page", "max_upload_mb"]
 
 
 class SchoolClassForm(forms.ModelForm):

@@ -8,7 +8,7 @@ every query for tenant data goes through classnote.tenancy.access.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -62,6 +62,11 @@ class Municipality(models.Model):
     )
     require_mfa_for_teachers = models.BooleanField(_("require two-factor login for teachers"), default=False)
     list_on_adopters_page = models.BooleanField(_("list on the public adopters page"), default=False)
+    max_upload_mb = models.PositiveSmallIntegerField(
+        _("largest file a user may upload (MB)"),
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(500)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -228,6 +228,10 @@ def class_detail(request: AuthedRequest, class_id: int) -> HttpResponse:
             "can_manage": can_manage,
             "add_form": add_form,
             "can_issue_cards": request.user.role in TEACHING_STAFF,
+            "lessons": access.readable_lessons(request.user).filter(school_class=school_class)[:50],
+            "can_teach": Membership.objects.filter(
+                school_class=school_class, user=request.user, role="teacher"
+            ).exists(),
         },
         status=status,
     )

@@ -1,0 +1,197 @@
+"""Writes about cards. Each takes the acting user, checks access and runs in one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from classnote.accounts.actions import ActionError
+from classnote.accounts.models import Role, User
+from classnote.cards.models import Background, Card
+from classnote.tenancy import access
+
+EDITABLE_FIELDS = ("title", "text", "link_url", "strokes", "background")
+MAX_STROKES = 5000
+MAX_POINTS = 200_000
+
+
+class VersionConflict(ActionError):
+    """The card changed since the editor loaded it; nothing was overwritten."""
+
+    def __init__(self, card: Card) -> None:
+        super().__init__(_("This card was changed elsewhere. Your text is kept; reload to see both."))
+        self.card = card
+
+
+def validate_strokes(strokes: Any) -> list[dict[str, Any]]:
+    """Drawing strokes are data we render ourselves: check shape and size strictly."""
+    if not isinstance(strokes, list) or len(strokes) > MAX_STROKES:
+        raise ActionError(_("The drawing is too large or not valid."))
+    points = 0
+    clean = []
+    for stroke in strokes:
+        if not isinstance(stroke, dict) or not isinstance(stroke.get("p"), list):
+            raise ActionError(_("The drawing is too large or not valid."))
+        colour = str(stroke.get("c", "#000000"))
+        if (
+            len(colour) != 7
+            or colour[0] != "#"
+            or any(ch not in "0123456789abcdefABCDEF" for ch in colour[1:])
+        ):
+            raise ActionError(_("The drawing is too large or not valid."))
+        try:
+            width = max(1, min(60, int(stroke.get("w", 4))))
+            path = [[max(0, min(1000, int(x))), max(0, min(750, int(y)))] for x, y in stroke["p"]]
+        except (TypeError, ValueError):
+            raise ActionError(_("The drawing is too large or not valid.")) from None
+        points += len(path)
+        if points > MAX_POINTS:
+            raise ActionError(_("The drawing is too large or not valid."))
+        clean.append({"c": colour.lower(), "w": width, "e": bool(stroke.get("e", False)), "p": path})
+    return clean
+
+
+def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    clean = {k: v for k, v in fields.items() if k in EDITABLE_FIELDS}
+    if "strokes" in clean:
+        clean["strokes"] = validate_strokes(clean["strokes"])
+    if "background" in clean and clean["background"] not in Background.values:
+        raise ActionError(_("Unknown background."))
+    if (
+        "link_url" in clean
+        and clean["link_url"]
+        and not str(clean["link_url"]).startswith(("https://", "http://"))
+    ):
+        raise ActionError(_("A web link must start with https:// or http://."))
+    for name, limit in (("title", 120), ("text", 20000), ("link_url", 2000)):
+        if name in clean:
+            clean[name] = str(clean[name]).replace("\x00", "")
+            if len(clean[name]) > limit:
+                raise ActionError(_("The text is too long."))
+    return clean
+
+
+def create_card(
+    actor: User,
+    *,
+    kind: str,
+    lesson_id: int | None = None,
+    library: str = "",
+    file: Any = None,
+    **fields: Any,
+) -> Card:
+    if kind not in Card.Kind.values:
+        raise ActionError(_("Unknown kind of card."))
+    if actor.school_id is None:
+        raise ActionError(_("Only members of a school can make cards."))
+    lesson = access.get_lesson_for(actor, lesson_id) if lesson_id is not None else None
+    if library == Card.Library.SCHOOL and actor.role == Role.STUDENT:
+        raise ActionError(_("Only staff can add to the school's materials."))
+    if file is not None and file.owner_id != actor.pk:
+        raise ActionError(_("You can only attach your own files."))
+    card = Card(
+        owner=actor,
+        school_id=actor.school_id,
+        kind=kind,
+        lesson=lesson,
+        library=library,
+        file=file,
+        **_clean_fields(fields),
+    )
+    card.full_clean(exclude=["owner", "school", "lesson", "file", "origin", "sent_by", "sequence", "strokes"])
+    card.save()
+    return card
+
+
+def autosave(actor: User, card_id: int, version: int, fields: dict[str, Any]) -> Card:
+    """Save an edit made on version `version`. A stale version is refused (VersionConflict)."""
+    card = access.get_card_for(actor, card_id, edit=True)
+    clean = _clean_fields(fields)
+    with transaction.atomic():
+        updated = Card.objects.filter(pk=card.pk, version=version, frozen=False).update(
+            version=F("version") + 1, **clean
+        )
+        card.refresh_from_db()
+        if not updated:
+            raise VersionConflict(card)
+    return card
+
+
+def copy_card(
+    card: Card,
+    *,
+    owner: User,
+    lesson: Any = None,
+    sent_by: User | None = None,
+    library: str = "",
+    frozen: bool = False,
+) -> Card:
+    """A deep copy (with its linked sequence). Files are shared, not duplicated: they are immutable."""
+    copy = Card.objects.create(
+        owner=owner,
+        school_id=owner.school_id or card.school_id,
+        kind=card.kind,
+        title=card.title,
+        text=card.text,
+        link_url=card.link_url,
+        file_id=card.file_id,
+        strokes=card.strokes,
+        background=card.background,
+        library=library,
+        lesson=lesson,
+        origin=card,
+        sent_by=sent_by,
+        frozen=frozen,
+    )
+    items = list(card.sequence_items.order_by("position"))
+    for item in items:
+        Card.objects.create(
+            owner=owner,
+            school_id=copy.school_id,
+            kind=item.kind,
+            title=item.title,
+            text=item.text,
+            link_url=item.link_url,
+            file_id=item.file_id,
+            strokes=item.strokes,
+            background=item.background,
+            library="",
+            lesson=lesson,
+            origin=item,
+            sent_by=sent_by,
+            frozen=frozen,
+            sequence=copy,
+            position=item.position,
+        )
+    return copy
+
+
+def link_sequence(actor: User, lead_id: int, card_ids: list[int]) -> Card:
+    """Make `card_ids` (in this order) the sequence presented after the lead card."""
+    lead = access.get_card_for(actor, lead_id, edit=True)
+    cards = {c.pk: c for c in access.editable_cards(actor).filter(pk__in=card_ids).exclude(pk=lead.pk)}
+    if len(cards) != len(set(card_ids)) or lead.pk in card_ids:
+        raise ActionError(_("Only your own cards can be linked."))
+    with transaction.atomic():
+        Card.objects.filter(sequence=lead).update(sequence=None, position=0)
+        for position, card_id in enumerate(card_ids, start=1):
+            Card.objects.filter(pk=card_id).update(sequence=lead, position=position)
+    return lead
+
+
+def save_to_library(actor: User, card_id: int, library: str) -> Card:
+    card = access.get_card_for(actor, card_id)
+    if library not in (Card.Library.PERSONAL, Card.Library.SCHOOL):
+        raise ActionError(_("Unknown library."))
+    if actor.role == Role.STUDENT:
+        raise ActionError(_("Only staff have a materials box."))
+    with transaction.atomic():
+        return copy_card(card, owner=actor, library=library)
+
+
+def delete_card(actor: User, card_id: int) -> None:
+    card = access.get_card_for(actor, card_id, edit=True)
+    card.delete()

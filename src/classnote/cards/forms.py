@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from classnote.cards.models import Background, Card
+
+
+class NewCardForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            (Card.Kind.TEXT, _("Text")),
+            (Card.Kind.DRAWING, _("Drawing")),
+            (Card.Kind.LINK, _("Web link")),
+            (Card.Kind.IMAGE, _("Image")),
+            (Card.Kind.FILE, _("File")),
+        ],
+    )
+    title = forms.CharField(label=_("Title"), max_length=120, required=False)
+    background = forms.ChoiceField(label=_("Thinking tool"), choices=Background.choices, required=False)
+    link_url = forms.URLField(label=_("Web link"), max_length=2000, required=False, assume_scheme="https")
+    upload = forms.FileField(label=_("Photo or file"), required=False)
+    lesson = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    library = forms.ChoiceField(choices=Card.Library.choices, required=False, widget=forms.HiddenInput)
+    next = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        kind = data.get("kind")
+        if kind == Card.Kind.LINK and not data.get("link_url"):
+            self.add_error("link_url", _("Enter the web link."))
+        if kind in (Card.Kind.IMAGE, Card.Kind.FILE) and not data.get("upload"):
+            self.add_error("upload", _("Choose a photo or file."))
+        return data

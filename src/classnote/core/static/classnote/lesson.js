@@ -1,0 +1,113 @@
+// classnote lesson page: a live event stream (Server-Sent Events) updates the page in place.
+// Events carry what the page needs; user text is always inserted with textContent, never as HTML.
+"use strict";
+
+(() => {
+  const root = document.querySelector("[data-lesson]");
+  if (!root) return;
+  const role = root.dataset.role;
+  const liveState = root.querySelector("[data-live-state]");
+  let lastId = root.dataset.since;
+
+  function connect() {
+    // EventSource resends Last-Event-ID itself on automatic reconnects; "since" covers the
+    // first connection (everything after the state this page was rendered from).
+    const url = `${root.dataset.stream}?since=${encodeURIComponent(lastId)}`;
+    const source = new EventSource(url);
+    source.onopen = () => { liveState && liveState.classList.remove("is-offline"); };
+    source.onerror = () => {
+      liveState && liveState.classList.add("is-offline");
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
+    };
+    const on = (kind, handler) => source.addEventListener(kind, (event) => {
+      lastId = event.lastEventId || lastId;
+      handler(JSON.parse(event.data));
+    });
+    on("cards.received", (event) => role === "student" ? addCards(event.data.mine || []) : null);
+    on("submission.added", (event) => role === "teacher" ? addSubmission(event.data) : refresh());
+    on("submission.returned", () => role === "student" ? refresh() : null);
+    on("shared.updated", () => refresh());
+    on("sharing.changed", () => refresh());
+    on("box.changed", () => refresh());
+    on("lesson.changed", () => refresh());
+  }
+
+  function addCards(cards) {
+    const inbox = root.querySelector("[data-inbox]");
+    const template = document.getElementById("card-tile");
+    if (!inbox || !template) return;
+    const empty = inbox.querySelector("[data-inbox-empty]");
+    if (empty) empty.remove();
+    for (const card of cards) {
+      if (inbox.querySelector(`[data-card-id="${card.id}"]`)) continue; // exactly once
+      const tile = template.content.firstElementChild.cloneNode(true);
+      tile.href = card.url;
+      tile.dataset.cardId = card.id;
+      tile.classList.add(`kind-${card.kind}`, "is-new");
+      tile.querySelector("strong").textContent = card.title || "";
+      tile.querySelector(".excerpt").textContent = card.excerpt || "";
+      if (card.thumbnail) {
+        const img = tile.querySelector("img");
+        img.src = card.thumbnail;
+        img.hidden = false;
+      }
+      inbox.prepend(tile);
+    }
+  }
+
+  function addSubmission(data) {
+    const box = root.querySelector(`[data-box="${data.box_id}"]`);
+    const template = document.getElementById("submission-tile");
+    if (!box || !template) return refresh();
+    const grid = box.querySelector("[data-submission-grid]");
+    const s = data.submission;
+    // A resubmission replaces the student's earlier tile.
+    for (const old of grid.querySelectorAll(`[data-student-id="${s.student_id}"]`)) old.remove();
+    const tile = template.content.firstElementChild.cloneNode(true);
+    tile.dataset.submission = s.id;
+    tile.dataset.studentId = s.student_id;
+    tile.classList.add("is-new");
+    tile.querySelector("[data-tile-check]").value = s.id;
+    tile.querySelector("[data-tile-student]").textContent = s.student || "";
+    tile.querySelector("[data-tile-link]").href = s.card.url;
+    tile.querySelector("[data-tile-excerpt]").textContent = `${s.card.title} ${s.card.excerpt}`.trim();
+    if (s.card.thumbnail) {
+      const img = tile.querySelector("[data-tile-thumb]");
+      img.src = s.card.thumbnail;
+      img.hidden = false;
+    }
+    if (s.number > 1) tile.querySelector("[data-tile-number]").textContent = `#${s.number}`;
+    if (s.late) tile.querySelector("[data-tile-late]").hidden = false;
+    grid.append(tile);
+    const count = box.querySelector("[data-box-count]");
+    if (count) count.textContent = grid.querySelectorAll("[data-submission]").length;
+  }
+
+  // Re-render the page's changing regions from the server (already escaped there).
+  let refreshing = null;
+  function refresh() {
+    if (refreshing) return;
+    refreshing = setTimeout(async () => {
+      refreshing = null;
+      try {
+        const response = await fetch(window.location.href, { credentials: "same-origin" });
+        if (!response.ok) return;
+        const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+        for (const region of root.querySelectorAll("[data-refresh-region], .box, .lesson-head")) {
+          const fresh = region.id ? doc.getElementById(region.id) : null;
+          if (fresh) region.replaceWith(document.importNode(fresh, true));
+        }
+      } catch (error) { /* offline: the stream reconnects and we refresh again */ }
+    }, 150);
+  }
+
+  // Mark tiles the teacher has compared by keeping at most four ticked.
+  root.addEventListener("change", (event) => {
+    if (!event.target.matches("[data-tile-check]")) return;
+    const form = event.target.closest("form");
+    const ticked = form.querySelectorAll("[data-tile-check]:checked");
+    if (ticked.length > 4) event.target.checked = false;
+  });
+
+  connect();
+})();

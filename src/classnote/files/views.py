@@ -1,0 +1,121 @@
+"""Upload and download of files. Downloads always pass through here (never a storage URL), so every
+byte is access-checked by classnote.tenancy.access, and is served so that a browser never runs it:
+as an attachment, without sniffing, in a sandbox without any permission."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from classnote.accounts.actions import ActionError
+from classnote.core.types import AuthedRequest
+from classnote.files import services
+from classnote.files.models import StoredFile
+from classnote.files.validation import ascii_name, too_large
+from classnote.tenancy import access
+from classnote.tenancy.access import AUTHENTICATED, audience
+
+logger = logging.getLogger(__name__)
+
+SANDBOX_CSP = "sandbox; default-src 'none'"
+
+
+def _detail(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"detail": message}, status=status)
+
+
+def _thumbnail_url(stored: StoredFile) -> str | None:
+    return reverse("file_thumbnail", args=[stored.pk]) if stored.thumbnail_key else None
+
+
+@audience(AUTHENTICATED)
+@require_POST
+def file_upload(request: AuthedRequest) -> JsonResponse:
+    """POST a multipart form with the field "file"; JSON describes the stored file (201) or why not."""
+    try:
+        uploaded = request.FILES.get("file")
+    except (MultiPartParserError, RequestDataTooBig, TooManyFilesSent, SuspiciousOperation, OSError):
+        return _detail(_("The upload could not be read. Please try again."), 400)
+    if getattr(request, "classnote_upload_too_large", False):
+        return _detail(str(too_large(request.user)), 413)
+    if uploaded is None:
+        return _detail(_("Choose a file to upload."), 400)
+    try:
+        stored = services.store_upload(request.user, uploaded)
+    except ActionError as error:
+        return _detail(str(error), getattr(error, "status", 400))
+    return JsonResponse(
+        {
+            "id": str(stored.pk),
+            "kind": stored.kind,
+            "name": stored.name,
+            "size": stored.size,
+            "thumbnail": _thumbnail_url(stored),
+        },
+        status=201,
+    )
+
+
+def content_disposition(disposition: str, name: str) -> str:
+    """RFC 6266 with an RFC 5987 ``filename*`` for the real (Unicode) name and an ASCII fallback."""
+    fallback = ascii_name(name).replace("\\", "_").replace('"', "_")
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _sandboxed(response: HttpResponse | FileResponse) -> Any:
+    """Headers that keep a browser from running or guessing at a file, and caches from keeping it."""
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = SANDBOX_CSP
+    response["Cache-Control"] = "private, no-store"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+def _serve(key: str, content_type: str, size: int | None, disposition: str, name: str) -> Any:
+    try:
+        handle = services.open_stored(key)
+    except (FileNotFoundError, OSError):
+        logger.warning("a stored file is missing from storage")
+        raise Http404 from None
+    except Exception:  # e.g. botocore's ClientError (NoSuchKey) from an S3-compatible storage
+        logger.exception("opening a stored file failed")
+        raise Http404 from None
+    response = FileResponse(handle, content_type=content_type)
+    response.block_size = services.CHUNK
+    if size is not None:
+        response["Content-Length"] = str(size)
+    response["Content-Disposition"] = content_disposition(disposition, name)
+    return _sandboxed(response)
+
+
+@audience(AUTHENTICATED)
+@require_safe
+def file_download(request: AuthedRequest, file_id: Any) -> Any:
+    """The file, if the user may read it (404 otherwise). Images may be shown inline (?inline=1)."""
+    stored = access.get_file_for(request.user, file_id)
+    inline = request.GET.get("inline") == "1" and stored.kind == StoredFile.Kind.IMAGE
+    return _serve(
+        stored.storage_key,
+        stored.content_type,
+        stored.size,
+        "inline" if inline else "attachment",
+        stored.name,
+    )
+
+
+@audience(AUTHENTICATED)
+@require_safe
+def file_thumbnail(request: AuthedRequest, file_id: Any) -> Any:
+    stored = access.get_file_for(request.user, file_id)
+    if not stored.thumbnail_key:
+        raise Http404
+    stem = stored.name.rsplit(".", 1)[0] if "." in stored.name else stored.name
+    return _serve(stored.thumbnail_key, "image/webp", None, "inline", f"{stem}.webp")

@@ -1,0 +1,276 @@
+"""Writes of the lesson: open, send, collect, return, share. Each takes the acting user, checks
+access, runs in one transaction, and stores its event for the lesson's stream (published after
+commit), so nothing is pushed that was not saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from classnote.accounts.actions import ActionError
+from classnote.accounts.models import Role, User
+from classnote.cards.actions import copy_card
+from classnote.cards.models import Card
+from classnote.lessons import summaries
+from classnote.lessons.models import Group, Lesson, Submission, SubmissionBox
+from classnote.realtime.events import emit
+from classnote.tenancy import access
+from classnote.tenancy.models import Membership
+
+TEACHERS = ["teacher"]
+
+
+def open_lesson(actor: User, class_id: int, title: str) -> Lesson:
+    school_class = access.get_class_for(actor, class_id)
+    if not Membership.objects.filter(school_class=school_class, user=actor, role="teacher").exists():
+        raise ActionError(_("Only a teacher of this class can open a lesson."))
+    title = title.strip()[:120] or _("Lesson")
+    with transaction.atomic():
+        lesson = Lesson.objects.create(school_class=school_class, title=title, created_by=actor)
+        emit(
+            f"class:{school_class.pk}",
+            "lesson.opened",
+            data={"lesson": {"id": lesson.pk, "title": lesson.title}},
+        )
+    return lesson
+
+
+def class_students(lesson: Lesson) -> list[User]:
+    return list(
+        User.objects.filter(
+            memberships__school_class_id=lesson.school_class_id,
+            memberships__role="student",
+            is_active=True,
+        ).order_by("student_number", "display_name")
+    )
+
+
+def _recipients(lesson: Lesson, to: str, student_ids: list[int], group_id: int | None) -> list[User]:
+    students = class_students(lesson)
+    if to == "class":
+        return students
+    if to == "group":
+        group = Group.objects.filter(pk=group_id, school_class_id=lesson.school_class_id).first()
+        if group is None:
+            raise ActionError(_("Choose a group of this class."))
+        members = set(group.members.values_list("pk", flat=True))
+        return [s for s in students if s.pk in members]
+    if to == "students":
+        wanted = set(student_ids)
+        chosen = [s for s in students if s.pk in wanted]
+        if not chosen or len(chosen) != len(wanted):
+            raise ActionError(_("Choose students of this class."))
+        return chosen
+    raise ActionError(_("Choose whom to send to."))
+
+
+def send_cards(
+    actor: User,
+    lesson_id: int,
+    card_ids: list[int],
+    *,
+    to: str = "class",
+    student_ids: list[int] | None = None,
+    group_id: int | None = None,
+) -> dict[int, list[Card]]:
+    """Send copies of the teacher's cards; each recipient gets their own copy, the originals stay."""
+    lesson = access.get_lesson_for(actor, lesson_id, teach=True)
+    if lesson.closed_at:
+        raise ActionError(_("This lesson is closed."))
+    originals = list(access.readable_cards(actor).filter(pk__in=card_ids, sequence__isnull=True))
+    if not originals or len(originals) != len(set(card_ids)):
+        raise ActionError(_("Choose cards to send."))
+    recipients = _recipients(lesson, to, student_ids or [], group_id)
+    if not recipients:
+        raise ActionError(_("There is nobody to send to."))
+    return _deliver(actor, lesson, originals, recipients)
+
+
+def peer_send(actor: User, lesson_id: int, card_id: int, student_ids: list[int]) -> dict[int, list[Card]]:
+    """A student sends a copy of their own card to classmates, while the teacher allows it."""
+    lesson = access.get_lesson_for(actor, lesson_id)
+    if actor.role != Role.STUDENT:
+        raise ActionError(_("Only students send to classmates here."))
+    if not lesson.peer_sending or lesson.closed_at:
+        raise ActionError(_("Sending to classmates is not allowed right now."))
+    card = access.get_card_for(actor, card_id, edit=True)
+    recipients = [s for s in _recipients(lesson, "students", student_ids, None) if s.pk != actor.pk]
+    if not recipients:
+        raise ActionError(_("Choose classmates to send to."))
+    return _deliver(actor, lesson, [card], recipients)
+
+
+def _deliver(
+    actor: User, lesson: Lesson, originals: list[Card], recipients: list[User]
+) -> dict[int, list[Card]]:
+    delivered: dict[int, list[Card]] = {}
+    with transaction.atomic():
+        for student in recipients:
+            delivered[student.pk] = [
+                copy_card(card, owner=student, lesson=lesson, sent_by=actor) for card in originals
+            ]
+        emit(
+            lesson.channel,
+            "cards.received",
+            data={"from": actor.display_name, "count": len(originals)},
+            users=[s.pk for s in recipients] + [actor.pk],
+            per_user={uid: [summaries.card(c) for c in cards] for uid, cards in delivered.items()},
+        )
+    return delivered
+
+
+def create_box(actor: User, lesson_id: int, title: str, deadline: Any = None) -> SubmissionBox:
+    lesson = access.get_lesson_for(actor, lesson_id, teach=True)
+    with transaction.atomic():
+        box = SubmissionBox.objects.create(
+            lesson=lesson, title=title.strip()[:120] or _("Submissions"), deadline=deadline
+        )
+        emit(lesson.channel, "box.changed", data={"box": summaries.box(box)})
+    return box
+
+
+def _box_for_teacher(actor: User, box_id: int) -> SubmissionBox:
+    box = (
+        SubmissionBox.objects.filter(pk=box_id, lesson__in=access.teaching_lessons(actor))
+        .select_related("lesson")
+        .first()
+    )
+    if box is None:
+        from django.http import Http404
+
+        raise Http404
+    return box
+
+
+def set_box_open(actor: User, box_id: int, is_open: bool) -> SubmissionBox:
+    box = _box_for_teacher(actor, box_id)
+    with transaction.atomic():
+        box.is_open = is_open
+        box.save(update_fields=["is_open"])
+        emit(box.lesson.channel, "box.changed", data={"box": summaries.box(box)})
+    return box
+
+
+def submit(actor: User, box_id: int, card_id: int) -> Submission:
+    """A student submits a frozen snapshot of their card; earlier submissions stay as history."""
+    box = (
+        SubmissionBox.objects.filter(pk=box_id, lesson__in=access.readable_lessons(actor))
+        .select_related("lesson")
+        .first()
+    )
+    if box is None or actor.role != Role.STUDENT:
+        from django.http import Http404
+
+        raise Http404
+    if not box.is_open:
+        raise ActionError(_("This submission box is closed."))
+    card = access.get_card_for(actor, card_id, edit=True)
+    now = timezone.now()
+    with transaction.atomic():
+        previous = (
+            Submission.objects.select_for_update().filter(box=box, student=actor, is_current=True).first()
+        )
+        number = 1
+        if previous is not None:
+            number = previous.number + 1
+            previous.is_current = False
+            previous.save(update_fields=["is_current"])
+        snapshot = copy_card(card, owner=actor, lesson=box.lesson, frozen=True)
+        submission = Submission.objects.create(
+            box=box,
+            student=actor,
+            card=snapshot,
+            number=number,
+            is_late=bool(box.deadline and now > box.deadline),
+        )
+        summary = summaries.submission(submission, anonymous=False)
+        emit(
+            box.lesson.channel,
+            "submission.added",
+            data={"box_id": box.pk, "submission": summary},
+            roles=TEACHERS,
+            users=[actor.pk],
+        )
+        if box.sharing:
+            emit(
+                box.lesson.channel,
+                "shared.updated",
+                data={
+                    "box_id": box.pk,
+                    "submission": summaries.submission(submission, anonymous=box.sharing_anonymous),
+                },
+                roles=["student"],
+            )
+    return submission
+
+
+def return_submission(actor: User, submission_id: int, comment: str) -> Submission:
+    submission = (
+        Submission.objects.filter(pk=submission_id, box__lesson__in=access.teaching_lessons(actor))
+        .select_related("box__lesson")
+        .first()
+    )
+    if submission is None:
+        from django.http import Http404
+
+        raise Http404
+    with transaction.atomic():
+        submission.returned_at = timezone.now()
+        submission.return_comment = comment.strip()[:2000]
+        submission.save(update_fields=["returned_at", "return_comment"])
+        emit(
+            submission.box.lesson.channel,
+            "submission.returned",
+            data={
+                "box_id": submission.box_id,
+                "submission_id": submission.pk,
+                "comment": submission.return_comment,
+            },
+            users=[submission.student_id],
+            roles=TEACHERS,
+        )
+    return submission
+
+
+def share_answers(actor: User, box_id: int, sharing: bool, anonymous: bool = False) -> SubmissionBox:
+    box = _box_for_teacher(actor, box_id)
+    with transaction.atomic():
+        box.sharing, box.sharing_anonymous = sharing, anonymous
+        box.save(update_fields=["sharing", "sharing_anonymous"])
+        emit(box.lesson.channel, "sharing.changed", data={"box": summaries.box(box)})
+    return box
+
+
+def set_peer_sending(actor: User, lesson_id: int, allowed: bool) -> Lesson:
+    lesson = access.get_lesson_for(actor, lesson_id, teach=True)
+    with transaction.atomic():
+        lesson.peer_sending = allowed
+        lesson.save(update_fields=["peer_sending"])
+        emit(lesson.channel, "lesson.changed", data={"peer_sending": allowed})
+    return lesson
+
+
+def close_lesson(actor: User, lesson_id: int) -> Lesson:
+    lesson = access.get_lesson_for(actor, lesson_id, teach=True)
+    with transaction.atomic():
+        lesson.closed_at = timezone.now()
+        lesson.save(update_fields=["closed_at"])
+        SubmissionBox.objects.filter(lesson=lesson).update(is_open=False)
+        emit(lesson.channel, "lesson.changed", data={"closed": True})
+    return lesson
+
+
+def create_group(actor: User, class_id: int, name: str, student_ids: list[int]) -> Group:
+    school_class = access.get_class_for(actor, class_id)
+    if not Membership.objects.filter(school_class=school_class, user=actor, role="teacher").exists():
+        raise ActionError(_("Only a teacher of this class can make groups."))
+    members = User.objects.filter(
+        pk__in=student_ids, memberships__school_class=school_class, memberships__role="student"
+    )
+    with transaction.atomic():
+        group = Group.objects.create(school_class=school_class, name=name.strip()[:80] or _("Group"))
+        group.members.set(members)
+    return group

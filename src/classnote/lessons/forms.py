@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class OpenLessonForm(forms.Form):
+    title = forms.CharField(label=_("Lesson title"), max_length=120)
+
+
+class BoxForm(forms.Form):
+    title = forms.CharField(label=_("Task"), max_length=120)
+    deadline = forms.DateTimeField(
+        label=_("Deadline (optional)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(label=_("Group name"), max_length=80)

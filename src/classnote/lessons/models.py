@@ -1,0 +1,90 @@
+"""Lessons, submission boxes and submissions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from classnote.tenancy.models import SchoolClass
+
+
+class Lesson(models.Model):
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="lessons")
+    title = models.CharField(_("title"), max_length=120)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Students may send cards to each other only while the teacher allows it.
+    peer_sending = models.BooleanField(_("students may send cards to each other"), default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def channel(self) -> str:
+        return f"lesson:{self.pk}"
+
+
+class SubmissionBox(models.Model):
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="boxes")
+    title = models.CharField(_("title"), max_length=120)
+    is_open = models.BooleanField(_("open"), default=True)
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    # "Share answers": every student sees the classmates' current submissions until turned off.
+    sharing = models.BooleanField(default=False)
+    sharing_anonymous = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Submission(models.Model):
+    """One submission; resubmitting adds a new row and keeps the earlier ones as history."""
+
+    box = models.ForeignKey(SubmissionBox, on_delete=models.CASCADE, related_name="submissions")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
+    )
+    card = models.ForeignKey("cards.Card", on_delete=models.PROTECT, related_name="submissions")
+    number = models.PositiveIntegerField(default=1)
+    is_current = models.BooleanField(default=True)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    is_late = models.BooleanField(default=False)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    return_comment = models.TextField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["box", "student"], condition=models.Q(is_current=True), name="one_current_submission"
+            ),
+        ]
+        indexes = [models.Index(fields=["box", "is_current"])]
+
+    def __str__(self) -> str:
+        return f"submission #{self.pk}"
+
+
+class Group(models.Model):
+    """A named group of students in a class, to send cards to part of the class."""
+
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(_("name"), max_length=80)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="lesson_groups")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

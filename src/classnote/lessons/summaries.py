@@ -1,0 +1,42 @@
+"""The small JSON shapes that events and the API share (no personal data beyond what the
+recipient may see: anonymised shared answers carry no name)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+
+
+def card(card: Any) -> dict[str, Any]:
+    return {
+        "id": card.pk,
+        "kind": card.kind,
+        "title": card.title,
+        "excerpt": card.text[:140],
+        "thumbnail": reverse("card_thumbnail", args=[card.pk]) if card.kind in ("image", "drawing") else "",
+        "url": reverse("card_detail", args=[card.pk]),
+    }
+
+
+def box(box: Any) -> dict[str, Any]:
+    return {
+        "id": box.pk,
+        "title": box.title,
+        "is_open": box.is_open,
+        "sharing": box.sharing,
+        "anonymous": box.sharing_anonymous,
+        "deadline": box.deadline.isoformat() if box.deadline else None,
+    }
+
+
+def submission(submission: Any, *, anonymous: bool) -> dict[str, Any]:
+    return {
+        "id": submission.pk,
+        "number": submission.number,
+        "late": submission.is_late,
+        "student_id": None if anonymous else submission.student_id,
+        "student": None if anonymous else submission.student.display_name,
+        "card": card(submission.card),
+        "submitted_at": submission.submitted_at.isoformat(),
+    }

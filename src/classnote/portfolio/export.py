@@ -1,0 +1,69 @@
+"""A student's portfolio: every current submission across lessons and years, as a ZIP with the
+files, the drawings as PNG, and a JSON and HTML index. It leaves with the student."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from classnote.accounts.models import User
+from classnote.lessons.models import Submission
+
+
+def submissions_of(student: User) -> list[Submission]:
+    return list(
+        Submission.objects.filter(student=student, is_current=True)
+        .select_related("card", "card__file", "box__lesson__school_class__school")
+        .order_by("-submitted_at")
+    )
+
+
+def build_zip(student: User) -> bytes:
+    from classnote.cards import render as card_render
+
+    entries: list[dict[str, Any]] = []
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for index, submission in enumerate(submissions_of(student), start=1):
+            card = submission.card
+            lesson = submission.box.lesson
+            entry: dict[str, Any] = {
+                "submitted_at": submission.submitted_at.isoformat(),
+                "late": submission.is_late,
+                "school_year": lesson.school_class.school_year,
+                "class": lesson.school_class.name,
+                "lesson": lesson.title,
+                "task": submission.box.title,
+                "kind": card.kind,
+                "title": card.title,
+                "text": card.text,
+                "link": card.link_url,
+                "teacher_comment": submission.return_comment,
+                "files": [],
+            }
+            folder = f"{index:04d}"
+            if card.kind == "drawing":
+                name = f"{folder}/drawing.png"
+                archive.writestr(name, card_render.render_png(card.strokes, card.background))
+                entry["files"].append(name)
+            if card.file is not None:
+                safe = card.file.name.replace("/", "_").replace("\\", "_") or "file"
+                name = f"{folder}/{safe}"
+                with default_storage.open(card.file.storage_key, "rb") as handle:
+                    archive.writestr(name, handle.read())
+                entry["files"].append(name)
+            entries.append(entry)
+        index_data = {
+            "student": student.display_name,
+            "exported_at": timezone.now().isoformat(),
+            "submissions": entries,
+        }
+        archive.writestr("index.json", json.dumps(index_data, ensure_ascii=False, indent=2))
+        archive.writestr("index.html", render_to_string("portfolio/index_export.html", index_data))
+    return buffer.getvalue()

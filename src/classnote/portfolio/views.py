@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from classnote.accounts.models import Role
+from classnote.core.types import AuthedRequest
+from classnote.portfolio.export import build_zip, submissions_of
+from classnote.tenancy import access
+from classnote.tenancy.access import audience
+
+
+@audience(Role.STUDENT)
+@require_GET
+def my_portfolio(request: AuthedRequest) -> HttpResponse:
+    return render(
+        request,
+        "portfolio/portfolio.html",
+        {"student": request.user, "submissions": submissions_of(request.user)},
+    )
+
+
+def _zip_response(student: object, body: bytes) -> HttpResponse:
+    response = HttpResponse(body, content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="portfolio.zip"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@audience(Role.STUDENT)
+@require_GET
+def my_portfolio_zip(request: AuthedRequest) -> HttpResponse:
+    return _zip_response(request.user, build_zip(request.user))
+
+
+@audience(Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
+@require_GET
+def student_portfolio_zip(request: AuthedRequest, user_id: int) -> HttpResponse:
+    """The school exports a pupil's portfolio, e.g. when they transfer or graduate."""
+    student = access.get_user_for(request.user, user_id, manage=True)
+    if student.role != Role.STUDENT:
+        from django.http import Http404
+
+        raise Http404
+    return _zip_response(student, build_zip(student))
