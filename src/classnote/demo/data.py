@@ -183,8 +183,7 @@ def create_demo(seed: int = 2026) -> list[tuple[str, str, str, str]]:
                     school=school,
                 )
                 Membership.objects.create(school_class=school_class, user=teacher, role="teacher")
-                if s_index == 0 and c_index == 0:
-                    logins.append((spec.name, "teacher", teacher_login, password))
+                logins.append((spec.name, "teacher", teacher_login, password))
                 for n in range(spec.students_per_class):
                     number = f"{c_index + 1}{n + 1:03d}"
                     password = generate_password(10)
@@ -198,8 +197,7 @@ def create_demo(seed: int = 2026) -> list[tuple[str, str, str, str]]:
                         student_number=number,
                     )
                     Membership.objects.create(school_class=school_class, user=student, role="student")
-                    if s_index == 0 and c_index == 0 and n == 0:
-                        logins.append((spec.name, "student", f"{spec.code} / {number}", password))
+                    logins.append((spec.name, "student", f"{spec.code} / {number}", password))
     return logins
 
 

@@ -27,9 +27,14 @@ def read_logins() -> list[list[str]]:
 def format_logins(rows: list[list[str]]) -> str:
     if not rows:
         return "  (demo logins unknown: the demo data was created elsewhere)"
-    lines = []
+    lines, shown = [], set()
     for where, role, login, password in rows:
+        tenant_role = (where, role)
+        if tenant_role in shown:
+            continue  # one login per role and school here; all of them are in the file
+        shown.add(tenant_role)
         lines.append(f"  {role:16} {login:28} {password:16} {where}")
+    lines.append(f"  (every demo login: {logins_file()})")
     return "\n".join(lines)
 
 

@@ -1,0 +1,226 @@
+"""Run real `classnote serve` processes for end-to-end tests, and talk to them like a browser."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    home: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def logins(self) -> list[tuple[str, str, str, str]]:
+        rows = (self.home / "demo-logins.txt").read_text(encoding="utf-8").splitlines()
+        return [tuple(row.split("\t")) for row in rows if row]  # type: ignore[misc]
+
+    def login_of(self, role: str, where: str = "Minato Elementary School", index: int = 0) -> tuple[str, str]:
+        matching = [(login, pw) for w, r, login, pw in self.logins() if r == role and w == where]
+        return matching[index]
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
+def server_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CLASSNOTE_"))}
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
+        env.pop(name, None)
+    env.update({"CLASSNOTE_HOME": str(home), "CLASSNOTE_ENV": "development", "LOG_LEVEL": "warning"})
+    env.update(extra)
+    return env
+
+
+def start(home: Path, *args: str, port: int | None = None, **env: str) -> Server:
+    port = port or free_port()
+    home.mkdir(parents=True, exist_ok=True)
+    log = home / f"server-{port}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "classnote", "serve", "--port", str(port), *args],
+        env=server_env(home, **env),
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=ROOT,
+    )
+    server = Server(f"http://127.0.0.1:{port}", home, process, log)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-3000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return server
+        time.sleep(0.2)
+    server.kill()
+    raise RuntimeError(f"server did not start: {log.read_text(errors='replace')[-3000:]}")
+
+
+@contextlib.contextmanager
+def running(home: Path, *args: str, **env: str) -> Iterator[Server]:
+    server = start(home, *args, **env)
+    try:
+        yield server
+    finally:
+        if server.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.process.pid, signal.SIGTERM)
+            try:
+                server.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class Browser:
+    """A cookie jar with the habits of a browser: it reads the CSRF token from the page it posts."""
+
+    def __init__(self, base_url: str) -> None:
+        self.client = httpx.Client(base_url=base_url, follow_redirects=False, timeout=20)
+        self.csrf = ""
+
+    def get(self, path: str) -> httpx.Response:
+        response = self.client.get(path)
+        match = (
+            CSRF_FIELD.search(response.text)
+            if "text/html" in response.headers.get("content-type", "")
+            else None
+        )
+        if match:
+            self.csrf = match.group(1)
+        return response
+
+    def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
+        if not self.csrf:
+            self.get("/login/student/")
+        return self.client.post(
+            path,
+            data={"csrfmiddlewaretoken": self.csrf, **(data or {})},
+            headers={"Referer": str(self.client.base_url)},
+            **kwargs,
+        )
+
+    def post_json(self, path: str, payload: Any) -> httpx.Response:
+        return self.client.post(
+            path, json=payload, headers={"X-CSRFToken": self.csrf, "Referer": str(self.client.base_url)}
+        )
+
+    def login_staff(self, login: str, password: str) -> None:
+        self.get("/accounts/login/")
+        response = self.post("/accounts/login/", {"login": login, "password": password})
+        assert response.status_code == 302, response.text[:500]
+        self.get("/home/")
+
+    def login_student(self, login: str, password: str) -> None:
+        code, number = login.split(" / ")
+        self.get("/login/student/")
+        response = self.post(
+            "/login/student/", {"school_code": code, "student_number": number, "password": password}
+        )
+        assert response.status_code == 302, response.text[:500]
+        self.get("/home/")
+
+
+@dataclass
+class Stream:
+    """An EventSource-like reader of /events/... that collects events in a background thread."""
+
+    browser: Browser
+    path: str
+    last_id: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    connected: threading.Event = field(default_factory=threading.Event)
+    _client: Any = None
+
+    def open(self) -> Stream:
+        self._stop.clear()
+        self.connected.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        assert self.connected.wait(10), "the event stream did not open"
+        return self
+
+    def _run(self) -> None:
+        import json
+
+        headers = {"Accept": "text/event-stream"}
+        if self.last_id is not None:
+            headers["Last-Event-ID"] = self.last_id
+        # Its own connection, so close() can cut it from another thread.
+        self._client = httpx.Client(
+            base_url=self.browser.client.base_url,
+            cookies=self.browser.client.cookies,
+            timeout=httpx.Timeout(5, read=None),
+        )
+        with (
+            contextlib.suppress(httpx.HTTPError, RuntimeError, ValueError, OSError),
+            self._client.stream("GET", self.path, headers=headers) as response,
+        ):
+            self.connected.set()
+            event: dict[str, Any] = {}
+            for line in response.iter_lines():
+                if self._stop.is_set():
+                    return
+                if line.startswith("id: "):
+                    event["id"] = line[4:]
+                elif line.startswith("event: "):
+                    event["event"] = line[7:]
+                elif line.startswith("data: "):
+                    event["data"] = json.loads(line[6:])
+                elif line == "" and "event" in event:
+                    self.events.append(event)
+                    self.last_id = event.get("id", self.last_id)
+                    event = {}
+        self.connected.set()
+
+    def wait_for(self, kind: str, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [e for e in self.events if e["event"] == kind]
+            if len(found) >= count:
+                return found
+            time.sleep(0.02)
+        raise AssertionError(f"expected {count} {kind!r} events, got {self.events}")
+
+    def close(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(Exception):
+            self._client.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def first(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    assert match, f"{pattern!r} not found"
+    return match.group(1)

@@ -1,0 +1,126 @@
+"""Real time, end to end, against real server processes: a card sent by the teacher reaches the
+students' open event streams; a student who reconnects with Last-Event-ID receives exactly the
+events missed; with two processes on PostgreSQL and Redis, a card sent through one process
+reaches a student connected to the other."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_service
+from tests.live.server import Browser, Server, Stream, first, running
+
+pytestmark = pytest.mark.slow
+
+
+def open_lesson(teacher: Browser, title: str) -> tuple[int, int]:
+    home = teacher.get("/home/").text
+    class_id = int(first(r'href="/classes/(\d+)/"', home))
+    teacher.get(f"/classes/{class_id}/")
+    response = teacher.post(f"/classes/{class_id}/lessons/", {"title": title})
+    assert response.status_code == 302
+    lesson_id = int(first(r"/lessons/(\d+)/", response.headers["location"]))
+    teacher.get(f"/lessons/{lesson_id}/")
+    return class_id, lesson_id
+
+
+def send_text_card(teacher: Browser, lesson_id: int, title: str) -> None:
+    made = teacher.post("/cards/", {"kind": "text", "title": title, "lesson": str(lesson_id)})
+    assert made.status_code == 302, made.text[:300]
+    card_id = int(first(r"/cards/(\d+)/", made.headers["location"]))
+    teacher.get(f"/lessons/{lesson_id}/")
+    sent = teacher.post(f"/lessons/{lesson_id}/send/", {"cards": str(card_id), "to": "class"})
+    assert sent.status_code == 302
+
+
+def signed_in(server: Server, role: str, index: int = 0) -> Browser:
+    browser = Browser(server.url)
+    login, password = server.login_of(role, index=index)
+    (browser.login_student if role == "student" else browser.login_staff)(login, password)
+    return browser
+
+
+def test_cards_arrive_live_and_a_reconnect_gets_exactly_what_was_missed(tmp_path: Path) -> None:
+    with running(tmp_path / "home", "--demo") as server:
+        teacher, student = signed_in(server, "teacher"), signed_in(server, "student")
+        _class_id, lesson_id = open_lesson(teacher, "Live lesson")
+        since = first(r'data-since="(\d+)"', student.get(f"/lessons/{lesson_id}/").text)
+        stream = Stream(student, f"/events/lesson/{lesson_id}/?since={since}").open()
+        send_text_card(teacher, lesson_id, "First card")
+        received = stream.wait_for("cards.received")
+        assert received[0]["data"]["data"]["mine"][0]["title"] == "First card"
+        last_seen = stream.last_id
+        stream.close()
+
+        # Offline: two more cards are sent.
+        send_text_card(teacher, lesson_id, "Second card")
+        send_text_card(teacher, lesson_id, "Third card")
+
+        again = Stream(student, f"/events/lesson/{lesson_id}/", last_id=last_seen).open()
+        missed = again.wait_for("cards.received", count=2)
+        titles = [e["data"]["data"]["mine"][0]["title"] for e in missed]
+        assert titles == ["Second card", "Third card"]
+        ids = [int(e["id"]) for e in again.events]
+        assert ids == sorted(set(ids)) and ids[0] == int(last_seen) + 1  # exactly once, in order
+        send_text_card(teacher, lesson_id, "Fourth card")
+        assert (
+            again.wait_for("cards.received", count=3)[-1]["data"]["data"]["mine"][0]["title"] == "Fourth card"
+        )
+        again.close()
+
+
+def test_streams_refuse_outsiders(tmp_path: Path) -> None:
+    with running(tmp_path / "home", "--demo") as server:
+        teacher = signed_in(server, "teacher")
+        _class_id, lesson_id = open_lesson(teacher, "Closed door")
+        outsider = Browser(server.url)
+        login, password = server.login_of("student", where="Neihu Vocational High School")
+        outsider.login_student(login, password)
+        assert outsider.client.get(f"/events/lesson/{lesson_id}/").status_code == 404
+        assert Browser(server.url).client.get(f"/events/lesson/{lesson_id}/").status_code in (302, 401)
+
+
+def test_two_processes_on_postgresql_and_redis_share_events(tmp_path: Path) -> None:
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    require_service("Redis", "127.0.0.1", 6379)
+    import psycopg
+
+    name = f"classnote_live_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    env = {
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
+        "REDIS_URL": "redis://127.0.0.1:6379/14",
+        "SECRET_KEY": "live-test-" + uuid.uuid4().hex * 2,
+    }
+    try:
+        with (
+            running(tmp_path / "a", "--demo", **env) as server_a,
+            running(tmp_path / "b", "--no-migrate", **env) as b,
+        ):
+            (tmp_path / "b" / "demo-logins.txt").write_text((tmp_path / "a" / "demo-logins.txt").read_text())
+            teacher = signed_in(server_a, "teacher")
+            student = Browser(b.url)
+            login, password = server_a.login_of("student")
+            student.login_student(login, password)
+            _class_id, lesson_id = open_lesson(teacher, "Across processes")
+            since = first(r'data-since="(\d+)"', student.get(f"/lessons/{lesson_id}/").text)
+            stream = Stream(student, f"/events/lesson/{lesson_id}/?since={since}").open()
+            send_text_card(teacher, lesson_id, "Sent through A")
+            assert (
+                stream.wait_for("cards.received")[0]["data"]["data"]["mine"][0]["title"] == "Sent through A"
+            )
+            last_seen = stream.last_id
+            stream.close()
+            send_text_card(teacher, lesson_id, "Missed while away")
+            again = Stream(student, f"/events/lesson/{lesson_id}/", last_id=last_seen).open()
+            missed = again.wait_for("cards.received")
+            assert [e["data"]["data"]["mine"][0]["title"] for e in missed] == ["Missed while away"]
+            assert int(missed[0]["id"]) == int(last_seen) + 1
+            again.close()
+    finally:
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
