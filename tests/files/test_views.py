@@ -16,7 +16,7 @@ from classnote.files.models import StoredFile
 from tests.conftest import Tenant, login_as
 from tests.files import samples
 
-SANDBOX = "sandbox; default-src 'none'"
+SANDBOX = "sandbox; default-src 'none'; frame-ancestors 'none'"
 
 
 def english(user: User) -> User:
@@ -242,3 +242,28 @@ def test_the_stored_file_is_the_uploaded_file(pupil: Client) -> None:
     stored = StoredFile.objects.get(pk=data["id"])
     assert stored.sha256 == hashlib.sha256(content).hexdigest()
     assert body(pupil.get(f"/files/{stored.pk}/")) == content
+
+
+def test_a_browser_upload_passes_the_csrf_check_and_the_size_limit_still_answers_413(
+    tenant_a: Tenant,
+) -> None:
+    """With CSRF enforced, the middleware parses the body before the view: the limit holds there too."""
+    client = login_as(Client(enforce_csrf_checks=True), english(tenant_a.student))
+    token = "k" * 32
+    client.cookies["csrftoken"] = token
+    pdf = samples.pdf()
+    refused = client.post("/files/", {"file": samples.upload("a.pdf", pdf)})
+    assert refused.status_code == 403
+    accepted = client.post("/files/", {"file": samples.upload("a.pdf", pdf)}, HTTP_X_CSRFTOKEN=token)
+    assert accepted.status_code == 201, accepted.content
+
+    tenant_a.municipality.max_upload_mb = 1
+    tenant_a.municipality.save(update_fields=["max_upload_mb"])
+    big = samples.pdf(padding=3 * 1024 * 1024)
+    in_header = client.post("/files/", {"file": samples.upload("big.pdf", big)}, HTTP_X_CSRFTOKEN=token)
+    assert in_header.status_code == 413
+    as_first_field = client.post(
+        "/files/", {"csrfmiddlewaretoken": token, "file": samples.upload("big.pdf", big)}
+    )
+    assert as_first_field.status_code == 413
+    assert as_first_field.json()["detail"].startswith("This file is larger than 1 MB")

@@ -128,7 +128,10 @@ def revoke_login_cards(actor: User, target_id: int) -> User:
 
 
 def logout_everywhere(user: User) -> None:
-    User.objects.filter(pk=user.pk).update(session_epoch=user.session_epoch + 1)
+    """End every session and revoke every API token of USER."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(session_epoch=user.session_epoch + 1)
+        user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
     user.session_epoch += 1
 
 

@@ -158,3 +158,28 @@ class LoginCard(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class ApiToken(models.Model):
+    """A personal API token of a staff member (``Authorization: Bearer <token>``).
+
+    Only the SHA-256 of the token is stored; the token itself is shown once, when it is made
+    (see classnote.accounts.tokens). A token works only while it is neither revoked nor expired,
+    its user is active and staff, and the user's session epoch is the one it was made in: "log out
+    everywhere" and deactivation end tokens as they end sessions.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=80)
+    token_hash = models.CharField(max_length=64, unique=True)
+    session_epoch = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"API token #{self.pk} of user #{self.user_id}"

@@ -178,7 +178,7 @@ def card_thumbnail(request: AuthedRequest, card_id: int) -> HttpResponse:
     card = access.get_card_for(request.user, card_id)
     from classnote.cards import render as card_render
 
-    if card.kind == Card.Kind.DRAWING:
+    if card.kind == Card.Kind.DRAWING or (card.kind == Card.Kind.TEXT and card.strokes):
         width = 640 if request.GET.get("w") == "640" else 320
         body = card_render.thumbnail_png(card.strokes, card.background, width=width)
         response = HttpResponse(body, content_type="image/png")
@@ -195,7 +195,7 @@ def card_thumbnail(request: AuthedRequest, card_id: int) -> HttpResponse:
 def card_image(request: AuthedRequest, card_id: int) -> HttpResponse:
     """The full-size rendering of a drawing card."""
     card = access.get_card_for(request.user, card_id)
-    if card.kind != Card.Kind.DRAWING:
+    if card.kind not in (Card.Kind.DRAWING, Card.Kind.TEXT):
         raise Http404
     from classnote.cards import render as card_render
 

@@ -25,7 +25,7 @@ from classnote.tenancy.access import AUTHENTICATED, audience
 
 logger = logging.getLogger(__name__)
 
-SANDBOX_CSP = "sandbox; default-src 'none'"
+SANDBOX_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 
 
 def _detail(message: str, status: int) -> JsonResponse:

@@ -8,13 +8,17 @@ from typing import Any
 from django.urls import reverse
 
 
+def has_picture(card: Any) -> bool:
+    return bool(card.kind == "drawing" or (card.kind == "image" and card.file_id) or card.strokes)
+
+
 def card(card: Any) -> dict[str, Any]:
     return {
         "id": card.pk,
         "kind": card.kind,
         "title": card.title,
         "excerpt": card.text[:140],
-        "thumbnail": reverse("card_thumbnail", args=[card.pk]) if card.kind in ("image", "drawing") else "",
+        "thumbnail": reverse("card_thumbnail", args=[card.pk]) if has_picture(card) else "",
         "url": reverse("card_detail", args=[card.pk]),
     }
 

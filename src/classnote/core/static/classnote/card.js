@@ -12,7 +12,8 @@
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   const state = form.querySelector("[data-save-state]");
   const texts = {};
-  for (const el of document.querySelectorAll("#card-messages [data-msg]")) texts[el.dataset.msg] = el.textContent;
+  const messages = document.getElementById("card-messages");
+  for (const el of messages ? messages.content.querySelectorAll("[data-msg]") : []) texts[el.dataset.msg] = el.textContent;
 
   let version = Number(form.dataset.version);
   let pending = {};

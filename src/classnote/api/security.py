@@ -1,0 +1,126 @@
+"""Who is calling the API, and the checks made before a request body is read.
+
+* ``TokenAuth``: ``Authorization: Bearer <token>`` with a personal API token of a staff member
+  (classnote.accounts.tokens). A token request needs no CSRF token: a browser never adds the
+  header by itself. A presented token that does not work is refused (401); there is no fall-back
+  to the session cookie then.
+* ``django_auth`` (ninja's session authentication) checks CSRF on unsafe methods.
+* ``gate``: wraps every operation so that, right after authentication and *before* the query
+  and body are validated, the caller's role is checked against the operation's audience (403)
+  and every object named in the path must be readable by the caller (404). So a request about
+  another school's object is answered 404 whatever its body, and a 422 never tells whether an
+  id exists. The operations check again, more strictly (teach, edit), through the access module.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
+from ninja.errors import AuthenticationError, ConfigError
+from ninja.security import HttpBearer
+
+from classnote.accounts import tokens
+from classnote.accounts.models import User
+from classnote.api import lookups
+from classnote.core.middleware import UserLanguageMiddleware
+from classnote.tenancy.access import AUTHENTICATED, PUBLIC
+
+_TOKEN_USER = "_classnote_token_user"
+MAX_ID = 2**63 - 1
+
+
+class TokenAuthenticationError(AuthenticationError):
+    """A bearer token was presented and does not work."""
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> User:
+        cached = getattr(request, _TOKEN_USER, None)
+        if cached is not None:  # the gate authenticated this request already
+            return cached  # type: ignore[no-any-return]
+        user = tokens.authenticate(token.strip())
+        if user is None:
+            raise TokenAuthenticationError(401, _("The API token is not valid, has expired or was revoked."))
+        request.user = user
+        setattr(request, _TOKEN_USER, user)
+        # The language middleware ran before we knew the user: speak the user's language now.
+        language = UserLanguageMiddleware.language_for(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        return user
+
+
+class NoToken(HttpBearer):
+    """For operations that only a signed-in browser session may call (making a new token)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> None:
+        raise AuthenticationError(
+            401, _("New API tokens can be made only while you are logged in to the site, not with a token.")
+        )
+
+
+# --- The gate -------------------------------------------------------------------------------------
+
+
+def _int_id(value: object) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise Http404 from None
+    if not 1 <= number <= MAX_ID:
+        raise Http404
+    return number
+
+
+def _uuid(value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Http404 from None
+
+
+# Path parameter -> a check that the caller may read the object (Http404 otherwise).
+PATH_OBJECTS: dict[str, Callable[[User, Any], object]] = {
+    "class_id": lambda user, value: lookups.get_class(user, _int_id(value)),
+    "lesson_id": lambda user, value: lookups.get_lesson(user, _int_id(value)),
+    "card_id": lambda user, value: lookups.get_card(user, _int_id(value)),
+    "box_id": lambda user, value: lookups.get_box(user, _int_id(value)),
+    "submission_id": lambda user, value: lookups.get_submission(user, _int_id(value)),
+    "file_id": lambda user, value: lookups.get_file(user, _uuid(value)),
+    "token_id": lambda user, value: lookups.get_token(user, _int_id(value)),
+}
+
+
+def gate(run: Callable[..., Any]) -> Callable[..., Any]:
+    """A "view" decorator of every operation (NinjaAPI.add_decorator(..., mode="view"))."""
+    operation = run.__self__  # type: ignore[attr-defined]
+    roles: frozenset[str] | None = getattr(operation.view_func, "classnote_audience", None)
+    unknown = set(operation.signature.path_params_names) - set(PATH_OBJECTS)
+    if unknown:
+        raise ConfigError(f"{operation.path}: add {sorted(unknown)} to classnote.api.security.PATH_OBJECTS")
+
+    @wraps(run)
+    def checked(request: HttpRequest, **kwargs: Any) -> Any:
+        if roles is None or PUBLIC in roles:
+            return run(request, **kwargs)
+        refusal = operation._run_checks(request)  # authentication, as the operation itself does
+        if refusal is not None:
+            return refusal
+        try:
+            user = request.user
+            if AUTHENTICATED not in roles and user.role not in roles:
+                raise PermissionDenied
+            for name, value in kwargs.items():
+                PATH_OBJECTS[name](user, value)  # type: ignore[arg-type]
+        except Exception as error:
+            return operation.api.on_exception(request, error)
+        return run(request, **kwargs)
+
+    return checked

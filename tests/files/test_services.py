@@ -1,0 +1,102 @@
+"""store_upload and delete_upload, called directly (as the cards views do)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.storage import default_storage
+from django.http import Http404
+from django.utils import translation
+
+from classnote.accounts.actions import ActionError
+from classnote.files import services
+from classnote.files.models import StoredFile
+from classnote.files.services import StorageUnavailable, delete_upload, store_upload
+from classnote.files.validation import FileRefused, FileTooLarge
+from tests.conftest import Tenant
+from tests.files import samples
+
+
+def test_store_upload_refuses_files_over_the_tenant_limit(tenant_a: Tenant) -> None:
+    tenant_a.municipality.max_upload_mb = 1
+    tenant_a.municipality.save(update_fields=["max_upload_mb"])
+    tenant_a.student.refresh_from_db()
+    big = samples.upload("big.pdf", samples.pdf(padding=1024 * 1024))
+    with pytest.raises(FileTooLarge) as refused:
+        store_upload(tenant_a.student, big)
+    assert refused.value.status == 413
+    assert str(refused.value) == "This file is larger than 1 MB, the largest file your school allows."
+    with translation.override("zh-hant"), pytest.raises(FileTooLarge) as refused_zh:
+        store_upload(tenant_a.student, big)
+    assert "1 MB" in str(refused_zh.value) and "學校" in str(refused_zh.value)
+
+
+def test_refusals_are_action_errors(tenant_a: Tenant) -> None:
+    with pytest.raises(ActionError):
+        store_upload(tenant_a.student, samples.upload("a.svg", samples.SVG))
+    with pytest.raises(FileRefused):
+        store_upload(tenant_a.student, samples.upload("empty.pdf", b""))
+    assert not StoredFile.objects.filter(owner=tenant_a.student, name__in=["a.svg", "empty.pdf"]).exists()
+
+
+def test_a_storage_failure_is_a_refusal_and_leaves_no_row(
+    tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> str:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(default_storage, "save", broken)
+    before = StoredFile.objects.count()
+    with pytest.raises(StorageUnavailable) as refused:
+        store_upload(tenant_a.student, samples.upload("a.pdf", samples.pdf()))
+    assert refused.value.status == 503
+    assert StoredFile.objects.count() == before
+
+
+def test_a_failed_row_leaves_no_bytes_behind(tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
+    saved: list[str] = []
+    original = default_storage.save
+
+    def remember(name: str, content: Any, **kwargs: Any) -> str:
+        saved.append(original(name, content, **kwargs))
+        return saved[-1]
+
+    def failing_create(**kwargs: Any) -> StoredFile:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(default_storage, "save", remember)
+    monkeypatch.setattr(StoredFile.objects, "create", failing_create)
+    with pytest.raises(RuntimeError):
+        store_upload(tenant_a.student, samples.upload("p.png", samples.png()))
+    assert len(saved) == 2  # the image and its thumbnail
+    assert not any(default_storage.exists(key) for key in saved)
+
+
+def test_only_the_owner_deletes_and_only_files_no_card_uses(
+    tenant_a: Tenant, tenant_b: Tenant, django_capture_on_commit_callbacks: Any
+) -> None:
+    stored = store_upload(tenant_a.student, samples.upload("photo.png", samples.png()))
+    with pytest.raises(ActionError, match="only your own"):
+        delete_upload(tenant_a.teacher, tenant_a.file.pk)  # readable to the teacher, not theirs
+    with pytest.raises(Http404):
+        delete_upload(tenant_b.student, stored.pk)
+    with pytest.raises(ActionError, match="used on a card"):
+        delete_upload(tenant_a.student, tenant_a.file.pk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_upload(tenant_a.student, stored.pk)
+    assert not StoredFile.objects.filter(pk=stored.pk).exists()
+    assert not default_storage.exists(stored.storage_key)
+    assert not default_storage.exists(stored.thumbnail_key)
+
+
+def test_keys_are_random_and_never_the_users_name(tenant_a: Tenant) -> None:
+    first = store_upload(tenant_a.student, samples.upload("../../../etc/passwd", samples.pdf()))
+    second = store_upload(tenant_a.student, samples.upload("../../../etc/passwd", samples.pdf()))
+    assert first.storage_key != second.storage_key
+    for stored in (first, second):
+        assert stored.storage_key.startswith(f"files/{tenant_a.school.pk}/")
+        assert "passwd" not in stored.storage_key and ".." not in stored.storage_key
+        assert stored.name == "passwd.pdf"
+    assert services.CHUNK > 0

@@ -1,0 +1,129 @@
+"""The lesson in real browsers (Playwright driving Debian's chromium): a teacher and three students
+in separate browser contexts. The teacher sends a card; the students see it without reloading; one
+draws and one types, both submit; the teacher sees the submissions arrive live and shares answers;
+the students see the shared answers. Screenshots of each step go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.live.server import ROOT, running
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--disable-quic", "--no-first-run"]
+ARTIFACTS = ROOT / "test-artifacts" / "lesson"
+
+
+def need_chromium() -> None:
+    if shutil.which(CHROMIUM) or Path(CHROMIUM).exists():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail("Debian's chromium is missing, and CI=true requires the browser tests")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+
+
+def test_a_lesson_with_a_teacher_and_three_students(tmp_path: Path) -> None:
+    need_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = iter(range(1, 100))
+
+    def snap(page: object, name: str) -> None:
+        page.screenshot(path=str(ARTIFACTS / f"{next(shot):02d}-{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+    with running(tmp_path / "home", "--demo") as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        viewport = {"width": 1024, "height": 768}
+        errors: list[str] = []
+
+        def new_page(locale: str) -> object:
+            page = browser.new_context(viewport=viewport, locale=locale).new_page()
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            return page
+
+        # The teacher opens a lesson, makes a card and a submission box.
+        teacher = new_page("en-US")
+        login, password = server.login_of("teacher")
+        teacher.goto(f"{server.url}/accounts/login/")
+        teacher.fill("input[name=login]", login)
+        teacher.fill("input[name=password]", password)
+        teacher.click("main button[type=submit]")
+        teacher.click(".tiles a >> nth=0")
+        teacher.fill("#lesson-title", "Fractions")
+        teacher.click("form[action$='/lessons/'] button[type=submit]")
+        lesson_url = teacher.url
+        teacher.click(".new-card > summary")
+        teacher.fill(".new-card input[name=title]", "What is 1/2 + 1/4?")
+        teacher.click(".new-card button[type=submit]")
+        teacher.fill("#card-text", "Show your thinking: draw or write.")
+        expect(teacher.locator("[data-save-state]")).to_have_attribute("data-state", "saved")
+        teacher.goto(lesson_url)
+        teacher.fill("form.box-new input[name=title]", "Answers")
+        teacher.click("form.box-new button[type=submit]")
+        snap(teacher, "teacher-lesson-ready")
+
+        # Three students open the lesson.
+        students = []
+        for index in range(3):
+            page = new_page("ja-JP")
+            login, password = server.login_of("student", index=index)
+            code, number = login.split(" / ")
+            page.goto(f"{server.url}/login/student/")
+            page.fill("input[name=school_code]", code)
+            page.fill("input[name=student_number]", number)
+            page.fill("input[name=password]", password)
+            page.click("main button[type=submit]")
+            page.goto(lesson_url)
+            students.append(page)
+        snap(students[0], "student-waiting")
+
+        # The teacher sends the card to the whole class; it appears without reloading.
+        teacher.check("[data-send-form] input[name=cards] >> nth=0")
+        teacher.click("[data-send-button]")
+        for page in students:
+            expect(page.locator("[data-inbox] .card-tile")).to_have_count(1)
+        snap(students[0], "students-received-the-card")
+
+        # One student draws, one types; both submit.
+        drawer, writer, watcher = students
+        drawer.click("[data-inbox] .card-tile")
+        canvas = drawer.locator("canvas[data-drawing]")
+        box = canvas.bounding_box()
+        assert box is not None
+        drawer.click("[data-colour='#d32f2f']")
+        drawer.mouse.move(box["x"] + 80, box["y"] + 80)
+        drawer.mouse.down()
+        for step in range(1, 30):
+            drawer.mouse.move(box["x"] + 80 + step * 12, box["y"] + 80 + (step % 7) * 15)
+        drawer.mouse.up()
+        expect(drawer.locator("[data-save-state]")).to_have_attribute("data-state", "saved")
+        expect(drawer.locator("[data-save-state]")).not_to_be_empty()
+        snap(drawer, "student-drew")
+        drawer.click("form[data-flush-before-submit] button[type=submit]")
+
+        writer.click("[data-inbox] .card-tile")
+        writer.fill("#card-text", "1/2 = 2/4, so 2/4 + 1/4 = 3/4")
+        writer.click("form[data-flush-before-submit] button[type=submit]")
+        expect(writer.locator(".history")).to_contain_text("#1")
+
+        # The teacher's grid fills live.
+        expect(teacher.locator("[data-submission-grid] [data-submission]:not([data-submission=''])")).to_have_count(2)
+        expect(teacher.locator("[data-submission-grid]")).to_contain_text("3/4")
+        snap(teacher, "teacher-sees-submissions-live")
+
+        # Share answers: the students see everyone's answers.
+        teacher.click("[data-share-button]")
+        expect(watcher.locator("[data-shared-answers] .submission-tile")).to_have_count(2)
+        expect(watcher.locator("[data-shared-answers]")).to_contain_text("3/4")
+        snap(watcher, "students-see-shared-answers")
+        snap(teacher, "teacher-sharing")
+        browser.close()
+        assert not [e for e in errors if "favicon" not in e], errors
