@@ -48,7 +48,7 @@ def build_zip(student: User) -> bytes:
                 "files": [],
             }
             folder = f"{index:04d}"
-            if card.kind == "drawing":
+            if card.kind == "drawing" or card.strokes:
                 name = f"{folder}/drawing.png"
                 archive.writestr(name, card_render.render_png(card.strokes, card.background))
                 entry["files"].append(name)
