@@ -20,7 +20,14 @@ class NewCardForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=120, required=False)
     background = forms.ChoiceField(label=_("Thinking tool"), choices=Background.choices, required=False)
     link_url = forms.URLField(label=_("Web link"), max_length=2000, required=False, assume_scheme="https")
-    upload = forms.FileField(label=_("Photo or file"), required=False)
+    # No `capture` attribute: tablets then offer both the camera and the photo library / files.
+    upload = forms.FileField(
+        label=_("Photo or file"),
+        required=False,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/*,application/pdf,.docx,.xlsx,.pptx,.odt,.ods,.odp,audio/*,video/*"}
+        ),
+    )
     lesson = forms.IntegerField(required=False, widget=forms.HiddenInput)
     library = forms.ChoiceField(choices=Card.Library.choices, required=False, widget=forms.HiddenInput)
     next = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
