@@ -40,7 +40,7 @@ def card_new(request: AuthedRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return _safe_next(request, request.POST.get("next", ""), fallback)
     data = form.cleaned_data
     try:

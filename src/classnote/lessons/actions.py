@@ -53,7 +53,7 @@ def _recipients(lesson: Lesson, to: str, student_ids: list[int], group_id: int |
     if to == "class":
         return students
     if to == "group":
-        group = Group.objects.filter(pk=group_id, school_class_id=lesson.school_class_id).first()
+        group = Group.objects.filter(pk=group_id or 0, school_class_id=lesson.school_class_id).first()
         if group is None:
             raise ActionError(_("Choose a group of this class."))
         members = set(group.members.values_list("pk", flat=True))

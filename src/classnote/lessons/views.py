@@ -168,7 +168,7 @@ def box_create(request: AuthedRequest, lesson_id: int) -> HttpResponse:
     else:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
     return _back(lesson_id)
 
 

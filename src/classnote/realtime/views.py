@@ -48,7 +48,7 @@ def _parse_last_id(request: HttpRequest) -> int | None:
 
 
 @audience(AUTHENTICATED)
-async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpResponse:
+async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpResponse | StreamingHttpResponse:
     user = await request.auser()
     if not user.is_authenticated:
         return JsonResponse({"detail": _("Please log in.")}, status=401)
@@ -78,7 +78,7 @@ async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpRespons
             recheck_at = loop.time() + RECHECK_SECONDS
             while True:
                 try:
-                    message = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                    incoming = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
                 except TimeoutError:
                     yield ": ping\n\n"
                     if loop.time() > recheck_at:
@@ -86,8 +86,9 @@ async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpRespons
                         if not await _session_alive(session_key, user_id):
                             return
                     continue
-                if message is None:
+                if incoming is None:
                     return  # this client fell behind; it reconnects and replays
+                message = incoming
                 if message.seq <= last_sent:
                     continue
                 if message.seq > last_sent + 1:
