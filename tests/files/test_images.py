@@ -75,6 +75,21 @@ def test_a_png_stored_with_a_jpg_name_gets_the_extension_of_its_content(tenant_a
     assert stored.content_type == "image/png"
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("photo.jpeg", samples.image_bytes("JPEG"), "photo.jpeg"),
+        ("photo.webp", samples.image_bytes("WEBP"), "photo.jpg"),  # re-encoded as JPEG
+        ("anim.gif", samples.image_bytes("GIF", mode="P"), "anim.png"),
+        ("写真", samples.image_bytes("JPEG"), "写真.jpg"),
+    ],
+)
+def test_image_names_follow_the_stored_format(
+    tenant_a: Tenant, name: str, content: bytes, expected: str
+) -> None:
+    assert store_upload(tenant_a.student, samples.upload(name, content)).name == expected
+
+
 def test_large_images_are_scaled_to_4096_pixels_and_thumbnails_to_320() -> None:
     out = io.BytesIO()
     Image.new("RGB", (5000, 1000), (1, 2, 3)).save(out, "JPEG")

@@ -93,7 +93,9 @@ class S3Server:
         )
 
 
-@pytest.fixture(scope="module")
+# Session scope: pytest-django runs database tests first, which would split a module-scoped
+# server into two starts.
+@pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     binary = weed_binary()
     if binary is None:
@@ -240,6 +242,11 @@ def test_upload_download_delete_round_trip(
         document = services.store_upload(tenant_a.student, samples.upload("作文.pdf", samples.pdf()))
         assert bucket.get_object(Bucket=BUCKET, Key=document.storage_key)["Body"].read() == samples.pdf()
 
+        # An object gone from the bucket behind our back: 404, not a server error.
+        lost = services.store_upload(tenant_a.student, samples.upload("lost.pdf", samples.pdf()))
+        bucket.delete_object(Bucket=BUCKET, Key=lost.storage_key)
+        assert client.get(f"/files/{lost.pk}/").status_code == 404
+
         # Delete: the row and the objects go (the objects once the transaction has committed).
         for item in (stored, document):
             with django_capture_on_commit_callbacks(execute=True):
@@ -257,3 +264,14 @@ def test_wrong_credentials_are_refused_by_the_server(s3_server: S3Server) -> Non
 
     with pytest.raises(ClientError):
         s3_server.client(secret="not-the-secret").list_objects_v2(Bucket=BUCKET)
+
+
+def test_without_a_runnable_server_the_tests_skip_locally_and_fail_in_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        skip_or_fail("no weed")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true requires"):
+        skip_or_fail("no weed")

@@ -100,3 +100,16 @@ def test_keys_are_random_and_never_the_users_name(tenant_a: Tenant) -> None:
         assert "passwd" not in stored.storage_key and ".." not in stored.storage_key
         assert stored.name == "passwd.pdf"
     assert services.CHUNK > 0
+
+
+def test_the_bytes_go_when_the_owners_account_is_deleted(
+    tenant_a: Tenant, django_capture_on_commit_callbacks: Any
+) -> None:
+    pupil = tenant_a.other_class_student
+    stored = store_upload(pupil, samples.upload("photo.png", samples.png()))
+    assert default_storage.exists(stored.storage_key)
+    with django_capture_on_commit_callbacks(execute=True):
+        pupil.delete()  # StoredFile.owner cascades
+    assert not StoredFile.objects.filter(pk=stored.pk).exists()
+    assert not default_storage.exists(stored.storage_key)
+    assert not default_storage.exists(stored.thumbnail_key)

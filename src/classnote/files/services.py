@@ -77,11 +77,12 @@ def store_upload(actor: User, uploaded_file: Any) -> StoredFile:
     key = f"files/{actor.school_id}/{uuid.uuid4().hex}"
     thumbnail_key = ""
     width = height = None
+    source: validation.Detected | None = None
     if detected.kind == StoredFile.Kind.IMAGE:
         image = process_image(file)
         content: File[Any] = ContentFile(image.content)
         content_type = image.content_type
-        detected = validation.Detected(detected.kind, image.content_type, image.extension)
+        source, detected = detected, validation.IMAGE_OUTPUTS[image.content_type]
         width, height = image.width, image.height
         sha256 = hashlib.sha256(image.content).hexdigest()
         size = len(image.content)
@@ -93,7 +94,7 @@ def store_upload(actor: User, uploaded_file: Any) -> StoredFile:
         # Checked again on the bytes read: callers may pass any file object, not only an upload.
         validation.check_size(actor, size)
 
-    name = validation.clean_name(getattr(uploaded_file, "name", ""), detected)
+    name = validation.clean_name(getattr(uploaded_file, "name", ""), detected, source)
     key = _save(key, content)
     try:
         if detected.kind == StoredFile.Kind.IMAGE:
@@ -124,10 +125,13 @@ def delete_upload(actor: User, file_id: object) -> None:
         raise ActionError(_("You can delete only your own files."))
     if stored.cards.exists():
         raise ActionError(_("This file is used on a card and cannot be deleted."))
-    keys = (stored.storage_key, stored.thumbnail_key)
-    with transaction.atomic():
-        stored.delete()
-        transaction.on_commit(lambda: _delete_quietly(*keys))
+    stored.delete()  # the bytes follow once the transaction commits (delete_bytes_after_commit)
+
+
+def delete_bytes_after_commit(sender: Any, instance: StoredFile, **kwargs: Any) -> None:
+    """post_delete of StoredFile: remove its objects from storage once the deletion is committed."""
+    keys = (instance.storage_key, instance.thumbnail_key)
+    transaction.on_commit(lambda: _delete_quietly(*keys))
 
 
 def open_stored(key: str) -> File[Any]:

@@ -71,6 +71,8 @@ _SIMPLE: dict[str, Detected] = {
     "video/quicktime": Detected(K.VIDEO, "video/quicktime", "mov", ("qt",)),
 }
 PDF = Detected(K.PDF, "application/pdf", "pdf")
+# What re-encoded images are stored as (classnote.files.images).
+IMAGE_OUTPUTS = {"image/jpeg": _SIMPLE["image/jpeg"], "image/png": Detected(K.IMAGE, "image/png", "png")}
 # Office Open XML: the folder of the main part and the content type [Content_Types].xml declares for it.
 _OOXML = (
     (
@@ -255,13 +257,14 @@ def _visible(ch: str) -> bool:
     return category not in _DROP_CATEGORIES
 
 
-def clean_name(raw: str | None, detected: Detected | None = None) -> str:
+def clean_name(raw: str | None, detected: Detected | None = None, source: Detected | None = None) -> str:
     """A name safe to show and to offer as a download name.
 
     Only the last path part is kept; control, bidi and line-separator characters are removed;
     Unicode (日本語.pdf) stays. The extension is made to match the content: a PDF sent as
     "notes.html" is kept as "notes.html.pdf", so the user's computer never opens it as a web page.
-    At most 200 characters, the extension kept.
+    An image re-encoded from SOURCE's format swaps that format's extension ("photo.webp" ->
+    "photo.jpg"). At most 200 characters, the extension kept.
     """
     name = unicodedata.normalize("NFC", raw or "")
     name = re.split(r"[/\\]", name)[-1]
@@ -272,7 +275,10 @@ def clean_name(raw: str | None, detected: Detected | None = None) -> str:
     if not dot:
         stem, suffix = name, ""
     if detected is not None and suffix.lower() not in detected.extensions():
-        stem, suffix = name, detected.extension
+        if source is not None and suffix.lower() in source.extensions():
+            suffix = detected.extension
+        else:
+            stem, suffix = name, detected.extension
     if not stem.strip(" ."):
         stem = "file"
     ending = f".{suffix}" if suffix else ""

@@ -25,6 +25,8 @@ from classnote.tenancy.access import AUTHENTICATED, audience
 
 logger = logging.getLogger(__name__)
 
+# What may be shown inline: only the formats images are re-encoded to (never SVG or HTML).
+INLINE_TYPES = {"image/jpeg", "image/png"}
 SANDBOX_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 
 
@@ -81,14 +83,14 @@ def _sandboxed(response: HttpResponse | FileResponse) -> Any:
 
 def _serve(key: str, content_type: str, size: int | None, disposition: str, name: str) -> Any:
     try:
-        handle = services.open_stored(key)
-    except (FileNotFoundError, OSError):
+        # FileResponse reads the size at once, so an object missing from S3 fails here, not mid-stream.
+        response = FileResponse(services.open_stored(key), content_type=content_type)
+    except FileNotFoundError:
         logger.warning("a stored file is missing from storage")
         raise Http404 from None
     except Exception:  # e.g. botocore's ClientError (NoSuchKey) from an S3-compatible storage
         logger.exception("opening a stored file failed")
         raise Http404 from None
-    response = FileResponse(handle, content_type=content_type)
     response.block_size = services.CHUNK
     if size is not None:
         response["Content-Length"] = str(size)
@@ -101,7 +103,11 @@ def _serve(key: str, content_type: str, size: int | None, disposition: str, name
 def file_download(request: AuthedRequest, file_id: Any) -> Any:
     """The file, if the user may read it (404 otherwise). Images may be shown inline (?inline=1)."""
     stored = access.get_file_for(request.user, file_id)
-    inline = request.GET.get("inline") == "1" and stored.kind == StoredFile.Kind.IMAGE
+    inline = (
+        request.GET.get("inline") == "1"
+        and stored.kind == StoredFile.Kind.IMAGE
+        and stored.content_type in INLINE_TYPES
+    )
     return _serve(
         stored.storage_key,
         stored.content_type,
