@@ -59,13 +59,9 @@ class Tenant:
 
 
 def make_tenant(key: str, country_code: str = "JP", language: str = "ja") -> Tenant:
-    country, _ = Country.objects.get_or_create(
-        code=country_code, defaults={"name": f"Country {country_code}"}
-    )
+    country, _ = Country.objects.get_or_create(code=country_code, defaults={"name": f"Country {country_code}"})
     region, _ = Region.objects.get_or_create(country=country, name=f"Region {key}")
-    municipality = Municipality.objects.create(
-        region=region, name=f"Municipality {key}", default_language=language
-    )
+    municipality = Municipality.objects.create(region=region, name=f"Municipality {key}", default_language=language)
     school = School.objects.create(municipality=municipality, name=f"School {key}", code=f"school-{key}")
     school_class = SchoolClass.objects.create(school=school, name=f"Class {key}-1", school_year=2026)
     other_class = SchoolClass.objects.create(school=school, name=f"Class {key}-2", school_year=2026)

@@ -285,12 +285,8 @@ def problems_with(response: Any, where: str) -> list[str]:
         detail = f": {exc[0].__name__}: {exc[1]}" if exc else ""
         problems.append(f"{where} -> {status} server error{detail}")
     body = text_of(response)
-    problems += [
-        f"{where} -> {status}: body shows internals ({word!r})" for word in INTERNALS if word in body
-    ]
-    problems += [
-        f"{where} -> {status}: reflects {marker!r} unescaped" for marker in XSS_MARKERS if marker in body
-    ]
+    problems += [f"{where} -> {status}: body shows internals ({word!r})" for word in INTERNALS if word in body]
+    problems += [f"{where} -> {status}: reflects {marker!r} unescaped" for marker in XSS_MARKERS if marker in body]
     for header, value in response.headers.items():
         if CONTROL_CHARACTERS.search(value):
             problems.append(f"{where} -> {status}: header {header} carries control characters {value[:80]!r}")
@@ -354,7 +350,7 @@ def test_hostile_form_input_never_breaks_a_page(tenant_a: Tenant, operator: User
     problems: list[str] = []
     posted = 0
     for route in our_routes():
-        if route.template.startswith("api/"):
+        if route.template.startswith("api/") or route.streaming:
             continue
         path = route.path(_values(route, tenant_a))
         for actor in actors(route, tenant_a, operator):
@@ -389,9 +385,7 @@ def test_hostile_path_parameters_of_pages_are_not_found(tenant_a: Tenant, operat
                         where = f"{method} {path} as {who(actor)}"
                         problems += problems_with(response, where)
                         to_login = (
-                            actor is None
-                            and response.status_code == 302
-                            and "/accounts/login/" in response["Location"]
+                            actor is None and response.status_code == 302 and "/accounts/login/" in response["Location"]
                         )
                         if response.status_code not in {403, 404, 405} and not to_login:
                             problems.append(f"{where} -> {response.status_code}, expected 404")
@@ -470,9 +464,7 @@ def test_student_login_errors_are_in_the_browsers_language(db: None) -> None:
     with translation.override("ja"):
         expected = translation.gettext(english)
     if not catalogue.exists() or expected == english:
-        pytest.xfail(
-            f"Japanese catalogue {catalogue} is missing or lacks {english!r} (translation in progress)"
-        )
+        pytest.xfail(f"Japanese catalogue {catalogue} is missing or lacks {english!r} (translation in progress)")
     body = response.content.decode()
     assert expected in body
     assert english not in body

@@ -48,9 +48,7 @@ def test_demo_logins_work(db: None) -> None:
     )
     teacher = Client()
     assert (
-        teacher.post(
-            "/accounts/login/", {"login": rows["teacher"][0], "password": rows["teacher"][1]}
-        ).status_code
+        teacher.post("/accounts/login/", {"login": rows["teacher"][0], "password": rows["teacher"][1]}).status_code
         == 302
     )
     assert teacher.get("/home/").status_code == 200
@@ -60,11 +58,7 @@ def test_adopters_page_groups_opted_in_tenants_by_country_and_region(db: None) -
     call_command("demo", stdout=StringIO())
     Municipality.objects.filter(name="Sendai City Board of Education").update(list_on_adopters_page=False)
     body = Client().get("/adopters/").content.decode()
-    assert (
-        body.index("Japan")
-        < body.index("Kanagawa Prefecture")
-        < body.index("Yokohama City Board of Education")
-    )
+    assert body.index("Japan") < body.index("Kanagawa Prefecture") < body.index("Yokohama City Board of Education")
     assert body.index("Japan") < body.index("Taiwan") < body.index("Hong Kong")
     assert "Sendai City" not in body  # opted out
     assert "Minato Elementary School" in body

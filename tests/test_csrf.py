@@ -110,9 +110,7 @@ def test_every_post_without_the_token_is_refused_and_with_it_is_not(tenant_a: Te
                 token = token_of(client)
                 missing = client.post(path, FIELDS)
                 if not is_csrf_refusal(missing):
-                    problems.append(
-                        f"{where} with the cookie but no token -> {missing.status_code}, not refused"
-                    )
+                    problems.append(f"{where} with the cookie but no token -> {missing.status_code}, not refused")
                 forged = client.post(path, FIELDS | {"csrfmiddlewaretoken": "x" * 64})
                 if not is_csrf_refusal(forged):
                     problems.append(f"{where} with a forged token -> {forged.status_code}, not refused")
@@ -132,9 +130,7 @@ def test_every_post_without_the_token_is_refused_and_with_it_is_not(tenant_a: Te
     ["/accounts/login/", "/login/student/", "/login/card/", "/settings/language/", "/accounts/logout/"],
 )
 def test_login_and_language_forms_need_the_token(db: None, path: str) -> None:
-    response = csrf_client(None).post(
-        path, {"login": "x", "password": "y", "token": "z" * 20, "language": "ja"}
-    )
+    response = csrf_client(None).post(path, {"login": "x", "password": "y", "token": "z" * 20, "language": "ja"})
     assert response.status_code == 403
     assert is_csrf_refusal(response)
 
@@ -173,9 +169,7 @@ def test_the_token_may_come_in_the_header(tenant_a: Tenant) -> None:
     """What app.js-style requests (and the API) send: the cookie's token in X-CSRFToken."""
     client = csrf_client(tenant_a.teacher)
     token = token_of(client)
-    response = client.post(
-        "/settings/language/", {"language": "en", "next": "/settings/"}, HTTP_X_CSRFTOKEN=token
-    )
+    response = client.post("/settings/language/", {"language": "en", "next": "/settings/"}, HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 302
     tenant_a.teacher.refresh_from_db()
     assert tenant_a.teacher.language == "en"

@@ -26,9 +26,7 @@ def test_readyz_reports_each_dependency(db: None) -> None:
 
 
 def test_readyz_fails_without_revealing_details(db: None) -> None:
-    with mock.patch(
-        "django.core.files.storage.default_storage.save", side_effect=OSError("/secret/path full")
-    ):
+    with mock.patch("django.core.files.storage.default_storage.save", side_effect=OSError("/secret/path full")):
         response = Client().get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["storage"] == "failing"
@@ -51,9 +49,7 @@ def test_readyz_with_redis_as_the_shared_cache(tmp_path: Path) -> None:
             "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
         }
     )
-    subprocess.run(
-        [sys.executable, "-m", "classnote", "migrate", "-v", "0"], env=env, check=True, timeout=120
-    )
+    subprocess.run([sys.executable, "-m", "classnote", "migrate", "-v", "0"], env=env, check=True, timeout=120)
     result = subprocess.run(
         [sys.executable, "-m", "classnote", "shell", "--no-imports", "-c", code],
         env=env,

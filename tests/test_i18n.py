@@ -103,9 +103,7 @@ def test_every_entry_is_translated(locale: str) -> None:
     assert not fuzzy, f"{locale}: fuzzy entries (check the translation, then remove the flag): {fuzzy}"
     untranslated = [entry.msgid for entry in active if not all(s.strip() for s in translations(entry))]
     assert not untranslated, f"{locale}: untranslated entries: {untranslated}"
-    wrong_plurals = [
-        entry.msgid for entry in active if entry.msgid_plural and len(entry.msgstr_plural) != nplurals
-    ]
+    wrong_plurals = [entry.msgid for entry in active if entry.msgid_plural and len(entry.msgstr_plural) != nplurals]
     assert not wrong_plurals, f"{locale}: plural entries need exactly {nplurals} form(s): {wrong_plurals}"
 
 
@@ -164,9 +162,7 @@ def require_gettext() -> None:
     message = f"GNU gettext is not installed ({', '.join(missing)} not found)"
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message}, and CI=true requires it to check that the catalogs are complete")
-    pytest.skip(
-        f"{message}; install it (e.g. apt-get install gettext) to check that the catalogs are complete"
-    )
+    pytest.skip(f"{message}; install it (e.g. apt-get install gettext) to check that the catalogs are complete")
 
 
 @pytest.fixture(scope="module")
@@ -223,9 +219,7 @@ def make_student(language: str = "", tenant_language: str = "en") -> User:
     municipality = Municipality.objects.create(
         region=region, name=f"i18n board {Municipality.objects.count()}", default_language=tenant_language
     )
-    school = School.objects.create(
-        municipality=municipality, name="i18n school", code=f"i18n-{municipality.pk}"
-    )
+    school = School.objects.create(municipality=municipality, name="i18n school", code=f"i18n-{municipality.pk}")
     return User.objects.create_user(
         student_username(school, "i18n001"),
         "i18n-password-1234",
@@ -296,9 +290,7 @@ def test_tenant_default_comes_before_accept_language(client: Client, db: None) -
     ("accept_language", "expected"),
     [("ja", "ユーザー名"), ("zh-TW", "使用者名稱")],  # allauth's own catalogs
 )
-def test_staff_login_of_allauth_is_translated(
-    client: Client, db: None, accept_language: str, expected: str
-) -> None:
+def test_staff_login_of_allauth_is_translated(client: Client, db: None, accept_language: str, expected: str) -> None:
     response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE=accept_language)
     assert response.status_code == 200
     assert expected in response.content.decode()

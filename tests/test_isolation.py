@@ -44,6 +44,11 @@ PARAMETERS: dict[str, Callable[[Tenant], object]] = {
     "card_id": lambda t: t.submission.card_id,
     "file_id": lambda t: t.file.pk,
     "object_id": lambda t: t.lesson.pk,  # event streams: /events/<kind>/<object_id>/
+    # API tokens (/api/tokens/<token_id>): a token row of the tenant's teacher, made on first use
+    # (its hash is of no real token).
+    "token_id": lambda t: (
+        t.teacher.api_tokens.get_or_create(name="isolation test", defaults={"token_hash": f"{t.teacher.pk:064x}"})[0].pk
+    ),
 }
 # Parameters that name a kind of thing rather than an object of a tenant.
 FIXED_PARAMETERS = {"kind": "lesson", "background": "venn"}
@@ -68,6 +73,7 @@ class Route:
     parameters: list[str]
     audience: frozenset[str] | None  # None: third-party view
     module: str
+    streaming: bool = False  # an event stream: it never ends
 
     def path(self, values: dict[str, object]) -> str:
         def fill(match: re.Match[str]) -> str:
@@ -114,7 +120,7 @@ def _walk(patterns: list[Any], prefix: str = "") -> Iterator[Route]:
                         "decorate it with classnote.tenancy.access.audience(...)"
                     )
             params = re.findall(r"<(?:\w+:)?(\w+)>", template)
-            yield Route(template, params, audience, module)
+            yield Route(template, params, audience, module, bool(getattr(callback, "classnote_streaming", False)))
 
 
 def all_routes() -> list[Route]:

@@ -52,9 +52,7 @@ if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("DEBUG=true is not allowed with CLASSNOTE_ENV=production.")
     if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure"):
-        raise ImproperlyConfigured(
-            "SECRET_KEY is too weak: use 50+ random characters (e.g. from `openssl rand`)."
-        )
+        raise ImproperlyConfigured("SECRET_KEY is too weak: use 50+ random characters (e.g. from `openssl rand`).")
 
 ALLOWED_HOSTS = env.listing("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -169,9 +167,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache, sessions, jobs ------------------------------------------------------------------------
 REDIS_URL = env.string("REDIS_URL", "")
 if PRODUCTION and REDIS_URL.startswith("redis://") and env.boolean("REDIS_REQUIRE_TLS", True):
-    raise ImproperlyConfigured(
-        "REDIS_URL must use rediss:// (TLS) in production, or set REDIS_REQUIRE_TLS=false."
-    )
+    raise ImproperlyConfigured("REDIS_URL must use rediss:// (TLS) in production, or set REDIS_REQUIRE_TLS=false.")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -182,9 +178,7 @@ if REDIS_URL:
     }
 else:
     # One serving process on the embedded default, so a process-local cache is shared by all requests.
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "classnote"}
-    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "classnote"}}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_NAME = "classnote_session"
@@ -314,9 +308,7 @@ if S3_BUCKET:
         and _s3_endpoint.startswith("http://")
         and urlsplit(_s3_endpoint).hostname not in ("127.0.0.1", "localhost", "::1")
     ):
-        raise ImproperlyConfigured(
-            "S3_ENDPOINT_URL must use https:// in production (plain http only on this host)."
-        )
+        raise ImproperlyConfigured("S3_ENDPOINT_URL must use https:// in production (plain http only on this host).")
     _default_storage: dict[str, object] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -369,9 +361,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # terminating proxy set TRUSTED_PROXY_COUNT=1 so X-Forwarded-Proto/For are believed (and only then).
 HTTPS = env.boolean("HTTPS", PRODUCTION)
 if PRODUCTION and not HTTPS:
-    raise ImproperlyConfigured(
-        "HTTPS=false is not allowed with CLASSNOTE_ENV=production: all traffic is encrypted."
-    )
+    raise ImproperlyConfigured("HTTPS=false is not allowed with CLASSNOTE_ENV=production: all traffic is encrypted.")
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

@@ -6,10 +6,10 @@ from django.urls import include, path
 from classnote.accounts import views as accounts
 from classnote.api.api import api
 from classnote.cards import views as cards
+from classnote.core import views as core
 from classnote.lessons import views as lessons
 from classnote.portfolio import views as portfolio
 from classnote.realtime import views as realtime
-from classnote.core import views as core
 from classnote.tenancy import views as tenancy
 
 urlpatterns = [

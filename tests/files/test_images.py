@@ -84,9 +84,7 @@ def test_a_png_stored_with_a_jpg_name_gets_the_extension_of_its_content(tenant_a
         ("写真", samples.image_bytes("JPEG"), "写真.jpg"),
     ],
 )
-def test_image_names_follow_the_stored_format(
-    tenant_a: Tenant, name: str, content: bytes, expected: str
-) -> None:
+def test_image_names_follow_the_stored_format(tenant_a: Tenant, name: str, content: bytes, expected: str) -> None:
     assert store_upload(tenant_a.student, samples.upload(name, content)).name == expected
 
 

@@ -187,9 +187,7 @@ def storage_from_environment(server: S3Server, tmp_path: Path) -> dict[str, Any]
     return storage
 
 
-def test_settings_build_a_private_s3_storage_from_the_environment(
-    s3_server: S3Server, tmp_path: Path
-) -> None:
+def test_settings_build_a_private_s3_storage_from_the_environment(s3_server: S3Server, tmp_path: Path) -> None:
     storage = storage_from_environment(s3_server, tmp_path)
     assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
     options = storage["OPTIONS"]

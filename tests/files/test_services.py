@@ -40,9 +40,7 @@ def test_refusals_are_action_errors(tenant_a: Tenant) -> None:
     assert not StoredFile.objects.filter(owner=tenant_a.student, name__in=["a.svg", "empty.pdf"]).exists()
 
 
-def test_a_storage_failure_is_a_refusal_and_leaves_no_row(
-    tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_storage_failure_is_a_refusal_and_leaves_no_row(tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: Any, **kwargs: Any) -> str:
         raise OSError("disk full")
 

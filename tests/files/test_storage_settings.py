@@ -19,9 +19,7 @@ PRODUCTION = {
 
 
 def load_settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("CLASSNOTE_", "DJANGO_", "S3_", "AWS_"))
-    }
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CLASSNOTE_", "DJANGO_", "S3_", "AWS_"))}
     environment.update({"CLASSNOTE_HOME": str(tmp_path / "home"), "CLASSNOTE_ENV": "test", **env})
     script = "import json, classnote.settings as s; print(json.dumps(s.STORAGES['default'], default=str))"
     return subprocess.run(
@@ -51,9 +49,7 @@ def test_files_are_on_local_disk_by_default(tmp_path: Path) -> None:
         ({"S3_ADDRESSING_STYLE": "sideways"}, "S3_ADDRESSING_STYLE='sideways' must be one of"),
     ],
 )
-def test_production_refuses_an_untrusted_s3_connection(
-    tmp_path: Path, overrides: dict[str, str], message: str
-) -> None:
+def test_production_refuses_an_untrusted_s3_connection(tmp_path: Path, overrides: dict[str, str], message: str) -> None:
     result = load_settings(tmp_path, **PRODUCTION, S3_BUCKET="classnote", **overrides)
     assert result.returncode != 0
     assert message in result.stderr
@@ -69,14 +65,8 @@ def test_production_accepts_https_a_private_ca_and_a_storage_on_this_host(tmp_pa
     assert https.returncode == 0, https.stderr
     options = json.loads(https.stdout)["OPTIONS"]
     assert options["verify"] == str(ca) and options["addressing_style"] == "path"
-    local = load_settings(
-        tmp_path, **PRODUCTION, S3_BUCKET="classnote", S3_ENDPOINT_URL="http://127.0.0.1:9000"
-    )
+    local = load_settings(tmp_path, **PRODUCTION, S3_BUCKET="classnote", S3_ENDPOINT_URL="http://127.0.0.1:9000")
     assert local.returncode == 0, local.stderr
     aws = load_settings(tmp_path, **PRODUCTION, S3_BUCKET="classnote", S3_REGION="ap-northeast-1")
     options = json.loads(aws.stdout)["OPTIONS"]
-    assert (
-        options["endpoint_url"] is None
-        and options["addressing_style"] == "auto"
-        and options["verify"] is None
-    )
+    assert options["endpoint_url"] is None and options["addressing_style"] == "auto" and options["verify"] is None

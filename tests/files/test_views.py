@@ -91,9 +91,7 @@ def test_images_have_a_thumbnail_and_may_be_shown_inline(pupil: Client) -> None:
     assert_sandboxed(thumbnail)
 
 
-@pytest.mark.parametrize(
-    "label", ["html named photo.jpg", "svg", "elf", "plain zip", "random bytes named pdf"]
-)
+@pytest.mark.parametrize("label", ["html named photo.jpg", "svg", "elf", "plain zip", "random bytes named pdf"])
 def test_refused_content_answers_400_with_what_is_allowed(pupil: Client, label: str) -> None:
     name, content = samples.REFUSED[label]
     response = post_file(pupil, name, content)
@@ -129,9 +127,7 @@ def test_uploads_over_the_tenant_limit_are_refused(tenant_a: Tenant, pupil: Clie
     big = samples.pdf(padding=1024 * 1024 + 10)
     response = post_file(pupil, "big.pdf", big)
     assert response.status_code == 413
-    assert response.json() == {
-        "detail": "This file is larger than 1 MB, the largest file your school allows."
-    }
+    assert response.json() == {"detail": "This file is larger than 1 MB, the largest file your school allows."}
     assert not StoredFile.objects.filter(owner=tenant_a.student, name="big.pdf").exists()
     # Just under the limit is fine.
     assert post_file(pupil, "ok.pdf", samples.pdf(padding=1024 * 1024 - 1000)).status_code == 201
@@ -144,9 +140,7 @@ def test_uploads_over_the_tenant_limit_are_refused(tenant_a: Tenant, pupil: Clie
 def test_the_size_limit_in_japanese(tenant_a: Tenant) -> None:
     tenant_a.municipality.max_upload_mb = 1
     tenant_a.municipality.save(update_fields=["max_upload_mb"])
-    response = post_file(
-        login_as(Client(), tenant_a.student), "big.pdf", samples.pdf(padding=2 * 1024 * 1024)
-    )
+    response = post_file(login_as(Client(), tenant_a.student), "big.pdf", samples.pdf(padding=2 * 1024 * 1024))
     assert response.status_code == 413
     assert response.json()["detail"] == "このファイルは、学校で許可されている上限の 1 MB を超えています。"
 
@@ -175,10 +169,7 @@ def test_others_cannot_fetch_a_file_by_guessing_its_url(tenant_a: Tenant, tenant
             assert b"photo" not in response.content
     anonymous = Client().get(urls[0])
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
-    assert (
-        login_as(Client(), tenant_a.student).get("/files/00000000-0000-0000-0000-000000000000/").status_code
-        == 404
-    )
+    assert login_as(Client(), tenant_a.student).get("/files/00000000-0000-0000-0000-000000000000/").status_code == 404
 
 
 def test_a_file_on_a_submitted_card_is_seen_by_the_teacher_of_that_class_only(
@@ -262,8 +253,6 @@ def test_a_browser_upload_passes_the_csrf_check_and_the_size_limit_still_answers
     big = samples.pdf(padding=3 * 1024 * 1024)
     in_header = client.post("/files/", {"file": samples.upload("big.pdf", big)}, HTTP_X_CSRFTOKEN=token)
     assert in_header.status_code == 413
-    as_first_field = client.post(
-        "/files/", {"csrfmiddlewaretoken": token, "file": samples.upload("big.pdf", big)}
-    )
+    as_first_field = client.post("/files/", {"csrfmiddlewaretoken": token, "file": samples.upload("big.pdf", big)})
     assert as_first_field.status_code == 413
     assert as_first_field.json()["detail"].startswith("This file is larger than 1 MB")

@@ -33,17 +33,13 @@ def test_a_sent_card_is_a_copy_and_the_original_stays(tenant_a: Tenant) -> None:
 
 
 def test_sending_to_chosen_students_and_groups(tenant_a: Tenant) -> None:
-    card = cards.create_card(
-        tenant_a.teacher, kind="text", lesson_id=tenant_a.lesson.pk, title="Only for one"
-    )
+    card = cards.create_card(tenant_a.teacher, kind="text", lesson_id=tenant_a.lesson.pk, title="Only for one")
     delivered = actions.send_cards(
         tenant_a.teacher, tenant_a.lesson.pk, [card.pk], to="students", student_ids=[tenant_a.classmate.pk]
     )
     assert list(delivered) == [tenant_a.classmate.pk]
     group = actions.create_group(tenant_a.teacher, tenant_a.school_class.pk, "Table 1", [tenant_a.student.pk])
-    delivered = actions.send_cards(
-        tenant_a.teacher, tenant_a.lesson.pk, [card.pk], to="group", group_id=group.pk
-    )
+    delivered = actions.send_cards(tenant_a.teacher, tenant_a.lesson.pk, [card.pk], to="group", group_id=group.pk)
     assert list(delivered) == [tenant_a.student.pk]
     with pytest.raises(ActionError):  # a pupil of another class is not a recipient of this lesson
         actions.send_cards(
@@ -89,9 +85,7 @@ def test_resubmission_keeps_history_and_late_is_flagged(tenant_a: Tenant) -> Non
     assert (first.number, first.is_current, second.number, second.is_current) == (1, False, 2, True)
     assert second.is_late
     assert second.card.frozen and second.card.text == "better" and first.card.text != "better"
-    with pytest.raises(
-        Http404
-    ):  # a submitted snapshot cannot be edited: it is not among one's editable cards
+    with pytest.raises(Http404):  # a submitted snapshot cannot be edited: it is not among one's editable cards
         cards.autosave(tenant_a.student, second.card.pk, second.card.version, {"text": "changed later"})
 
 
@@ -150,9 +144,7 @@ def test_drawing_strokes_are_validated(tenant_a: Tenant) -> None:
     mine = Card.objects.get(origin=tenant_a.card, owner=tenant_a.classmate)
     for bad in ([{"c": "red", "p": [[1, 2]]}], "not a list", [{"c": "#000000", "p": [["x", 1]]}]):
         with pytest.raises(ActionError):
-            cards.autosave(
-                tenant_a.classmate, mine.pk, Card.objects.get(pk=mine.pk).version, {"strokes": bad}
-            )
+            cards.autosave(tenant_a.classmate, mine.pk, Card.objects.get(pk=mine.pk).version, {"strokes": bad})
     saved = cards.autosave(
         tenant_a.classmate,
         mine.pk,
@@ -162,9 +154,7 @@ def test_drawing_strokes_are_validated(tenant_a: Tenant) -> None:
     assert saved.strokes == [{"c": "#ff0000", "w": 60, "e": False, "p": [[1000, 0], [10, 10]]}]
 
 
-def test_materials_are_reusable_and_school_materials_stay_in_the_school(
-    tenant_a: Tenant, tenant_b: Tenant
-) -> None:
+def test_materials_are_reusable_and_school_materials_stay_in_the_school(tenant_a: Tenant, tenant_b: Tenant) -> None:
     personal = cards.save_to_library(tenant_a.teacher, tenant_a.card.pk, "personal")
     shared = cards.save_to_library(tenant_a.teacher, tenant_a.card.pk, "school")
     page = login_as(Client(), tenant_a.school_admin).get("/materials/").content.decode()
@@ -189,9 +179,7 @@ def test_a_linked_sequence_is_copied_and_presented_in_order(tenant_a: Tenant) ->
     assert page.index("Step 1") < page.index("Step 3") < page.index("Step 2")
 
 
-def test_the_submission_box_page_stays_cheap_at_300_entries(
-    tenant_a: Tenant, django_assert_max_num_queries
-) -> None:
+def test_the_submission_box_page_stays_cheap_at_300_entries(tenant_a: Tenant, django_assert_max_num_queries) -> None:
     from classnote.accounts.models import Role, User, student_username
     from classnote.tenancy.models import Membership
 

@@ -109,11 +109,7 @@ class Browser:
 
     def get(self, path: str) -> httpx.Response:
         response = self.client.get(path)
-        match = (
-            CSRF_FIELD.search(response.text)
-            if "text/html" in response.headers.get("content-type", "")
-            else None
-        )
+        match = CSRF_FIELD.search(response.text) if "text/html" in response.headers.get("content-type", "") else None
         if match:
             self.csrf = match.group(1)
         return response
@@ -142,9 +138,7 @@ class Browser:
     def login_student(self, login: str, password: str) -> None:
         code, number = login.split(" / ")
         self.get("/login/student/")
-        response = self.post(
-            "/login/student/", {"school_code": code, "student_number": number, "password": password}
-        )
+        response = self.post("/login/student/", {"school_code": code, "student_number": number, "password": password})
         assert response.status_code == 302, response.text[:500]
         self.get("/home/")
 

@@ -63,8 +63,5 @@ def test_drafts_survive_offline_and_an_expired_session(tmp_path: Path) -> None:
         expect(state).to_have_attribute("data-state", "saved")
         page.reload()
         expect(page.locator("#card-text")).to_have_value("Written after the session ended.")
-        assert (
-            page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('classnote:draft:')).length")
-            == 0
-        )
+        assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('classnote:draft:')).length") == 0
         browser.close()

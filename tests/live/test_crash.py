@@ -37,8 +37,16 @@ def test_sigkill_while_students_submit_loses_nothing_acknowledged(tmp_path: Path
             page = browser.get(f"/lessons/{lesson_id}/").text
             card_id = int(first(r'data-card-id="(\d+)"', page))
             version = int(first(r'data-version="(\d+)"', browser.get(f"/cards/{card_id}/").text))
-            students.append({"browser": browser, "card": card_id, "version": version, "acked_text": None,
-                             "sent_text": [], "acked_submissions": 0})
+            students.append(
+                {
+                    "browser": browser,
+                    "card": card_id,
+                    "version": version,
+                    "acked_text": None,
+                    "sent_text": [],
+                    "acked_submissions": 0,
+                }
+            )
 
         stop = threading.Event()
 
@@ -50,8 +58,10 @@ def test_sigkill_while_students_submit_loses_nothing_acknowledged(tmp_path: Path
                 text = f"draft {i} of card {student['card']}"
                 student["sent_text"].append(text)
                 try:
-                    saved = browser.post_json(f"/cards/{student['card']}/autosave/",
-                                              {"version": student["version"], "fields": {"text": text}})
+                    saved = browser.post_json(
+                        f"/cards/{student['card']}/autosave/",
+                        {"version": student["version"], "fields": {"text": text}},
+                    )
                     if saved.status_code != 200:
                         return
                     student["version"] = saved.json()["version"]
@@ -75,16 +85,20 @@ def test_sigkill_while_students_submit_loses_nothing_acknowledged(tmp_path: Path
     assert sum(s["acked_submissions"] for s in students) >= STUDENTS, "the load did not get going"
     database = sqlite3.connect(f"file:{home / 'classnote.sqlite3'}?mode=ro", uri=True)
     for student in students:
-        text, version = database.execute("SELECT text, version FROM cards_card WHERE id = ?",
-                                         (student["card"],)).fetchone()
+        text, version = database.execute(
+            "SELECT text, version FROM cards_card WHERE id = ?", (student["card"],)
+        ).fetchone()
         sent = student["sent_text"]
-        assert text in sent[sent.index(student["acked_text"]):], "an acknowledged draft was lost"
+        assert text in sent[sent.index(student["acked_text"]) :], "an acknowledged draft was lost"
         assert version >= student["version"]
         owner = database.execute("SELECT owner_id FROM cards_card WHERE id = ?", (student["card"],)).fetchone()[0]
-        stored = database.execute("SELECT COUNT(*) FROM lessons_submission WHERE student_id = ?", (owner,)).fetchone()[0]
+        stored = database.execute("SELECT COUNT(*) FROM lessons_submission WHERE student_id = ?", (owner,)).fetchone()[
+            0
+        ]
         assert stored >= student["acked_submissions"], "an acknowledged submission was lost"
         current = database.execute(
-            "SELECT COUNT(*) FROM lessons_submission WHERE student_id = ? AND is_current", (owner,)).fetchone()[0]
+            "SELECT COUNT(*) FROM lessons_submission WHERE student_id = ? AND is_current", (owner,)
+        ).fetchone()[0]
         assert current == 1
     database.close()
 

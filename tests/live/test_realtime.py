@@ -66,9 +66,7 @@ def test_cards_arrive_live_and_a_reconnect_gets_exactly_what_was_missed(tmp_path
         ids = [int(e["id"]) for e in again.events]
         assert ids == sorted(set(ids)) and ids[0] == int(last_seen) + 1  # exactly once, in order
         send_text_card(teacher, lesson_id, "Fourth card")
-        assert (
-            again.wait_for("cards.received", count=3)[-1]["data"]["data"]["mine"][0]["title"] == "Fourth card"
-        )
+        assert again.wait_for("cards.received", count=3)[-1]["data"]["data"]["mine"][0]["title"] == "Fourth card"
         again.close()
 
 
@@ -76,6 +74,13 @@ def test_streams_refuse_outsiders(tmp_path: Path) -> None:
     with running(tmp_path / "home", "--demo") as server:
         teacher = signed_in(server, "teacher")
         _class_id, lesson_id = open_lesson(teacher, "Closed door")
+        member = signed_in(server, "student")
+        with member.client.stream("GET", f"/events/lesson/{lesson_id}/", timeout=10) as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            assert response.headers["cache-control"] == "no-store"
+            assert response.headers["x-accel-buffering"] == "no"
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+            assert response.headers["x-content-type-options"] == "nosniff"
         outsider = Browser(server.url)
         login, password = server.login_of("student", where="Neihu Vocational High School")
         outsider.login_student(login, password)
@@ -110,9 +115,7 @@ def test_two_processes_on_postgresql_and_redis_share_events(tmp_path: Path) -> N
             since = first(r'data-since="(\d+)"', student.get(f"/lessons/{lesson_id}/").text)
             stream = Stream(student, f"/events/lesson/{lesson_id}/?since={since}").open()
             send_text_card(teacher, lesson_id, "Sent through A")
-            assert (
-                stream.wait_for("cards.received")[0]["data"]["data"]["mine"][0]["title"] == "Sent through A"
-            )
+            assert stream.wait_for("cards.received")[0]["data"]["data"]["mine"][0]["title"] == "Sent through A"
             last_seen = stream.last_id
             stream.close()
             send_text_card(teacher, lesson_id, "Missed while away")

@@ -31,9 +31,7 @@ def generate_password(length: int = 10) -> str:
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
 
 
-def create_student(
-    actor: User, school: School, *, display_name: str, student_number: str
-) -> tuple[User, str]:
+def create_student(actor: User, school: School, *, display_name: str, student_number: str) -> tuple[User, str]:
     school = access.get_school_for(actor, school.pk, manage=True)
     password = generate_password()
     try:
@@ -56,9 +54,7 @@ def create_student(
     return user, password
 
 
-def create_staff(
-    actor: User, school: School, *, display_name: str, login_id: str, role: str
-) -> tuple[User, str]:
+def create_staff(actor: User, school: School, *, display_name: str, login_id: str, role: str) -> tuple[User, str]:
     school = access.get_school_for(actor, school.pk, manage=True)
     allowed = {Role.TEACHER, Role.SCHOOL_ADMIN}
     if role not in allowed:
@@ -86,7 +82,8 @@ def reset_password(actor: User, target_id: int) -> tuple[User, str]:
     password = generate_password(10 if target.role == Role.STUDENT else 14)
     with transaction.atomic():
         target.set_password(password)  # also ends the target's sessions (see User.get_session_auth_hash)
-        target.save(update_fields=["password"])
+        target.session_epoch += 1  # and their API tokens
+        target.save(update_fields=["password", "session_epoch"])
     return target, password
 
 

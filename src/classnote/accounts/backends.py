@@ -40,9 +40,7 @@ class StudentBackend(ModelBackend):
         user = None
         if school is not None:
             user = (
-                User.objects.filter(
-                    username=student_username(school, student_number.strip()), role=Role.STUDENT
-                )
+                User.objects.filter(username=student_username(school, student_number.strip()), role=Role.STUDENT)
                 .select_related("municipality")
                 .first()
             )
@@ -60,9 +58,7 @@ class StudentBackend(ModelBackend):
 class LoginCardBackend(ModelBackend):
     def authenticate(self, request: HttpRequest | None, *, login_card_token: str) -> User | None:  # type: ignore[override]
         card = (
-            LoginCard.objects.filter(
-                token_hash=LoginCard.hash_token(login_card_token), revoked_at__isnull=True
-            )
+            LoginCard.objects.filter(token_hash=LoginCard.hash_token(login_card_token), revoked_at__isnull=True)
             .select_related("user")
             .first()
         )

@@ -26,9 +26,7 @@ class StudentLoginForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["school_code"].widget.attrs.update(
-            {"autocomplete": "organization", "autocapitalize": "none"}
-        )
+        self.fields["school_code"].widget.attrs.update({"autocomplete": "organization", "autocapitalize": "none"})
         self.fields["student_number"].widget.attrs.update({"autocomplete": "username", "inputmode": "text"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
 
@@ -46,9 +44,7 @@ class LanguageForm(forms.Form):
 
 class StudentForm(forms.Form):
     display_name = forms.CharField(label=_("Display name"), max_length=80)
-    student_number = forms.CharField(
-        label=_("Student ID"), max_length=32, validators=[student_number_validator]
-    )
+    student_number = forms.CharField(label=_("Student ID"), max_length=32, validators=[student_number_validator])
 
 
 class StaffForm(forms.Form):

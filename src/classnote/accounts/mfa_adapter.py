@@ -13,9 +13,7 @@ from django.conf import settings
 
 def _fernet() -> Fernet:
     key_material = (settings.MFA_ENCRYPTION_KEY or settings.SECRET_KEY).encode("utf-8")
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"classnote-mfa-secrets").derive(
-        key_material
-    )
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"classnote-mfa-secrets").derive(key_material)
     return Fernet(base64.urlsafe_b64encode(key))
 
 

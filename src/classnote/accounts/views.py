@@ -34,9 +34,7 @@ def student_login(request: HttpRequest) -> HttpResponse:
         school_code = form.cleaned_data["school_code"].strip().lower()
         key = f"{school_code}/{form.cleaned_data['student_number'].strip().lower()}"
         if not ratelimit.consume(request, action="student_login_failed", key=key, dry_run=True):
-            form.add_error(
-                None, _("Too many failed attempts. Please wait a few minutes or ask your teacher.")
-            )
+            form.add_error(None, _("Too many failed attempts. Please wait a few minutes or ask your teacher."))
             return render(request, "accounts/student_login.html", {"form": form}, status=429)
         user = authenticate(
             request,
@@ -120,9 +118,7 @@ def login_cards(request: AuthedRequest, class_id: int) -> HttpResponse:
 @require_POST
 def revoke_login_card(request: AuthedRequest, user_id: int) -> HttpResponse:
     target = actions.revoke_login_cards(request.user, user_id)
-    messages.success(
-        request, _("The login card of %(name)s no longer works.") % {"name": target.display_name}
-    )
+    messages.success(request, _("The login card of %(name)s no longer works.") % {"name": target.display_name})
     return redirect("user_detail", user_id=target.pk)
 
 

@@ -39,20 +39,18 @@ def get_file(user: User, pk: object) -> Any:
     return access.get_file_for(user, pk)
 
 
-def get_box(user: User, pk: object, *, teach: bool = False) -> SubmissionBox:
+def get_box(user: User, pk: int, *, teach: bool = False) -> SubmissionBox:
     lessons = access.teaching_lessons(user) if teach else access.readable_lessons(user)
     return _first(SubmissionBox.objects.filter(pk=pk, lesson__in=lessons).select_related("lesson"))
 
 
-def get_submission(user: User, pk: object) -> Submission:
+def get_submission(user: User, pk: int) -> Submission:
     """A submission of a lesson the user teaches, or one of the user's own."""
     visible = Q(box__lesson__in=access.teaching_lessons(user)) | Q(
         student=user, box__lesson__in=access.readable_lessons(user)
     )
-    return _first(
-        Submission.objects.filter(visible, pk=pk).select_related("box__lesson", "card", "student")
-    )
+    return _first(Submission.objects.filter(visible, pk=pk).select_related("box__lesson", "card", "student"))
 
 
-def get_token(user: User, pk: object) -> ApiToken:
+def get_token(user: User, pk: int) -> ApiToken:
     return _first(ApiToken.objects.filter(pk=pk, user=user))

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from django.utils import timezone
@@ -69,11 +68,16 @@ Text20000 = Annotated[str, Field(max_length=20000, pattern=_NO_NUL), AfterValida
 
 
 def _sane_datetime(value: datetime) -> datetime:
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, dt_timezone.utc)
-    if not 2000 <= value.astimezone(dt_timezone.utc).year <= 2999:
+    """An aware moment (UTC if none was given) between the years 2000 and 2999."""
+    try:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value, UTC)
+        in_utc = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError("the date is out of range") from None
+    if not 2000 <= in_utc.year <= 2999:
         raise ValueError("the date must lie between the years 2000 and 2999")
-    return value
+    return in_utc
 
 
 Moment = Annotated[datetime, AfterValidator(_sane_datetime)]

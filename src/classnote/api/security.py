@@ -9,7 +9,8 @@
   and body are validated, the caller's role is checked against the operation's audience (403)
   and every object named in the path must be readable by the caller (404). So a request about
   another school's object is answered 404 whatever its body, and a 422 never tells whether an
-  id exists. The operations check again, more strictly (teach, edit), through the access module.
+  id exists (a path value that is no id at all is left to validation: 422). The operations check
+  again, more strictly (teach, edit), through the access module.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
@@ -32,24 +33,24 @@ from classnote.api import lookups
 from classnote.core.middleware import UserLanguageMiddleware
 from classnote.tenancy.access import AUTHENTICATED, PUBLIC
 
-_TOKEN_USER = "_classnote_token_user"
+_BEARER_USER = "_classnote_token_user"
 MAX_ID = 2**63 - 1
 
 
-class TokenAuthenticationError(AuthenticationError):
-    """A bearer token was presented and does not work."""
+class ApiAuthenticationError(AuthenticationError):
+    """A 401 with its own (translated) message."""
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User:
-        cached = getattr(request, _TOKEN_USER, None)
+        cached = getattr(request, _BEARER_USER, None)
         if cached is not None:  # the gate authenticated this request already
-            return cached  # type: ignore[no-any-return]
+            return cached
         user = tokens.authenticate(token.strip())
         if user is None:
-            raise TokenAuthenticationError(401, _("The API token is not valid, has expired or was revoked."))
+            raise ApiAuthenticationError(401, _("The API token is not valid, has expired or was revoked."))
         request.user = user
-        setattr(request, _TOKEN_USER, user)
+        setattr(request, _BEARER_USER, user)
         # The language middleware ran before we knew the user: speak the user's language now.
         language = UserLanguageMiddleware.language_for(request)
         translation.activate(language)
@@ -57,23 +58,31 @@ class TokenAuth(HttpBearer):
         return user
 
 
-class NoToken(HttpBearer):
-    """For operations that only a signed-in browser session may call (making a new token)."""
+class NoToken:
+    """For operations only a signed-in browser session may call (making a new token): a request
+    that presents a bearer token is refused. (Not an authentication scheme of its own: it never
+    lets a request in, and does not appear in the OpenAPI document.)"""
 
-    def authenticate(self, request: HttpRequest, token: str) -> None:
-        raise AuthenticationError(
-            401, _("New API tokens can be made only while you are logged in to the site, not with a token.")
-        )
+    def __call__(self, request: HttpRequest) -> None:
+        if request.headers.get("Authorization", "").lower().startswith("bearer"):
+            raise ApiAuthenticationError(
+                401,
+                _("New API tokens can be made only while you are logged in to the site, not with a token."),
+            )
 
 
 # --- The gate -------------------------------------------------------------------------------------
+
+
+class _Malformed(Exception):
+    """Not an id at all: left to the operation's own validation (422), which reveals nothing."""
 
 
 def _int_id(value: object) -> int:
     try:
         number = int(str(value))
     except ValueError:
-        raise Http404 from None
+        raise _Malformed from None
     if not 1 <= number <= MAX_ID:
         raise Http404
     return number
@@ -83,7 +92,7 @@ def _uuid(value: object) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise Http404 from None
+        raise _Malformed from None
 
 
 # Path parameter -> a check that the caller may read the object (Http404 otherwise).
@@ -114,11 +123,14 @@ def gate(run: Callable[..., Any]) -> Callable[..., Any]:
         if refusal is not None:
             return refusal
         try:
-            user = request.user
+            user = cast(User, request.user)
             if AUTHENTICATED not in roles and user.role not in roles:
                 raise PermissionDenied
             for name, value in kwargs.items():
-                PATH_OBJECTS[name](user, value)  # type: ignore[arg-type]
+                try:
+                    PATH_OBJECTS[name](user, value)
+                except _Malformed:
+                    continue
         except Exception as error:
             return operation.api.on_exception(request, error)
         return run(request, **kwargs)

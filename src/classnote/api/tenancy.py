@@ -3,7 +3,8 @@ from __future__ import annotations
 from ninja import Router
 
 from classnote.accounts.models import Role
-from classnote.api.schemas import ClassOut, Error, Me, MemberOut, SchoolOut
+from classnote.api.common import answers
+from classnote.api.schemas import ClassOut, Me, MemberOut, SchoolOut
 from classnote.core.types import AuthedRequest
 from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, audience
@@ -12,7 +13,7 @@ from classnote.tenancy.models import Membership
 router = Router(tags=["tenancy"])
 
 
-@router.get("/me", response=Me)
+@router.get("/me", response=answers({200: Me}))
 @audience(AUTHENTICATED)
 def me(request: AuthedRequest) -> object:
     user = request.user
@@ -26,25 +27,25 @@ def me(request: AuthedRequest) -> object:
     }
 
 
-@router.get("/schools", response=list[SchoolOut])
+@router.get("/schools", response=answers({200: list[SchoolOut]}))
 @audience(Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
 def list_schools(request: AuthedRequest) -> object:
     return access.readable_schools(request.user).order_by("name")
 
 
-@router.get("/classes", response=list[ClassOut])
+@router.get("/classes", response=answers({200: list[ClassOut]}))
 @audience(AUTHENTICATED)
 def list_classes(request: AuthedRequest) -> object:
     return access.readable_classes(request.user)
 
 
-@router.get("/classes/{class_id}", response={200: ClassOut, 404: Error})
+@router.get("/classes/{class_id}", response=answers({200: ClassOut}))
 @audience(AUTHENTICATED)
 def get_class(request: AuthedRequest, class_id: int) -> object:
     return access.get_class_for(request.user, class_id)
 
 
-@router.get("/classes/{class_id}/members", response={200: list[MemberOut], 404: Error})
+@router.get("/classes/{class_id}/members", response=answers({200: list[MemberOut]}))
 @audience(Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
 def list_members(request: AuthedRequest, class_id: int) -> object:
     school_class = access.get_class_for(request.user, class_id)

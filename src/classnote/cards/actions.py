@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -36,11 +38,7 @@ def validate_strokes(strokes: Any) -> list[dict[str, Any]]:
         if not isinstance(stroke, dict) or not isinstance(stroke.get("p"), list):
             raise ActionError(_("The drawing is too large or not valid."))
         colour = str(stroke.get("c", "#000000"))
-        if (
-            len(colour) != 7
-            or colour[0] != "#"
-            or any(ch not in "0123456789abcdefABCDEF" for ch in colour[1:])
-        ):
+        if len(colour) != 7 or colour[0] != "#" or any(ch not in "0123456789abcdefABCDEF" for ch in colour[1:]):
             raise ActionError(_("The drawing is too large or not valid."))
         try:
             width = max(1, min(60, int(stroke.get("w", 4))))
@@ -60,12 +58,11 @@ def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
         clean["strokes"] = validate_strokes(clean["strokes"])
     if "background" in clean and clean["background"] not in Background.values:
         raise ActionError(_("Unknown background."))
-    if (
-        "link_url" in clean
-        and clean["link_url"]
-        and not str(clean["link_url"]).startswith(("https://", "http://"))
-    ):
-        raise ActionError(_("A web link must start with https:// or http://."))
+    if clean.get("link_url"):
+        try:
+            URLValidator(schemes=["http", "https"])(str(clean["link_url"]))
+        except ValidationError:
+            raise ActionError(_("A web link must start with https:// or http://.")) from None
     for name, limit in (("title", 120), ("text", 20000), ("link_url", 2000)):
         if name in clean:
             clean[name] = str(clean[name]).replace("\x00", "")
@@ -88,8 +85,8 @@ def create_card(
     if actor.school_id is None:
         raise ActionError(_("Only members of a school can make cards."))
     lesson = access.get_lesson_for(actor, lesson_id) if lesson_id is not None else None
-    if library == Card.Library.SCHOOL and actor.role == Role.STUDENT:
-        raise ActionError(_("Only staff can add to the school's materials."))
+    if library and actor.role == Role.STUDENT:
+        raise ActionError(_("Only staff have a materials box."))
     if file is not None and file.owner_id != actor.pk:
         raise ActionError(_("You can only attach your own files."))
     card = Card(
@@ -101,7 +98,10 @@ def create_card(
         file=file,
         **_clean_fields(fields),
     )
-    card.full_clean(exclude=["owner", "school", "lesson", "file", "origin", "sent_by", "sequence", "strokes"])
+    try:
+        card.full_clean(exclude=["owner", "school", "lesson", "file", "origin", "sent_by", "sequence", "strokes"])
+    except ValidationError as error:
+        raise ActionError(" ".join(error.messages)) from None
     card.save()
     return card
 

@@ -42,30 +42,22 @@ class Card(models.Model):
     title = models.CharField(_("title"), max_length=120, blank=True)
     text = models.TextField(_("text"), max_length=20000, blank=True)
     link_url = models.URLField(_("web link"), max_length=2000, blank=True)
-    file = models.ForeignKey(
-        StoredFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="cards"
-    )
+    file = models.ForeignKey(StoredFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="cards")
     # Drawing: [{"c": "#rrggbb", "w": width, "e": eraser?, "p": [[x, y], ...]}] on a 1000×750 canvas.
     strokes = models.JSONField(default=list, blank=True)
     background = models.CharField(_("background"), max_length=10, choices=Background.choices, blank=True)
     # Autosave: a save must name the version it edited; a stale one is refused, never silently lost.
     version = models.PositiveIntegerField(default=1)
     library = models.CharField(max_length=10, choices=Library.choices, blank=True)
-    lesson = models.ForeignKey(
-        "lessons.Lesson", on_delete=models.CASCADE, null=True, blank=True, related_name="cards"
-    )
-    origin = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies"
-    )
+    lesson = models.ForeignKey("lessons.Lesson", on_delete=models.CASCADE, null=True, blank=True, related_name="cards")
+    origin = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies")
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     # A submitted snapshot: frozen, kept as history.
     frozen = models.BooleanField(default=False)
     # Linked cards: an ordered sequence that can be presented one after another.
-    sequence = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="sequence_items"
-    )
+    sequence = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="sequence_items")
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

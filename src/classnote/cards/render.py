@@ -112,9 +112,7 @@ def render_drawing(strokes: Any, background: str, size: tuple[int, int] = (WIDTH
     ink = Image.new("RGBA", (width, height), INK_CLEAR)
     if isinstance(strokes, list) and strokes:
         _draw_strokes(ImageDraw.Draw(ink), strokes, width / WIDTH, height / HEIGHT)
-    return Image.alpha_composite(_background(_background_key(background), (width, height)), ink).convert(
-        "RGB"
-    )
+    return Image.alpha_composite(_background(_background_key(background), (width, height)), ink).convert("RGB")
 
 
 def _png(image: Image.Image) -> bytes:

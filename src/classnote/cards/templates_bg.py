@@ -52,9 +52,7 @@ class _Pen:
     def polygon(self, *points: Point, fill: tuple[int, int, int] | None = None) -> None:
         self.draw.polygon(self._xy(list(points)), fill=fill, outline=LINE, width=self.width)
 
-    def rect(
-        self, x0: float, y0: float, x1: float, y1: float, fill: tuple[int, int, int] | None = None
-    ) -> None:
+    def rect(self, x0: float, y0: float, x1: float, y1: float, fill: tuple[int, int, int] | None = None) -> None:
         s = SUPERSAMPLE
         self.draw.rounded_rectangle(
             (x0 * s, y0 * s, x1 * s, y1 * s), radius=12 * s, fill=fill, outline=LINE, width=self.width

@@ -71,9 +71,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
         logger.exception("readiness: storage")
         checks["storage"] = "failing"
     ready = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if ready else "failing", "checks": checks}, status=200 if ready else 503
-    )
+    return JsonResponse({"status": "ok" if ready else "failing", "checks": checks}, status=200 if ready else 503)
 
 
 @audience(PUBLIC)
@@ -165,6 +163,4 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return _api_error(request, 403) or render(
-        request, "errors/error.html", {"status": 403, "csrf": True}, status=403
-    )
+    return _api_error(request, 403) or render(request, "errors/error.html", {"status": 403, "csrf": True}, status=403)

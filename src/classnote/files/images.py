@@ -69,10 +69,7 @@ def too_many_pixels(width: int | None = None, height: int | None = None) -> File
 
 def unreadable() -> FileRefused:
     return FileRefused(
-        _(
-            "This image could not be read; it may be damaged. Save it again as JPEG or PNG and "
-            "upload it again."
-        )
+        _("This image could not be read; it may be damaged. Save it again as JPEG or PNG and upload it again.")
     )
 
 
@@ -112,9 +109,7 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
         output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
-        converted = ImageCms.profileToProfile(
-            image, source, ImageCms.createProfile("sRGB"), outputMode=output_mode
-        )
+        converted = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode=output_mode)
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return image  # a broken profile: keep the pixels as they are
     return converted if converted is not None else image

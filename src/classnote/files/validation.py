@@ -88,9 +88,7 @@ _OOXML = (
     (
         "ppt/",
         "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
-        Detected(
-            K.OFFICE, "application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx"
-        ),
+        Detected(K.OFFICE, "application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx"),
     ),
 )
 _ODF = {

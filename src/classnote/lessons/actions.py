@@ -23,11 +23,16 @@ from classnote.tenancy.models import Membership
 TEACHERS = ["teacher"]
 
 
+def clean_text(value: str, limit: int) -> str:
+    """Free text from forms and the API: no NUL (PostgreSQL refuses it), trimmed, bounded."""
+    return value.replace("\x00", "").strip()[:limit]
+
+
 def open_lesson(actor: User, class_id: int, title: str) -> Lesson:
     school_class = access.get_class_for(actor, class_id)
     if not Membership.objects.filter(school_class=school_class, user=actor, role="teacher").exists():
         raise ActionError(_("Only a teacher of this class can open a lesson."))
-    title = title.strip()[:120] or _("Lesson")
+    title = clean_text(title, 120) or _("Lesson")
     with transaction.atomic():
         lesson = Lesson.objects.create(school_class=school_class, title=title, created_by=actor)
         emit(
@@ -103,15 +108,11 @@ def peer_send(actor: User, lesson_id: int, card_id: int, student_ids: list[int])
     return _deliver(actor, lesson, [card], recipients)
 
 
-def _deliver(
-    actor: User, lesson: Lesson, originals: list[Card], recipients: list[User]
-) -> dict[int, list[Card]]:
+def _deliver(actor: User, lesson: Lesson, originals: list[Card], recipients: list[User]) -> dict[int, list[Card]]:
     delivered: dict[int, list[Card]] = {}
     with transaction.atomic():
         for student in recipients:
-            delivered[student.pk] = [
-                copy_card(card, owner=student, lesson=lesson, sent_by=actor) for card in originals
-            ]
+            delivered[student.pk] = [copy_card(card, owner=student, lesson=lesson, sent_by=actor) for card in originals]
         emit(
             lesson.channel,
             "cards.received",
@@ -126,7 +127,7 @@ def create_box(actor: User, lesson_id: int, title: str, deadline: Any = None) ->
     lesson = access.get_lesson_for(actor, lesson_id, teach=True)
     with transaction.atomic():
         box = SubmissionBox.objects.create(
-            lesson=lesson, title=title.strip()[:120] or _("Submissions"), deadline=deadline
+            lesson=lesson, title=clean_text(title, 120) or _("Submissions"), deadline=deadline
         )
         emit(lesson.channel, "box.changed", data={"box": summaries.box(box)})
     return box
@@ -147,6 +148,8 @@ def _box_for_teacher(actor: User, box_id: int) -> SubmissionBox:
 
 def set_box_open(actor: User, box_id: int, is_open: bool) -> SubmissionBox:
     box = _box_for_teacher(actor, box_id)
+    if is_open and box.lesson.closed_at:
+        raise ActionError(_("This lesson is closed."))
     with transaction.atomic():
         box.is_open = is_open
         box.save(update_fields=["is_open"])
@@ -170,9 +173,7 @@ def submit(actor: User, box_id: int, card_id: int) -> Submission:
     card = access.get_card_for(actor, card_id, edit=True)
     now = timezone.now()
     with transaction.atomic():
-        previous = (
-            Submission.objects.select_for_update().filter(box=box, student=actor, is_current=True).first()
-        )
+        previous = Submission.objects.select_for_update().filter(box=box, student=actor, is_current=True).first()
         number = 1
         if previous is not None:
             number = previous.number + 1
@@ -219,7 +220,7 @@ def return_submission(actor: User, submission_id: int, comment: str) -> Submissi
         raise Http404
     with transaction.atomic():
         submission.returned_at = timezone.now()
-        submission.return_comment = comment.strip()[:2000]
+        submission.return_comment = clean_text(comment, 2000)
         submission.save(update_fields=["returned_at", "return_comment"])
         emit(
             submission.box.lesson.channel,
@@ -271,6 +272,6 @@ def create_group(actor: User, class_id: int, name: str, student_ids: list[int]) 
         pk__in=student_ids, memberships__school_class=school_class, memberships__role="student"
     )
     with transaction.atomic():
-        group = Group.objects.create(school_class=school_class, name=name.strip()[:80] or _("Group"))
+        group = Group.objects.create(school_class=school_class, name=clean_text(name, 80) or _("Group"))
         group.members.set(members)
     return group

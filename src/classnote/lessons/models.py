@@ -12,9 +12,7 @@ from classnote.tenancy.models import SchoolClass
 class Lesson(models.Model):
     school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="lessons")
     title = models.CharField(_("title"), max_length=120)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # Students may send cards to each other only while the teacher allows it.
@@ -52,9 +50,7 @@ class Submission(models.Model):
     """One submission; resubmitting adds a new row and keeps the earlier ones as history."""
 
     box = models.ForeignKey(SubmissionBox, on_delete=models.CASCADE, related_name="submissions")
-    student = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
-    )
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
     card = models.ForeignKey("cards.Card", on_delete=models.PROTECT, related_name="submissions")
     number = models.PositiveIntegerField(default=1)
     is_current = models.BooleanField(default=True)

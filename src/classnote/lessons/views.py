@@ -184,7 +184,10 @@ def _box(request: AuthedRequest, box_id: int) -> SubmissionBox:
 def box_settings(request: AuthedRequest, box_id: int) -> HttpResponse:
     box = _box(request, box_id)
     if "is_open" in request.POST:
-        actions.set_box_open(request.user, box.pk, request.POST.get("is_open") == "1")
+        try:
+            actions.set_box_open(request.user, box.pk, request.POST.get("is_open") == "1")
+        except ActionError as error:
+            messages.error(request, str(error))
     if "sharing" in request.POST:
         actions.share_answers(
             request.user,
@@ -210,9 +213,7 @@ def box_compare(request: AuthedRequest, box_id: int) -> HttpResponse:
 @audience(*TEACHING)
 @require_POST
 def submission_return(request: AuthedRequest, submission_id: int) -> HttpResponse:
-    if not Submission.objects.filter(
-        pk=submission_id, box__lesson__in=access.teaching_lessons(request.user)
-    ).exists():
+    if not Submission.objects.filter(pk=submission_id, box__lesson__in=access.teaching_lessons(request.user)).exists():
         raise Http404
     form = ReturnForm(request.POST)
     comment = form.cleaned_data["comment"] if form.is_valid() else ""
@@ -231,9 +232,7 @@ def box_submit(request: AuthedRequest, box_id: int) -> HttpResponse:
         submission = actions.submit(request.user, box_id, int(card) if card.isdigit() else 0)
     except ActionError as error:
         messages.error(request, str(error))
-        box = SubmissionBox.objects.filter(
-            pk=box_id, lesson__in=access.readable_lessons(request.user)
-        ).first()
+        box = SubmissionBox.objects.filter(pk=box_id, lesson__in=access.readable_lessons(request.user)).first()
         return _back(box.lesson_id) if box else redirect("home")
     messages.success(request, _("Submitted."))
     return _back(submission.box.lesson_id)

@@ -137,3 +137,8 @@ def _session_alive(session_key: str | None, user_id: int) -> bool:
     store[sessions.SEEN_AT] = now
     store.save()
     return True
+
+
+# Route walkers in the tests call every page; an open stream never ends, so they skip it and the
+# live tests (tests/live/) exercise it against a real server instead.
+stream.classnote_streaming = True  # type: ignore[attr-defined]

@@ -112,14 +112,10 @@ def class_rule(user: User, *, manage: bool = False) -> Q:
     if user.role == Role.SCHOOL_ADMIN:
         return Q(school_id=user.school_id)
     if user.role == Role.TEACHER:
-        mine = Q(
-            pk__in=Membership.objects.filter(user=user, role=Membership.Role.TEACHER).values("school_class")
-        )
+        mine = Q(pk__in=Membership.objects.filter(user=user, role=Membership.Role.TEACHER).values("school_class"))
         return mine & Q(school_id=user.school_id)
     if user.role == Role.STUDENT and not manage:
-        mine = Q(
-            pk__in=Membership.objects.filter(user=user, role=Membership.Role.STUDENT).values("school_class")
-        )
+        mine = Q(pk__in=Membership.objects.filter(user=user, role=Membership.Role.STUDENT).values("school_class"))
         return mine & Q(school_id=user.school_id)
     return _none()
 
@@ -235,9 +231,7 @@ def teaching_lessons(user: User) -> QuerySet[Any]:
 
     if user.role not in (Role.TEACHER, Role.SCHOOL_ADMIN):
         return Lesson.objects.none()
-    return Lesson.objects.filter(
-        school_class__in=_taught_classes(user), school_class__school_id=user.school_id
-    )
+    return Lesson.objects.filter(school_class__in=_taught_classes(user), school_class__school_id=user.school_id)
 
 
 def get_lesson_for(user: User, pk: object, *, teach: bool = False) -> Any:
@@ -285,9 +279,7 @@ def get_card_for(user: User, pk: object, *, edit: bool = False) -> Any:
 def readable_files(user: User) -> QuerySet[Any]:
     from classnote.files.models import StoredFile
 
-    return StoredFile.objects.filter(
-        Q(owner=user) | Q(cards__in=readable_cards(user).values("pk"))
-    ).distinct()
+    return StoredFile.objects.filter(Q(owner=user) | Q(cards__in=readable_cards(user).values("pk"))).distinct()
 
 
 def get_file_for(user: User, pk: object) -> Any:

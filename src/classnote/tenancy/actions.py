@@ -15,9 +15,7 @@ def create_school(actor: User, municipality: Municipality, *, name: str, code: s
     municipality = access.get_municipality_for(actor, municipality.pk)
     try:
         with transaction.atomic():
-            return School.objects.create(
-                municipality=municipality, name=name, code=code, list_on_adopters_page=listed
-            )
+            return School.objects.create(municipality=municipality, name=name, code=code, list_on_adopters_page=listed)
     except IntegrityError:
         raise ActionError(_("This school code is already taken.")) from None
 
@@ -47,8 +45,7 @@ def add_member(actor: User, school_class: SchoolClass, member_id: int, role: str
         raise ActionError(_("Only people of this school can join its classes."))
     wanted_role = {"student": Role.STUDENT, "teacher": Role.TEACHER}.get(role)
     if wanted_role is None or (
-        member.role != wanted_role
-        and not (role == Membership.Role.TEACHER and member.role == Role.SCHOOL_ADMIN)
+        member.role != wanted_role and not (role == Membership.Role.TEACHER and member.role == Role.SCHOOL_ADMIN)
     ):
         raise ActionError(_("This person cannot join the class in that role."))
     membership, _created = Membership.objects.get_or_create(

@@ -43,11 +43,7 @@ class SchoolClassForm(forms.ModelForm):
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         name, year = data.get("name"), data.get("school_year")
-        if (
-            name
-            and year
-            and SchoolClass.objects.filter(school=self.school, school_year=year, name=name).exists()
-        ):
+        if name and year and SchoolClass.objects.filter(school=self.school, school_year=year, name=name).exists():
             raise forms.ValidationError(_("This school already has a class with that name in that year."))
         return data
 

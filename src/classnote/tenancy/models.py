@@ -57,9 +57,7 @@ class Municipality(models.Model):
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="municipalities")
     name = models.CharField(_("name"), max_length=150)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.BOARD)
-    default_language = models.CharField(
-        _("default language"), max_length=10, choices=settings.LANGUAGES, default="en"
-    )
+    default_language = models.CharField(_("default language"), max_length=10, choices=settings.LANGUAGES, default="en")
     require_mfa_for_teachers = models.BooleanField(_("require two-factor login for teachers"), default=False)
     list_on_adopters_page = models.BooleanField(_("list on the public adopters page"), default=False)
     max_upload_mb = models.PositiveSmallIntegerField(
@@ -109,9 +107,7 @@ class SchoolClass(models.Model):
     class Meta:
         ordering = ["-school_year", "name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["school", "school_year", "name"], name="class_unique_name_per_year"
-            )
+            models.UniqueConstraint(fields=["school", "school_year", "name"], name="class_unique_name_per_year")
         ]
         verbose_name = _("class")
         verbose_name_plural = _("classes")

@@ -37,9 +37,7 @@ def adopters(request: HttpRequest) -> HttpResponse:
             "name",
         )
     )
-    listed_schools = School.objects.filter(
-        list_on_adopters_page=True, municipality__list_on_adopters_page=True
-    )
+    listed_schools = School.objects.filter(list_on_adopters_page=True, municipality__list_on_adopters_page=True)
     schools_by_tenant: dict[int, list[str]] = {}
     for school in listed_schools.order_by("name"):
         schools_by_tenant.setdefault(school.municipality_id, []).append(school.name)
@@ -51,8 +49,7 @@ def adopters(request: HttpRequest) -> HttpResponse:
                 {
                     "region": region,
                     "tenants": [
-                        {"name": m.name, "kind": m.kind, "schools": schools_by_tenant.get(m.pk, [])}
-                        for m in in_region
+                        {"name": m.name, "kind": m.kind, "schools": schools_by_tenant.get(m.pk, [])} for m in in_region
                     ],
                 }
             )
@@ -137,17 +134,13 @@ def school_detail(request: AuthedRequest, school_id: int) -> HttpResponse:
             elif kind == "student":
                 student_form = StudentForm(request.POST, prefix="student")
                 if student_form.is_valid():
-                    user, password = account_actions.create_student(
-                        request.user, school, **student_form.cleaned_data
-                    )
+                    user, password = account_actions.create_student(request.user, school, **student_form.cleaned_data)
                     created = {"user": user, "password": password}
                     student_form, status = StudentForm(prefix="student"), 201
             elif kind == "staff":
                 staff_form = StaffForm(request.POST, prefix="staff", roles=staff_roles)
                 if staff_form.is_valid():
-                    user, password = account_actions.create_staff(
-                        request.user, school, **staff_form.cleaned_data
-                    )
+                    user, password = account_actions.create_staff(request.user, school, **staff_form.cleaned_data)
                     created = {"user": user, "password": password}
                     staff_form, status = StaffForm(prefix="staff", roles=staff_roles), 201
             else:

@@ -26,9 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--demo", action="store_true", help="create demo data on the first start")
         parser.add_argument("--no-migrate", action="store_true")
-        parser.add_argument(
-            "--no-jobs", action="store_true", help="do not run the job consumer in this process"
-        )
+        parser.add_argument("--no-jobs", action="store_true", help="do not run the job consumer in this process")
 
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn

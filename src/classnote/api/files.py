@@ -1,0 +1,38 @@
+"""Files: upload (multipart) and a file's description. The bytes are served by the web route
+/files/<uuid>/ (access-checked, sandboxed); the API only points there."""
+
+import uuid
+
+from django.utils.translation import gettext as _
+from ninja import File, Router, Status, UploadedFile
+
+from classnote.accounts.actions import ActionError
+from classnote.api import lookups
+from classnote.api.common import IN_LESSON, answers, file_out
+from classnote.api.schemas import FileOut
+from classnote.core.types import AuthedRequest
+from classnote.files import services
+from classnote.files.validation import too_large
+from classnote.tenancy.access import audience
+
+router = Router(tags=["files"])
+
+
+@router.post("/files", response=answers({201: FileOut}, 413, 503))
+@audience(*IN_LESSON)
+def upload_file(request: AuthedRequest, file: UploadedFile | None = File(None)) -> object:  # noqa: B008
+    """Upload one file as multipart/form-data in the field "file". Its content decides whether it
+    is accepted (images, PDF, office documents, audio, video); images are re-encoded without
+    their metadata. Use the returned id to make an image or file card."""
+    if getattr(request, "classnote_upload_too_large", False):
+        raise too_large(request.user)
+    if file is None:
+        raise ActionError(_("Choose a file to upload."))
+    stored = services.store_upload(request.user, file)
+    return Status(201, file_out(stored))
+
+
+@router.get("/files/{file_id}", response=answers({200: FileOut}))
+@audience(*IN_LESSON)
+def get_file(request: AuthedRequest, file_id: uuid.UUID) -> object:
+    return file_out(lookups.get_file(request.user, file_id))
