@@ -5,6 +5,7 @@ from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from classnote.accounts.actions import ActionError
@@ -125,7 +126,9 @@ def lesson_send(request: AuthedRequest, lesson_id: int) -> HttpResponse:
     except ActionError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("Sent to %(count)d students.") % {"count": len(delivered)})
+        count = len(delivered)
+        messages.success(request, ngettext("Sent to %(count)d student.", "Sent to %(count)d students.", count)
+                         % {"count": count})
     return _back(lesson_id)
 
 
