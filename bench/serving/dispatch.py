@@ -3,6 +3,7 @@
 /events/...  -> Django's ASGI handler (async SSE views, on the event loop)
 everything   -> Django's WSGI handler, run in a thread pool by a2wsgi
 """
+
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchproj.settings")

@@ -2,6 +2,7 @@
 
 Prints the session key on stdout.
 """
+
 import os
 import sys
 from pathlib import Path

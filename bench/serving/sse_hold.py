@@ -4,6 +4,7 @@ Targets 127.0.0.1 only. Stops by itself: when --stop-file appears or after
 --max-seconds. Writes --ready-file once all streams got their first event.
 Prints one JSON summary line on stdout.
 """
+
 import argparse
 import asyncio
 import json
@@ -40,8 +41,13 @@ async def main():
 
     first_event = [asyncio.Event() for _ in range(args.n)]
     state = {
-        "connected": 0, "errors": [], "ticks": 0, "bus": 0,
-        "bus_latency": [], "max_gap": 0.0, "measuring": False,
+        "connected": 0,
+        "errors": [],
+        "ticks": 0,
+        "bus": 0,
+        "bus_latency": [],
+        "max_gap": 0.0,
+        "measuring": False,
     }
 
     async def stream(i):
@@ -86,9 +92,7 @@ async def main():
         if i % 20 == 19:
             await asyncio.sleep(0.05)
     try:
-        await asyncio.wait_for(
-            asyncio.gather(*(e.wait() for e in first_event)), args.connect_timeout
-        )
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in first_event)), args.connect_timeout)
     except TimeoutError:
         state["errors"].append("timeout waiting for first events")
     connect_seconds = time.monotonic() - started
@@ -108,9 +112,7 @@ async def main():
             break
         if time.monotonic() >= next_pub:
             try:
-                r = await pub_client.post(
-                    f"{args.base}/bus/publish/", json={"seq": published, "sent": time.time()}
-                )
+                r = await pub_client.post(f"{args.base}/bus/publish/", json={"seq": published, "sent": time.time()})
                 if r.status_code == 200:
                     receivers.append(r.json()["receivers"])
                     published += 1

@@ -25,7 +25,7 @@ STREAM_PREFIXES = ("/events/",)
 django_asgi = get_asgi_application()
 django_wsgi = WSGIMiddleware(
     get_wsgi_application(),  # type: ignore[arg-type]
-    workers=env.integer("WSGI_THREADS", 8, minimum=1, maximum=256),
+    workers=env.integer("WSGI_THREADS", 4, minimum=1, maximum=256),
     send_queue_size=16,
 )
 

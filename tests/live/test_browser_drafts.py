@@ -41,6 +41,7 @@ def test_drafts_survive_offline_and_an_expired_session(tmp_path: Path) -> None:
         log_in()
         page.goto(f"{server.url}/lessons/{lesson_id}/")
         page.click("[data-inbox] .card-tile")
+        page.wait_for_selector("form[data-card-editor][data-ready]")
         card_url = page.url
         state = page.locator("[data-save-state]")
 

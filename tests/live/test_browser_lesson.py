@@ -102,6 +102,7 @@ def test_a_lesson_with_a_teacher_and_three_students(tmp_path: Path) -> None:
         # One student draws, one types; both submit.
         drawer, writer, watcher = students
         drawer.click("[data-inbox] .card-tile")
+        drawer.wait_for_selector("form[data-card-editor][data-ready]")
         canvas = drawer.locator("canvas[data-drawing]")
         box = canvas.bounding_box()
         assert box is not None
@@ -117,6 +118,7 @@ def test_a_lesson_with_a_teacher_and_three_students(tmp_path: Path) -> None:
         drawer.click("form[data-flush-before-submit] button[type=submit]")
 
         writer.click("[data-inbox] .card-tile")
+        writer.wait_for_selector("form[data-card-editor][data-ready]")
         writer.fill("#card-text", "1/2 = 2/4, so 2/4 + 1/4 = 3/4")
         writer.click("form[data-flush-before-submit] button[type=submit]")
         expect(writer.locator(".history")).to_contain_text("#1")

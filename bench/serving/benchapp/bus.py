@@ -5,6 +5,7 @@ thread (or an ASGI sync_to_async thread) publishes, and every SSE stream
 coroutine subscribed in this *process* receives it. It is per process: with
 2+ workers a publish only reaches the streams of its own worker.
 """
+
 import asyncio
 import threading
 

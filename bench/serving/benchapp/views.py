@@ -1,5 +1,6 @@
 import asyncio
 import json
+import os
 import time
 
 from asgiref.sync import sync_to_async
@@ -21,9 +22,7 @@ def authed(request):
     if not request.user.is_authenticated:
         return JsonResponse({"error": "unauthenticated"}, status=401)
     item = Item.objects.get(pk=1)
-    return JsonResponse(
-        {"user": request.user.username, "item": {"id": item.pk, "title": item.title}}
-    )
+    return JsonResponse({"user": request.user.username, "item": {"id": item.pk, "title": item.title}})
 
 
 @csrf_exempt
@@ -39,6 +38,29 @@ def publish(request):
         return JsonResponse({"error": "bad json"}, status=400)
     receivers = bus.publish(message)
     return JsonResponse({"receivers": receivers})
+
+
+RELEASE_THREAD = os.environ.get("BENCH_SSE_RELEASE_THREAD") == "1"
+
+
+def _release_request_thread():
+    """Let go of this request's dedicated sync thread (asgiref internals!).
+
+    Django's ASGIHandler runs each request in an asgiref ThreadSensitiveContext;
+    the first sync_to_async hop (every MiddlewareMixin middleware makes some)
+    creates a one-thread executor for that context, which lives as long as the
+    request. For an SSE stream that means one idle OS thread per open stream.
+    Once middleware is done and the body is streaming, nothing in this
+    stream needs it: shut it down. A later hop (response.close, signals) just
+    creates a fresh executor that the context's exit shuts down.
+    """
+    from asgiref.sync import SyncToAsync
+
+    ctx = SyncToAsync.thread_sensitive_context.get(None)
+    if ctx is not None:
+        executor = SyncToAsync.context_to_thread_executor.pop(ctx, None)
+        if executor is not None:
+            executor.shutdown(wait=False)
 
 
 async def events(request):
@@ -59,6 +81,8 @@ async def events(request):
         sub = bus.subscribe()
         _, queue = sub
         sent = 0
+        if RELEASE_THREAD:
+            _release_request_thread()
         try:
             yield "retry: 3000\n: connected\n\n"
             while True:

@@ -3,6 +3,7 @@
 Not the classnote app: a stand-in with the same middleware stack, a
 database-backed session and SQLite in WAL mode.
 """
+
 import os
 from pathlib import Path
 

@@ -127,8 +127,9 @@ def lesson_send(request: AuthedRequest, lesson_id: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         count = len(delivered)
-        messages.success(request, ngettext("Sent to %(count)d student.", "Sent to %(count)d students.", count)
-                         % {"count": count})
+        messages.success(
+            request, ngettext("Sent to %(count)d student.", "Sent to %(count)d students.", count) % {"count": count}
+        )
     return _back(lesson_id)
 
 

@@ -108,6 +108,13 @@
     } catch (error) { localStorage.removeItem(storageKey); }
   }
 
+  // Typed before this script ran (a fast pupil, or the browser restoring the form): send it too.
+  for (const name of ["title", "text", "link_url"]) {
+    const input = form.elements[name];
+    if (input && input.value !== input.defaultValue && pending[name] === undefined) change({ [name]: input.value });
+  }
+  form.dataset.ready = "1";
+
   window.addEventListener("online", save);
   setInterval(() => { if (Object.keys(pending).length && !inflight) save(); }, 5000);
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") save(); });
