@@ -130,43 +130,25 @@ def copy_card(
     frozen: bool = False,
 ) -> Card:
     """A deep copy (with its linked sequence). Files are shared, not duplicated: they are immutable."""
-    copy = Card.objects.create(
-        owner=owner,
-        school_id=owner.school_id or card.school_id,
-        kind=card.kind,
-        title=card.title,
-        text=card.text,
-        link_url=card.link_url,
-        file_id=card.file_id,
-        strokes=card.strokes,
-        background=card.background,
-        library=library,
-        lesson=lesson,
-        origin=card,
-        sent_by=sent_by,
-        frozen=frozen,
-    )
-    items = list(card.sequence_items.order_by("position"))
-    for item in items:
-        Card.objects.create(
-            owner=owner,
-            school_id=copy.school_id,
-            kind=item.kind,
-            title=item.title,
-            text=item.text,
-            link_url=item.link_url,
-            file_id=item.file_id,
-            strokes=item.strokes,
-            background=item.background,
-            library="",
-            lesson=lesson,
-            origin=item,
-            sent_by=sent_by,
-            frozen=frozen,
-            sequence=copy,
-            position=item.position,
-        )
+    common = {
+        "owner": owner,
+        "school_id": owner.school_id or card.school_id,
+        "lesson": lesson,
+        "sent_by": sent_by,
+        "frozen": frozen,
+    }
+    copy = _clone(card, library=library, **common)
+    for item in card.sequence_items.order_by("position"):
+        _clone(item, library="", sequence=copy, position=item.position, **common)
     return copy
+
+
+CONTENT_FIELDS = ("kind", "title", "text", "link_url", "file_id", "strokes", "background")
+
+
+def _clone(card: Card, **fields: Any) -> Card:
+    content = {name: getattr(card, name) for name in CONTENT_FIELDS}
+    return Card.objects.create(origin=card, **content, **fields)
 
 
 def link_sequence(actor: User, lead_id: int, card_ids: list[int]) -> Card:

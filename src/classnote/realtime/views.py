@@ -34,7 +34,9 @@ def _db(function: Any) -> Any:
         try:
             return function(*args)
         finally:
-            connections.close_all()
+            for connection in connections.all(initialized_only=True):
+                if not connection.in_atomic_block:  # (a test's transaction keeps its connection)
+                    connection.close()
 
     return sync_to_async(run)
 
