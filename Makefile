@@ -4,6 +4,8 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 CLASSNOTE_HOME ?= ./var
 export CLASSNOTE_HOME
+# Trust the operating system's certificate store (corporate proxies, custom CAs).
+export UV_NATIVE_TLS ?= 1
 
 .PHONY: run test install lint typecheck pytest messages clean bench-serving
 
