@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "classnote.lessons",
     "classnote.realtime",
     "classnote.portfolio",
+    "classnote.privacy",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -183,3 +183,111 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"API token #{self.pk} of user #{self.user_id}"
+
+
+# --- Data inventory (classnote.privacy.inventory) ------------------------------------------------
+# Pupils are represented by the least the lesson needs: a display name, the school-assigned student
+# ID and their classes. No e-mail address, no birth date.
+from classnote.privacy import inventory as _inv  # noqa: E402
+from classnote.privacy.inventory import Audience as _A  # noqa: E402
+from classnote.privacy.inventory import Basis as _B  # noqa: E402
+from classnote.privacy.inventory import Category as _C  # noqa: E402
+from classnote.privacy.inventory import Purpose as _P  # noqa: E402
+
+_SCHOOL = [_A.SELF, _A.CLASS_TEACHERS, _A.SCHOOL_ADMINS, _A.MUNICIPAL_ADMINS]
+_inv.declare(
+    User,
+    personal={
+        "display_name": _inv.personal(
+            _C.IDENTIFIER,
+            purposes=[_P.LESSON, _P.ADMINISTRATION],
+            retention=_inv.WHILE_ACCOUNT,
+            mext_class="III",
+            audience=[*_SCHOOL, _A.CLASSMATES_WHEN_SHARED, _A.RECIPIENTS],
+        ),
+        "username": _inv.personal(
+            _C.IDENTIFIER,
+            purposes=[_P.LOGIN],
+            retention=_inv.WHILE_ACCOUNT,
+            audience=[_A.SELF, _A.SCHOOL_ADMINS, _A.MUNICIPAL_ADMINS],
+            mext_class="III",
+        ),
+        "student_number": _inv.personal(
+            _C.IDENTIFIER,
+            purposes=[_P.LOGIN, _P.ADMINISTRATION],
+            retention=_inv.WHILE_ACCOUNT,
+            audience=_SCHOOL,
+            mext_class="III",
+        ),
+        "password": _inv.personal(
+            _C.CREDENTIAL, purposes=[_P.LOGIN], retention=_inv.WHILE_ACCOUNT, audience=[_A.NOBODY]
+        ),
+        "last_login": _inv.personal(
+            _C.TECHNICAL,
+            purposes=[_P.SECURITY],
+            basis=_B.LEGITIMATE_INTEREST,
+            retention=_inv.WHILE_ACCOUNT,
+            audience=[_A.SCHOOL_ADMINS],
+        ),
+        "language": _inv.personal(_C.ACCOUNT, purposes=[_P.LESSON], retention=_inv.WHILE_ACCOUNT, audience=[_A.SELF]),
+        "municipality": _inv.personal(
+            _C.ACCOUNT, purposes=[_P.ADMINISTRATION], retention=_inv.WHILE_ACCOUNT, audience=_SCHOOL
+        ),
+        "school": _inv.personal(
+            _C.ACCOUNT, purposes=[_P.ADMINISTRATION], retention=_inv.WHILE_ACCOUNT, audience=_SCHOOL
+        ),
+        "role": _inv.personal(_C.ACCOUNT, purposes=[_P.ADMINISTRATION], retention=_inv.WHILE_ACCOUNT, audience=_SCHOOL),
+        "is_active": _inv.personal(
+            _C.ACCOUNT,
+            purposes=[_P.ADMINISTRATION],
+            retention=_inv.WHILE_ACCOUNT,
+            audience=[_A.SCHOOL_ADMINS, _A.MUNICIPAL_ADMINS],
+        ),
+        "date_joined": _inv.personal(
+            _C.ACCOUNT,
+            purposes=[_P.ADMINISTRATION],
+            retention=_inv.WHILE_ACCOUNT,
+            audience=[_A.SCHOOL_ADMINS, _A.MUNICIPAL_ADMINS],
+        ),
+    },
+    not_personal=["id", "session_epoch"],
+)
+_inv.declare(
+    LoginCard,
+    personal={
+        "user": _inv.personal(
+            _C.CREDENTIAL,
+            purposes=[_P.LOGIN],
+            retention=_inv.WHILE_ACCOUNT,
+            audience=[_A.CLASS_TEACHERS, _A.SCHOOL_ADMINS],
+        ),
+        "token_hash": _inv.personal(
+            _C.CREDENTIAL, purposes=[_P.LOGIN], retention=_inv.WHILE_ACCOUNT, audience=[_A.NOBODY]
+        ),
+        "last_used_at": _inv.personal(
+            _C.TECHNICAL,
+            purposes=[_P.SECURITY],
+            basis=_B.LEGITIMATE_INTEREST,
+            retention=_inv.WHILE_ACCOUNT,
+            audience=[_A.SCHOOL_ADMINS],
+        ),
+    },
+    not_personal=["id", "issued_by", "issued_at", "revoked_at"],
+)
+_inv.declare(
+    ApiToken,
+    personal={
+        "user": _inv.personal(_C.CREDENTIAL, purposes=[_P.LOGIN], retention=_inv.WHILE_ACCOUNT, audience=[_A.SELF]),
+        "token_hash": _inv.personal(
+            _C.CREDENTIAL, purposes=[_P.LOGIN], retention=_inv.WHILE_ACCOUNT, audience=[_A.NOBODY]
+        ),
+        "last_used_at": _inv.personal(
+            _C.TECHNICAL,
+            purposes=[_P.SECURITY],
+            basis=_B.LEGITIMATE_INTEREST,
+            retention=_inv.WHILE_ACCOUNT,
+            audience=[_A.SELF],
+        ),
+    },
+    not_personal=["id", "name", "session_epoch", "created_at", "expires_at", "revoked_at"],
+)

@@ -71,3 +71,47 @@ class Card(models.Model):
 
     def __str__(self) -> str:
         return f"card #{self.pk}"
+
+
+# --- Data inventory (classnote.privacy.inventory) ------------------------------------------------
+from classnote.privacy import inventory as _inv  # noqa: E402
+from classnote.privacy.inventory import Audience as _A  # noqa: E402
+from classnote.privacy.inventory import Category as _C  # noqa: E402
+from classnote.privacy.inventory import Purpose as _P  # noqa: E402
+
+_WORK = [_A.SELF, _A.CLASS_TEACHERS, _A.CLASSMATES_WHEN_SHARED, _A.RECIPIENTS]
+
+
+def _work(category: _C = _C.LEARNING_RECORD) -> _inv.Personal:
+    return _inv.personal(
+        category, purposes=[_P.LESSON, _P.PORTFOLIO], retention=_inv.WHILE_ACCOUNT, audience=_WORK, mext_class="II"
+    )
+
+
+_inv.declare(
+    Card,
+    personal={
+        "owner": _work(_C.ACCOUNT),
+        "title": _work(),
+        "text": _work(),
+        "link_url": _work(),
+        "strokes": _work(),
+        "file": _work(_C.MEDIA),
+        "sent_by": _work(_C.ACCOUNT),
+    },
+    not_personal=[
+        "id",
+        "school",
+        "kind",
+        "background",
+        "version",
+        "library",
+        "lesson",
+        "origin",
+        "frozen",
+        "sequence",
+        "position",
+        "created_at",
+        "updated_at",
+    ],
+)

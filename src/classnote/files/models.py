@@ -38,3 +38,35 @@ class StoredFile(models.Model):
 
     def __str__(self) -> str:
         return f"file {self.pk}"
+
+
+# --- Data inventory (classnote.privacy.inventory) ------------------------------------------------
+from classnote.privacy import inventory as _inv  # noqa: E402
+from classnote.privacy.inventory import Audience as _A  # noqa: E402
+from classnote.privacy.inventory import Category as _C  # noqa: E402
+from classnote.privacy.inventory import Purpose as _P  # noqa: E402
+
+_SEEN_WITH_CARD = [_A.SELF, _A.CLASS_TEACHERS, _A.CLASSMATES_WHEN_SHARED, _A.RECIPIENTS]
+_inv.declare(
+    StoredFile,
+    personal={
+        # The bytes behind storage_key: photos and documents a pupil or teacher uploaded (EXIF removed).
+        "storage_key": _inv.personal(
+            _C.MEDIA,
+            purposes=[_P.LESSON, _P.PORTFOLIO],
+            retention=_inv.WHILE_ACCOUNT,
+            audience=_SEEN_WITH_CARD,
+            mext_class="II",
+        ),
+        "thumbnail_key": _inv.personal(
+            _C.MEDIA, purposes=[_P.LESSON], retention=_inv.WHILE_ACCOUNT, audience=_SEEN_WITH_CARD, mext_class="II"
+        ),
+        "name": _inv.personal(
+            _C.MEDIA, purposes=[_P.LESSON], retention=_inv.WHILE_ACCOUNT, audience=_SEEN_WITH_CARD, mext_class="II"
+        ),
+        "owner": _inv.personal(
+            _C.ACCOUNT, purposes=[_P.LESSON], retention=_inv.WHILE_ACCOUNT, audience=[_A.SELF, _A.CLASS_TEACHERS]
+        ),
+    },
+    not_personal=["id", "school", "kind", "content_type", "size", "sha256", "width", "height", "created_at"],
+)

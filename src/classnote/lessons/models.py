@@ -84,3 +84,60 @@ class Group(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Data inventory (classnote.privacy.inventory) ------------------------------------------------
+from classnote.privacy import inventory as _inv  # noqa: E402
+from classnote.privacy.inventory import Audience as _A  # noqa: E402
+from classnote.privacy.inventory import Category as _C  # noqa: E402
+from classnote.privacy.inventory import Purpose as _P  # noqa: E402
+
+
+def _record(*audience: _A) -> _inv.Personal:
+    return _inv.personal(
+        _C.LEARNING_RECORD,
+        purposes=[_P.LESSON, _P.PORTFOLIO],
+        retention=_inv.WHILE_ACCOUNT,
+        audience=list(audience),
+        mext_class="II",
+    )
+
+
+_inv.declare(
+    Lesson,
+    not_personal=[
+        "id",
+        "school_class",
+        "title",
+        "created_by",
+        "created_at",
+        "closed_at",
+        "peer_sending",
+    ],
+)
+_inv.declare(
+    SubmissionBox,
+    not_personal=[
+        "id",
+        "lesson",
+        "title",
+        "is_open",
+        "deadline",
+        "sharing",
+        "sharing_anonymous",
+        "created_at",
+    ],
+)
+_inv.declare(
+    Submission,
+    personal={
+        "student": _record(_A.SELF, _A.CLASS_TEACHERS),
+        "card": _record(_A.SELF, _A.CLASS_TEACHERS, _A.CLASSMATES_WHEN_SHARED),
+        "submitted_at": _record(_A.SELF, _A.CLASS_TEACHERS),
+        "is_late": _record(_A.SELF, _A.CLASS_TEACHERS),
+        "return_comment": _record(_A.SELF, _A.CLASS_TEACHERS),
+        "returned_at": _record(_A.SELF, _A.CLASS_TEACHERS),
+    },
+    not_personal=["id", "box", "number", "is_current"],
+)
+_inv.declare(Group, not_personal=["id", "school_class", "name"])

@@ -33,3 +33,26 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id}#{self.seq} {self.kind}"
+
+
+# --- Data inventory (classnote.privacy.inventory) ------------------------------------------------
+from classnote.privacy import inventory as _inv  # noqa: E402
+from classnote.privacy.inventory import Audience as _A  # noqa: E402
+from classnote.privacy.inventory import Category as _C  # noqa: E402
+from classnote.privacy.inventory import Purpose as _P  # noqa: E402
+
+# Events repeat what they announce (a pupil's display name with a submission, a card's excerpt) so
+# that a reconnecting device can catch up. They are transient: kept for replay only.
+_EVENT = _inv.personal(
+    _C.LEARNING_RECORD,
+    purposes=[_P.LESSON],
+    retention="until the lesson's events are purged (replay window)",
+    audience=[_A.SELF, _A.CLASS_TEACHERS, _A.RECIPIENTS],
+    mext_class="II",
+)
+_inv.declare(Channel, not_personal=["id", "name", "last_seq"])
+_inv.declare(
+    Event,
+    personal={"data": _EVENT, "per_user": _EVENT, "audience": _EVENT},
+    not_personal=["id", "channel", "seq", "kind", "created_at"],
+)

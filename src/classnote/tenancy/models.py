@@ -132,3 +132,70 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} #{self.user_id} in class #{self.school_class_id}"
+
+
+# --- Data inventory (classnote.privacy.inventory): organisations are not personal data; ------------
+# a class's membership says which pupil is in which class.
+from classnote.privacy import inventory as _inv  # noqa: E402
+from classnote.privacy.inventory import Audience as _A  # noqa: E402
+from classnote.privacy.inventory import Category as _C  # noqa: E402
+from classnote.privacy.inventory import Purpose as _P  # noqa: E402
+
+_inv.declare(Country, not_personal=["id", "code", "name", "sort_order"])
+_inv.declare(Region, not_personal=["id", "country", "name", "sort_order"])
+_inv.declare(
+    Municipality,
+    not_personal=[
+        "id",
+        "region",
+        "name",
+        "kind",
+        "default_language",
+        "require_mfa_for_teachers",
+        "list_on_adopters_page",
+        "max_upload_mb",
+        "created_at",
+    ],
+)
+_inv.declare(
+    School,
+    not_personal=[
+        "id",
+        "municipality",
+        "name",
+        "code",
+        "list_on_adopters_page",
+        "created_at",
+    ],
+)
+_inv.declare(
+    SchoolClass,
+    not_personal=[
+        "id",
+        "school",
+        "school_year",
+        "name",
+        "archived",
+        "created_at",
+    ],
+)
+_inv.declare(
+    Membership,
+    personal={
+        "user": _inv.personal(
+            _C.ACCOUNT,
+            purposes=[_P.LESSON, _P.ADMINISTRATION],
+            retention=_inv.WHILE_ACCOUNT,
+            audience=[_A.SELF, _A.CLASS_TEACHERS, _A.SCHOOL_ADMINS, _A.MUNICIPAL_ADMINS],
+            mext_class="III",
+        ),
+        "school_class": _inv.personal(
+            _C.ACCOUNT,
+            purposes=[_P.LESSON, _P.ADMINISTRATION],
+            retention=_inv.WHILE_ACCOUNT,
+            audience=[_A.SELF, _A.CLASS_TEACHERS, _A.SCHOOL_ADMINS, _A.MUNICIPAL_ADMINS],
+            mext_class="III",
+        ),
+    },
+    not_personal=["id", "role", "created_at"],
+)

@@ -1,0 +1,55 @@
+"""Declarations for models of the libraries classnote uses (Django, allauth)."""
+
+from __future__ import annotations
+
+from classnote.privacy import inventory as inv
+from classnote.privacy.inventory import Audience as A
+from classnote.privacy.inventory import Basis as B
+from classnote.privacy.inventory import Category as C
+from classnote.privacy.inventory import Purpose as P
+
+_SESSION = inv.personal(C.TECHNICAL, purposes=[P.LOGIN], retention=inv.WHILE_SESSION, audience=[A.NOBODY])
+_DEVICE = inv.personal(
+    C.TECHNICAL, purposes=[P.SECURITY], basis=B.LEGITIMATE_INTEREST, retention=inv.WHILE_SESSION, audience=[A.SELF]
+)
+
+DECLARATIONS: dict[str, inv.Declaration] = {
+    "auth.Permission": inv.fields(not_personal=["id", "name", "content_type", "codename"]),
+    "auth.Group": inv.fields(not_personal=["id", "name"]),
+    "contenttypes.ContentType": inv.fields(not_personal=["id", "app_label", "model"]),
+    "sessions.Session": inv.fields(
+        personal={"session_key": _SESSION, "session_data": _SESSION}, not_personal=["expire_date"]
+    ),
+    # allauth's e-mail tables stay empty: classnote collects no e-mail addresses.
+    "account.EmailAddress": inv.fields(
+        personal={
+            "email": inv.personal(
+                C.CONTACT, purposes=[P.LOGIN], retention=inv.WHILE_ACCOUNT, audience=[A.SELF], optional=True
+            ),
+            "user": inv.personal(
+                C.CONTACT, purposes=[P.LOGIN], retention=inv.WHILE_ACCOUNT, audience=[A.SELF], optional=True
+            ),
+        },
+        not_personal=["id", "verified", "primary"],
+    ),
+    "account.EmailConfirmation": inv.fields(not_personal=["id", "email_address", "created", "sent", "key"]),
+    "mfa.Authenticator": inv.fields(
+        personal={
+            "data": inv.personal(C.CREDENTIAL, purposes=[P.LOGIN], retention=inv.WHILE_ACCOUNT, audience=[A.NOBODY]),
+            "user": inv.personal(C.CREDENTIAL, purposes=[P.LOGIN], retention=inv.WHILE_ACCOUNT, audience=[A.SELF]),
+            "last_used_at": _DEVICE,
+        },
+        not_personal=["id", "type", "created_at"],
+    ),
+    "usersessions.UserSession": inv.fields(
+        personal={
+            "user": _DEVICE,
+            "ip": _DEVICE,
+            "user_agent": _DEVICE,
+            "session_key": _SESSION,
+            "data": _DEVICE,
+            "last_seen_at": _DEVICE,
+        },
+        not_personal=["id", "created_at"],
+    ),
+}
