@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "classnote.realtime",
     "classnote.portfolio",
     "classnote.privacy",
+    "classnote.audit",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from classnote.accounts import views as accounts
 from classnote.api.api import api
+from classnote.audit import views as audit
 from classnote.cards import views as cards
 from classnote.core import views as core
 from classnote.lessons import views as lessons
@@ -65,6 +66,7 @@ urlpatterns = [
     path("users/<int:user_id>/portfolio.zip", portfolio.student_portfolio_zip, name="student_portfolio_zip"),
     # Real time: Server-Sent Events (served by the async handler, see classnote.asgi)
     path("events/<slug:kind>/<int:object_id>/", realtime.stream, name="event_stream"),
+    path("audit/", audit.audit_log, name="audit_log"),
     path("api/", api.urls),
 ]
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from classnote.accounts.models import LoginCard, Role, User, student_username
+from classnote.audit.log import record
 from classnote.tenancy import access
 from classnote.tenancy.models import School, SchoolClass
 
@@ -51,6 +52,7 @@ def create_student(actor: User, school: School, *, display_name: str, student_nu
         if isinstance(error, ValidationError) and not _taken_username(error):
             raise
         raise ActionError(_("A student with this student ID already exists in this school.")) from None
+    record(actor, "account.created", target=user, school_id=school.pk, role=user.role)
     return user, password
 
 
@@ -74,6 +76,7 @@ def create_staff(actor: User, school: School, *, display_name: str, login_id: st
         if isinstance(error, ValidationError) and not _taken_username(error):
             raise
         raise ActionError(_("This login ID is already taken.")) from None
+    record(actor, "account.created", target=user, school_id=school.pk, role=user.role)
     return user, password
 
 
@@ -84,6 +87,7 @@ def reset_password(actor: User, target_id: int) -> tuple[User, str]:
         target.set_password(password)  # also ends the target's sessions (see User.get_session_auth_hash)
         target.session_epoch += 1  # and their API tokens
         target.save(update_fields=["password", "session_epoch"])
+        record(actor, "account.password_reset", target=target, school_id=target.school_id)
     return target, password
 
 
@@ -94,6 +98,7 @@ def set_active(actor: User, target_id: int, active: bool) -> User:
     target.is_active = active
     target.session_epoch += 1
     target.save(update_fields=["is_active", "session_epoch"])
+    record(actor, "account.activated" if active else "account.deactivated", target=target, school_id=target.school_id)
     return target
 
 
@@ -115,12 +120,14 @@ def issue_login_cards(actor: User, school_class: SchoolClass) -> list[tuple[User
         for student in students:
             _card, token = LoginCard.issue(student, issued_by=actor)
             issued.append((student, token))
+        record(actor, "login_cards.issued", target=school_class, school_id=school_class.school_id, count=len(issued))
     return issued
 
 
 def revoke_login_cards(actor: User, target_id: int) -> User:
     target = access.get_user_for(actor, target_id, manage=True)
     LoginCard.objects.filter(user=target, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    record(actor, "login_card.revoked", target=target, school_id=target.school_id)
     return target
 
 

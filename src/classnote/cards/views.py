@@ -73,6 +73,10 @@ def card_new(request: AuthedRequest) -> HttpResponse:
 def card_detail(request: AuthedRequest, card_id: int) -> HttpResponse:
     card = access.get_card_for(request.user, card_id)
     editable = access.editable_cards(request.user).filter(pk=card.pk).exists()
+    if card.owner_id != request.user.pk and request.user.role in STAFF and card.owner.role == Role.STUDENT:
+        from classnote.audit.log import record
+
+        record(request.user, "card.viewed", target=card, owner=card.owner_id)
     boxes = []
     if editable and card.lesson_id and request.user.role == Role.STUDENT:
         boxes = list(card.lesson.boxes.filter(is_open=True))

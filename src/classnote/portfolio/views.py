@@ -43,4 +43,7 @@ def student_portfolio_zip(request: AuthedRequest, user_id: int) -> HttpResponse:
         from django.http import Http404
 
         raise Http404
+    from classnote.audit.log import record
+
+    record(request.user, "portfolio.exported", target=student, school_id=student.school_id)
     return _zip_response(student, build_zip(student))

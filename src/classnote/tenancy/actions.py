@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from classnote.accounts.actions import ActionError
 from classnote.accounts.models import Role, User
+from classnote.audit.log import record
 from classnote.tenancy import access
 from classnote.tenancy.models import Membership, Municipality, School, SchoolClass
 
@@ -15,7 +16,11 @@ def create_school(actor: User, municipality: Municipality, *, name: str, code: s
     municipality = access.get_municipality_for(actor, municipality.pk)
     try:
         with transaction.atomic():
-            return School.objects.create(municipality=municipality, name=name, code=code, list_on_adopters_page=listed)
+            school = School.objects.create(
+                municipality=municipality, name=name, code=code, list_on_adopters_page=listed
+            )
+            record(actor, "school.created", target=school, municipality_id=municipality.pk, school_id=school.pk)
+            return school
     except IntegrityError:
         raise ActionError(_("This school code is already taken.")) from None
 
@@ -25,7 +30,9 @@ def update_policy(actor: User, municipality: Municipality, **changes: object) ->
     for field in ("default_language", "require_mfa_for_teachers", "list_on_adopters_page", "max_upload_mb"):
         if field in changes:
             setattr(municipality, field, changes[field])
-    municipality.save()
+    with transaction.atomic():
+        municipality.save()
+        record(actor, "policy.changed", target=municipality, municipality_id=municipality.pk, fields=sorted(changes))
     return municipality
 
 
@@ -48,12 +55,30 @@ def add_member(actor: User, school_class: SchoolClass, member_id: int, role: str
         member.role != wanted_role and not (role == Membership.Role.TEACHER and member.role == Role.SCHOOL_ADMIN)
     ):
         raise ActionError(_("This person cannot join the class in that role."))
-    membership, _created = Membership.objects.get_or_create(
-        school_class=school_class, user=member, defaults={"role": role}
-    )
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            school_class=school_class, user=member, defaults={"role": role}
+        )
+        if created:
+            record(
+                actor,
+                "membership.added",
+                target=member,
+                school_id=school_class.school_id,
+                school_class=school_class.pk,
+                role=role,
+            )
     return membership
 
 
 def remove_member(actor: User, school_class: SchoolClass, member_id: int) -> None:
     school_class = access.get_class_for(actor, school_class.pk, manage=True)
-    Membership.objects.filter(school_class=school_class, user_id=member_id).delete()
+    with transaction.atomic():
+        if Membership.objects.filter(school_class=school_class, user_id=member_id).delete()[0]:
+            record(
+                actor,
+                "membership.removed",
+                school_id=school_class.school_id,
+                school_class=school_class.pk,
+                user=member_id,
+            )

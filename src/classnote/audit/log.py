@@ -1,0 +1,94 @@
+"""Append to and verify the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from classnote.audit.models import AuditEntry, AuditHead
+
+GENESIS = "0" * 64
+
+
+def _digest(prev_hash: str, content: dict[str, Any]) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+
+
+def _content(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "at": entry.at.isoformat(),
+        "actor": entry.actor_id,
+        "actor_role": entry.actor_role,
+        "action": entry.action,
+        "municipality": entry.municipality_id,
+        "school": entry.school_id,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "details": entry.details,
+    }
+
+
+def record(
+    actor: Any,
+    action: str,
+    *,
+    target: Any = None,
+    municipality_id: int | None = None,
+    school_id: int | None = None,
+    **details: Any,
+) -> AuditEntry:
+    """Append an entry in the caller's transaction. Details must be ids and codes, not names or text."""
+    if municipality_id is None and actor is not None:
+        municipality_id = getattr(actor, "municipality_id", None)
+    if school_id is None and actor is not None:
+        school_id = getattr(actor, "school_id", None)
+    with transaction.atomic():
+        head, _ = AuditHead.objects.get_or_create(pk=1)
+        head = AuditHead.objects.select_for_update().get(pk=1)
+        entry = AuditEntry(
+            at=timezone.now(),
+            actor_id=getattr(actor, "pk", None),
+            actor_role=getattr(actor, "role", "") or "",
+            action=action,
+            municipality_id=municipality_id,
+            school_id=school_id,
+            target_type=type(target).__name__ if target is not None else "",
+            target_id=str(getattr(target, "pk", "")) if target is not None else "",
+            details=details,
+            prev_hash=head.last_hash,
+        )
+        entry.hash = _digest(entry.prev_hash, _content(entry))
+        entry.save()
+        head.last_hash, head.count = entry.hash, head.count + 1
+        head.save(update_fields=["last_hash", "count"])
+    return entry
+
+
+@dataclass
+class Problem:
+    entry_id: int | None
+    reason: str
+
+
+def verify() -> list[Problem]:
+    """Walk the chain; name every entry that was edited, and every gap where one was removed."""
+    problems: list[Problem] = []
+    expected_prev = GENESIS
+    count = 0
+    for entry in AuditEntry.objects.order_by("id").iterator():
+        count += 1
+        if entry.prev_hash != expected_prev:
+            problems.append(Problem(entry.pk, "the entry before it was removed or altered"))
+        if _digest(entry.prev_hash, _content(entry)) != entry.hash:
+            problems.append(Problem(entry.pk, "its content was edited"))
+        expected_prev = entry.hash
+    head = AuditHead.objects.filter(pk=1).first()
+    if head is not None and (head.last_hash != expected_prev or head.count != count):
+        problems.append(Problem(None, f"entries at the end were removed (expected {head.count}, found {count})"))
+    return problems

@@ -1,0 +1,79 @@
+"""A tamper-evident, append-only audit log: each entry carries the SHA-256 of its content and of
+the entry before it, and a single head row holds the latest hash, so `classnote audit verify`
+finds any edited, inserted or deleted entry. Entries hold ids, never names or content."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditHead(models.Model):
+    """One row; locked while an entry is appended, so the chain never forks."""
+
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+    count = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"audit head after {self.count} entries"
+
+
+class AuditEntry(models.Model):
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor_role = models.CharField(max_length=20, blank=True)
+    action = models.CharField(max_length=60)
+    municipality = models.ForeignKey("tenancy.Municipality", on_delete=models.SET_NULL, null=True, related_name="+")
+    school = models.ForeignKey("tenancy.School", on_delete=models.SET_NULL, null=True, related_name="+")
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["municipality", "at"]), models.Index(fields=["school", "at"])]
+
+    def __str__(self) -> str:
+        return f"audit #{self.pk} {self.action}"
+
+
+from classnote.privacy import inventory as _inv  # noqa: E402
+from classnote.privacy.inventory import Audience as _A  # noqa: E402
+from classnote.privacy.inventory import Basis as _B  # noqa: E402
+from classnote.privacy.inventory import Category as _C  # noqa: E402
+from classnote.privacy.inventory import Purpose as _P  # noqa: E402
+
+_inv.declare(AuditHead, not_personal=["id", "last_hash", "count"])
+_inv.declare(
+    AuditEntry,
+    personal={
+        "actor": _inv.personal(
+            _C.TECHNICAL,
+            purposes=[_P.SECURITY],
+            basis=_B.LEGAL_OBLIGATION,
+            retention="5 years (security record)",
+            audience=[_A.SCHOOL_ADMINS, _A.MUNICIPAL_ADMINS],
+        ),
+        "target_id": _inv.personal(
+            _C.TECHNICAL,
+            purposes=[_P.SECURITY],
+            basis=_B.LEGAL_OBLIGATION,
+            retention="5 years (security record)",
+            audience=[_A.SCHOOL_ADMINS, _A.MUNICIPAL_ADMINS],
+        ),
+    },
+    not_personal=[
+        "id",
+        "at",
+        "actor_role",
+        "action",
+        "municipality",
+        "school",
+        "target_type",
+        "details",
+        "prev_hash",
+        "hash",
+    ],
+)
