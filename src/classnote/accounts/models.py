@@ -252,42 +252,31 @@ _inv.declare(
     },
     not_personal=["id", "session_epoch"],
 )
-_inv.declare(
-    LoginCard,
-    personal={
-        "user": _inv.personal(
-            _C.CREDENTIAL,
-            purposes=[_P.LOGIN],
-            retention=_inv.WHILE_ACCOUNT,
-            audience=[_A.CLASS_TEACHERS, _A.SCHOOL_ADMINS],
-        ),
-        "token_hash": _inv.personal(
-            _C.CREDENTIAL, purposes=[_P.LOGIN], retention=_inv.WHILE_ACCOUNT, audience=[_A.NOBODY]
-        ),
+
+
+def _secret(holder_audience: list[_A], usage_audience: list[_A]) -> dict[str, _inv.Personal]:
+    """A login secret (QR card or API token): whose it is, its hash, and when it was last used."""
+    login = {"purposes": [_P.LOGIN], "retention": _inv.WHILE_ACCOUNT}
+    return {
+        "user": _inv.personal(_C.CREDENTIAL, audience=holder_audience, **login),  # type: ignore[arg-type]
+        "token_hash": _inv.personal(_C.CREDENTIAL, audience=[_A.NOBODY], **login),  # type: ignore[arg-type]
         "last_used_at": _inv.personal(
             _C.TECHNICAL,
             purposes=[_P.SECURITY],
             basis=_B.LEGITIMATE_INTEREST,
             retention=_inv.WHILE_ACCOUNT,
-            audience=[_A.SCHOOL_ADMINS],
+            audience=usage_audience,
         ),
-    },
+    }
+
+
+_inv.declare(
+    LoginCard,
+    personal=_secret([_A.CLASS_TEACHERS, _A.SCHOOL_ADMINS], [_A.SCHOOL_ADMINS]),
     not_personal=["id", "issued_by", "issued_at", "revoked_at"],
 )
 _inv.declare(
     ApiToken,
-    personal={
-        "user": _inv.personal(_C.CREDENTIAL, purposes=[_P.LOGIN], retention=_inv.WHILE_ACCOUNT, audience=[_A.SELF]),
-        "token_hash": _inv.personal(
-            _C.CREDENTIAL, purposes=[_P.LOGIN], retention=_inv.WHILE_ACCOUNT, audience=[_A.NOBODY]
-        ),
-        "last_used_at": _inv.personal(
-            _C.TECHNICAL,
-            purposes=[_P.SECURITY],
-            basis=_B.LEGITIMATE_INTEREST,
-            retention=_inv.WHILE_ACCOUNT,
-            audience=[_A.SELF],
-        ),
-    },
+    personal=_secret([_A.SELF], [_A.SELF]),
     not_personal=["id", "name", "session_epoch", "created_at", "expires_at", "revoked_at"],
 )
