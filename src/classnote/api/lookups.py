@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
 from django.http import Http404
 
 from classnote.accounts.models import ApiToken, User
@@ -40,16 +39,12 @@ def get_file(user: User, pk: object) -> Any:
 
 
 def get_box(user: User, pk: int, *, teach: bool = False) -> SubmissionBox:
-    lessons = access.teaching_lessons(user) if teach else access.readable_lessons(user)
-    return _first(SubmissionBox.objects.filter(pk=pk, lesson__in=lessons).select_related("lesson"))
+    return access.get_box_for(user, pk, teach=teach)
 
 
 def get_submission(user: User, pk: int) -> Submission:
     """A submission of a lesson the user teaches, or one of the user's own."""
-    visible = Q(box__lesson__in=access.teaching_lessons(user)) | Q(
-        student=user, box__lesson__in=access.readable_lessons(user)
-    )
-    return _first(Submission.objects.filter(visible, pk=pk).select_related("box__lesson", "card", "student"))
+    return access.get_submission_for(user, pk)
 
 
 def get_token(user: User, pk: int) -> ApiToken:

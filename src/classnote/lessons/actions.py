@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -133,21 +134,8 @@ def create_box(actor: User, lesson_id: int, title: str, deadline: Any = None) ->
     return box
 
 
-def _box_for_teacher(actor: User, box_id: int) -> SubmissionBox:
-    box = (
-        SubmissionBox.objects.filter(pk=box_id, lesson__in=access.teaching_lessons(actor))
-        .select_related("lesson")
-        .first()
-    )
-    if box is None:
-        from django.http import Http404
-
-        raise Http404
-    return box
-
-
 def set_box_open(actor: User, box_id: int, is_open: bool) -> SubmissionBox:
-    box = _box_for_teacher(actor, box_id)
+    box = access.get_box_for(actor, box_id, teach=True)
     if is_open and box.lesson.closed_at:
         raise ActionError(_("This lesson is closed."))
     with transaction.atomic():
@@ -159,14 +147,8 @@ def set_box_open(actor: User, box_id: int, is_open: bool) -> SubmissionBox:
 
 def submit(actor: User, box_id: int, card_id: int) -> Submission:
     """A student submits a frozen snapshot of their card; earlier submissions stay as history."""
-    box = (
-        SubmissionBox.objects.filter(pk=box_id, lesson__in=access.readable_lessons(actor))
-        .select_related("lesson")
-        .first()
-    )
-    if box is None or actor.role != Role.STUDENT:
-        from django.http import Http404
-
+    box = access.get_box_for(actor, box_id)
+    if actor.role != Role.STUDENT:
         raise Http404
     if not box.is_open:
         raise ActionError(_("This submission box is closed."))
@@ -209,15 +191,7 @@ def submit(actor: User, box_id: int, card_id: int) -> Submission:
 
 
 def return_submission(actor: User, submission_id: int, comment: str) -> Submission:
-    submission = (
-        Submission.objects.filter(pk=submission_id, box__lesson__in=access.teaching_lessons(actor))
-        .select_related("box__lesson")
-        .first()
-    )
-    if submission is None:
-        from django.http import Http404
-
-        raise Http404
+    submission = access.get_submission_for(actor, submission_id, teach=True)
     with transaction.atomic():
         submission.returned_at = timezone.now()
         submission.return_comment = clean_text(comment, 2000)
@@ -237,7 +211,7 @@ def return_submission(actor: User, submission_id: int, comment: str) -> Submissi
 
 
 def share_answers(actor: User, box_id: int, sharing: bool, anonymous: bool = False) -> SubmissionBox:
-    box = _box_for_teacher(actor, box_id)
+    box = access.get_box_for(actor, box_id, teach=True)
     with transaction.atomic():
         box.sharing, box.sharing_anonymous = sharing, anonymous
         box.save(update_fields=["sharing", "sharing_anonymous"])

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -15,7 +15,7 @@ from classnote.cards.models import Background, Card
 from classnote.core.types import AuthedRequest
 from classnote.lessons import actions
 from classnote.lessons.forms import BoxForm, GroupForm, OpenLessonForm, ReturnForm
-from classnote.lessons.models import Group, Submission, SubmissionBox
+from classnote.lessons.models import Group, Submission
 from classnote.realtime.events import current_seq
 from classnote.tenancy import access
 from classnote.tenancy.access import audience
@@ -176,17 +176,10 @@ def box_create(request: AuthedRequest, lesson_id: int) -> HttpResponse:
     return _back(lesson_id)
 
 
-def _box(request: AuthedRequest, box_id: int) -> SubmissionBox:
-    box = SubmissionBox.objects.filter(pk=box_id, lesson__in=access.teaching_lessons(request.user)).first()
-    if box is None:
-        raise Http404
-    return box
-
-
 @audience(*TEACHING)
 @require_POST
 def box_settings(request: AuthedRequest, box_id: int) -> HttpResponse:
-    box = _box(request, box_id)
+    box = access.get_box_for(request.user, box_id, teach=True)
     if "is_open" in request.POST:
         try:
             actions.set_box_open(request.user, box.pk, request.POST.get("is_open") == "1")
@@ -205,7 +198,7 @@ def box_settings(request: AuthedRequest, box_id: int) -> HttpResponse:
 @audience(*TEACHING)
 @require_GET
 def box_compare(request: AuthedRequest, box_id: int) -> HttpResponse:
-    box = _box(request, box_id)
+    box = access.get_box_for(request.user, box_id, teach=True)
     ids = _ids(request.GET.getlist("s"))[:4]
     chosen = list(box.submissions.filter(pk__in=ids).select_related("student", "card"))
     if not 2 <= len(chosen) <= 4:
@@ -217,8 +210,7 @@ def box_compare(request: AuthedRequest, box_id: int) -> HttpResponse:
 @audience(*TEACHING)
 @require_POST
 def submission_return(request: AuthedRequest, submission_id: int) -> HttpResponse:
-    if not Submission.objects.filter(pk=submission_id, box__lesson__in=access.teaching_lessons(request.user)).exists():
-        raise Http404
+    access.get_submission_for(request.user, submission_id, teach=True)
     form = ReturnForm(request.POST)
     comment = form.cleaned_data["comment"] if form.is_valid() else ""
     submission = actions.return_submission(request.user, submission_id, comment)
@@ -229,15 +221,13 @@ def submission_return(request: AuthedRequest, submission_id: int) -> HttpRespons
 @audience(Role.STUDENT)
 @require_POST
 def box_submit(request: AuthedRequest, box_id: int) -> HttpResponse:
-    if not SubmissionBox.objects.filter(pk=box_id, lesson__in=access.readable_lessons(request.user)).exists():
-        raise Http404
+    box = access.get_box_for(request.user, box_id)
     card = request.POST.get("card", "")
     try:
         submission = actions.submit(request.user, box_id, int(card) if card.isdigit() else 0)
     except ActionError as error:
         messages.error(request, str(error))
-        box = SubmissionBox.objects.filter(pk=box_id, lesson__in=access.readable_lessons(request.user)).first()
-        return _back(box.lesson_id) if box else redirect("home")
+        return _back(box.lesson_id)
     messages.success(request, _("Submitted."))
     return _back(submission.box.lesson_id)
 

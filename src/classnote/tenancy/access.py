@@ -284,3 +284,21 @@ def readable_files(user: User) -> QuerySet[Any]:
 
 def get_file_for(user: User, pk: object) -> Any:
     return _get(readable_files(user), pk)
+
+
+def get_box_for(user: User, pk: object, *, teach: bool = False) -> Any:
+    """A submission box of a lesson the user attends (or, with teach=True, teaches)."""
+    from classnote.lessons.models import SubmissionBox
+
+    lessons = teaching_lessons(user) if teach else readable_lessons(user)
+    return _get(SubmissionBox.objects.filter(lesson__in=lessons).select_related("lesson"), pk)
+
+
+def get_submission_for(user: User, pk: object, *, teach: bool = False) -> Any:
+    """A submission of a lesson the user teaches, or (unless teach=True) one of the user's own."""
+    from classnote.lessons.models import Submission
+
+    visible = Q(box__lesson__in=teaching_lessons(user))
+    if not teach:
+        visible |= Q(student=user, box__lesson__in=readable_lessons(user))
+    return _get(Submission.objects.filter(visible).select_related("box__lesson", "card", "student"), pk)
