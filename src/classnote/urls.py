@@ -67,6 +67,7 @@ urlpatterns = [
     # Real time: Server-Sent Events (served by the async handler, see classnote.asgi)
     path("events/<slug:kind>/<int:object_id>/", realtime.stream, name="event_stream"),
     path("audit/", audit.audit_log, name="audit_log"),
+    path("privacy/", include("classnote.privacy.urls")),
     path("api/", api.urls),
 ]
 

@@ -60,3 +60,12 @@ def test_pupils_need_no_email_or_birth_date() -> None:
     # allauth's e-mail table exists but is declared optional and stays empty.
     email = [e for e in inventory.entries() if e["model"] == "account.EmailAddress" and e["field"] == "email"]
     assert email and email[0]["optional"]
+
+
+def test_every_personal_model_says_how_one_persons_rows_are_found() -> None:
+    missing = inventory.unlinked_models()
+    assert not missing, (
+        "These models hold personal fields but do not say how one person's rows are found (for "
+        "disclosure exports and deletion). Add subject=[inventory.link('<lookup to accounts.User>', "
+        f"Erase.DELETE | Erase.DETACH | Erase.KEEP)] or unlinked='<why>' to their declaration: {missing}"
+    )

@@ -24,10 +24,14 @@ class Role(models.TextChoices):
     SCHOOL_ADMIN = "school_admin", _("School administrator")
     MUNICIPAL_ADMIN = "municipal_admin", _("Municipal administrator")
     OPERATOR = "operator", _("Operator")
+    # The operator's privacy officer: works complaints, incidents and the deadlines of data-subject
+    # requests across tenants, without access to lesson content.
+    PRIVACY_OFFICER = "privacy_officer", _("Privacy officer")
 
 
-STAFF_ROLES = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN, Role.OPERATOR)
-ADMIN_ROLES = (Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN, Role.OPERATOR)
+STAFF_ROLES = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN, Role.OPERATOR, Role.PRIVACY_OFFICER)
+ADMIN_ROLES = (Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN, Role.OPERATOR, Role.PRIVACY_OFFICER)
+OPERATOR_ROLES = (Role.OPERATOR, Role.PRIVACY_OFFICER)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -61,6 +65,10 @@ class User(AbstractBaseUser):
     )
     school = models.ForeignKey(School, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
     student_number = models.CharField(_("student ID"), max_length=32, blank=True)
+    # Optional, only where the tenant records it (Municipality.collect_name_reading).
+    name_reading = models.CharField(_("reading of the name"), max_length=80, blank=True)
+    # The day a pupil graduated or left; their data is deleted the tenant's retention period later.
+    left_on = models.DateField(_("graduated or left on"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     # Raised by "log out everywhere": it is part of the session hash, so every session ends.
@@ -80,7 +88,7 @@ class User(AbstractBaseUser):
                 name="student_number_unique_per_school",
             ),
             models.CheckConstraint(
-                condition=models.Q(role="operator") | models.Q(municipality__isnull=False),
+                condition=models.Q(role__in=["operator", "privacy_officer"]) | models.Q(municipality__isnull=False),
                 name="user_has_tenant_unless_operator",
             ),
         ]
@@ -237,6 +245,20 @@ _inv.declare(
             _C.ACCOUNT, purposes=[_P.ADMINISTRATION], retention=_inv.WHILE_ACCOUNT, audience=_SCHOOL
         ),
         "role": _inv.personal(_C.ACCOUNT, purposes=[_P.ADMINISTRATION], retention=_inv.WHILE_ACCOUNT, audience=_SCHOOL),
+        "name_reading": _inv.personal(
+            _C.IDENTIFIER,
+            purposes=[_P.LESSON, _P.ADMINISTRATION],
+            retention=_inv.WHILE_ACCOUNT,
+            audience=_SCHOOL,
+            mext_class="III",
+            optional=True,
+        ),
+        "left_on": _inv.personal(
+            _C.ACCOUNT,
+            purposes=[_P.ADMINISTRATION],
+            retention=_inv.WHILE_ACCOUNT,
+            audience=[_A.SCHOOL_ADMINS, _A.MUNICIPAL_ADMINS],
+        ),
         "is_active": _inv.personal(
             _C.ACCOUNT,
             purposes=[_P.ADMINISTRATION],
@@ -251,6 +273,7 @@ _inv.declare(
         ),
     },
     not_personal=["id", "session_epoch"],
+    subject=[_inv.link("pk", _inv.Erase.DELETE)],
 )
 
 
@@ -274,9 +297,11 @@ _inv.declare(
     LoginCard,
     personal=_secret([_A.CLASS_TEACHERS, _A.SCHOOL_ADMINS], [_A.SCHOOL_ADMINS]),
     not_personal=["id", "issued_by", "issued_at", "revoked_at"],
+    subject=[_inv.link("user", _inv.Erase.DELETE)],
 )
 _inv.declare(
     ApiToken,
     personal=_secret([_A.SELF], [_A.SELF]),
     not_personal=["id", "name", "session_epoch", "created_at", "expires_at", "revoked_at"],
+    subject=[_inv.link("user", _inv.Erase.DELETE)],
 )

@@ -30,6 +30,7 @@ def _content(entry: AuditEntry) -> dict[str, Any]:
         "school": entry.school_id,
         "target_type": entry.target_type,
         "target_id": entry.target_id,
+        "subject": entry.subject_id,
         "details": entry.details,
     }
 
@@ -41,9 +42,17 @@ def record(
     target: Any = None,
     municipality_id: int | None = None,
     school_id: int | None = None,
+    subject: Any = None,
     **details: Any,
 ) -> AuditEntry:
-    """Append an entry in the caller's transaction. Details must be ids and codes, not names or text."""
+    """Append an entry in the caller's transaction. Details must be ids and codes, not names or text.
+
+    ``subject`` is the person whose data the entry concerns; it defaults to the target when the
+    target is a person."""
+    from classnote.accounts.models import User
+
+    if subject is None and isinstance(target, User):
+        subject = target
     if municipality_id is None and actor is not None:
         municipality_id = getattr(actor, "municipality_id", None)
     if school_id is None and actor is not None:
@@ -60,6 +69,7 @@ def record(
             school_id=school_id,
             target_type=type(target).__name__ if target is not None else "",
             target_id=str(getattr(target, "pk", "")) if target is not None else "",
+            subject_id=getattr(subject, "pk", subject),
             details=details,
             prev_hash=head.last_hash,
         )

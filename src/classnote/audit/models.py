@@ -18,13 +18,22 @@ class AuditHead(models.Model):
         return f"audit head after {self.count} entries"
 
 
+def _kept_reference(to: str) -> models.ForeignKey:  # type: ignore[type-arg]
+    """A reference the log keeps when its object is deleted: changing it would break the chain, and
+    an id names nobody once the person is gone."""
+    return models.ForeignKey(to, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+")
+
+
 class AuditEntry(models.Model):
     at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor = _kept_reference(settings.AUTH_USER_MODEL)
     actor_role = models.CharField(max_length=20, blank=True)
     action = models.CharField(max_length=60)
-    municipality = models.ForeignKey("tenancy.Municipality", on_delete=models.SET_NULL, null=True, related_name="+")
-    school = models.ForeignKey("tenancy.School", on_delete=models.SET_NULL, null=True, related_name="+")
+    municipality = _kept_reference("tenancy.Municipality")
+    school = _kept_reference("tenancy.School")
+    # The person whose data the entry concerns (a pupil whose card a teacher opened): it is how a
+    # pupil sees who viewed their work.
+    subject = _kept_reference(settings.AUTH_USER_MODEL)
     target_type = models.CharField(max_length=40, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     details = models.JSONField(default=dict)
@@ -33,7 +42,11 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["municipality", "at"]), models.Index(fields=["school", "at"])]
+        indexes = [
+            models.Index(fields=["municipality", "at"]),
+            models.Index(fields=["school", "at"]),
+            models.Index(fields=["subject", "at"]),
+        ]
 
     def __str__(self) -> str:
         return f"audit #{self.pk} {self.action}"
@@ -45,6 +58,7 @@ from classnote.privacy.inventory import Basis as _B  # noqa: E402
 from classnote.privacy.inventory import Category as _C  # noqa: E402
 from classnote.privacy.inventory import Purpose as _P  # noqa: E402
 
+_KEPT = "security record kept 5 years; it holds ids and codes only, which name nobody once the account is gone"
 _inv.declare(AuditHead, not_personal=["id", "last_hash", "count"])
 _inv.declare(
     AuditEntry,
@@ -63,7 +77,18 @@ _inv.declare(
             retention="5 years (security record)",
             audience=[_A.SCHOOL_ADMINS, _A.MUNICIPAL_ADMINS],
         ),
+        "subject": _inv.personal(
+            _C.TECHNICAL,
+            purposes=[_P.SECURITY],
+            basis=_B.LEGAL_OBLIGATION,
+            retention="5 years (security record)",
+            audience=[_A.SELF, _A.SCHOOL_ADMINS, _A.MUNICIPAL_ADMINS],
+        ),
     },
+    subject=[
+        _inv.link("actor", _inv.Erase.KEEP, _KEPT),
+        _inv.link("subject", _inv.Erase.KEEP, _KEPT),
+    ],
     not_personal=[
         "id",
         "at",

@@ -114,4 +114,6 @@ _inv.declare(
         "created_at",
         "updated_at",
     ],
+    # A card the person sent stays with its recipient, without the link to the sender.
+    subject=[_inv.link("owner", _inv.Erase.DELETE), _inv.link("sent_by", _inv.Erase.DETACH)],
 )

@@ -76,7 +76,7 @@ def card_detail(request: AuthedRequest, card_id: int) -> HttpResponse:
     if card.owner_id != request.user.pk and request.user.role in STAFF and card.owner.role == Role.STUDENT:
         from classnote.audit.log import record
 
-        record(request.user, "card.viewed", target=card, owner=card.owner_id)
+        record(request.user, "card.viewed", target=card, subject=card.owner_id)
     boxes = []
     if editable and card.lesson_id and request.user.role == Role.STUDENT:
         boxes = list(card.lesson.boxes.filter(is_open=True))

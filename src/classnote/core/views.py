@@ -19,7 +19,7 @@ from classnote.accounts import actions as account_actions
 from classnote.accounts.forms import LanguageForm
 from classnote.accounts.models import Role
 from classnote.core.types import AuthedRequest
-from classnote.tenancy.access import PUBLIC, audience
+from classnote.tenancy.access import AUTHENTICATED, PUBLIC, audience
 
 logger = logging.getLogger(__name__)
 
@@ -112,12 +112,14 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@audience(Role.STUDENT, Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN, Role.OPERATOR)
+@audience(AUTHENTICATED)
 @require_GET
 def home(request: AuthedRequest) -> HttpResponse:
     from classnote.tenancy import access
 
     user = request.user
+    if user.role == Role.PRIVACY_OFFICER:
+        return redirect("privacy_officer")
     context = {
         "classes": access.readable_classes(user).filter(archived=False),
         "schools": access.manageable_schools(user),

@@ -134,6 +134,9 @@ def create_demo(seed: int = 2026) -> list[tuple[str, str, str, str]]:
     """Creates the demo tenants; returns (tenant, role, login, password) for the printed login list."""
     rng = random.Random(seed)  # noqa: S311 - demo names only; passwords come from `secrets`
     logins: list[tuple[str, str, str, str]] = []
+    password = generate_password(14)
+    User.objects.create_user("privacy-officer", password, display_name="Privacy officer", role=Role.PRIVACY_OFFICER)
+    logins.append(("classnote operator", "privacy officer", "privacy-officer", password))
     for tenant in TENANTS:
         country, _ = Country.objects.get_or_create(
             code=tenant.country[0], defaults={"name": tenant.country[1], "sort_order": tenant.country[2]}

@@ -69,4 +69,5 @@ _inv.declare(
         ),
     },
     not_personal=["id", "school", "kind", "content_type", "size", "sha256", "width", "height", "created_at"],
+    subject=[_inv.link("owner", _inv.Erase.DELETE)],
 )

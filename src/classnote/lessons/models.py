@@ -139,5 +139,6 @@ _inv.declare(
         "returned_at": _record(_A.SELF, _A.CLASS_TEACHERS),
     },
     not_personal=["id", "box", "number", "is_current"],
+    subject=[_inv.link("student", _inv.Erase.DELETE)],
 )
 _inv.declare(Group, not_personal=["id", "school_class", "name"])

@@ -14,6 +14,7 @@ Models of libraries we use (sessions, allauth) are declared in classnote/privacy
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -64,10 +65,42 @@ class Personal:
     optional: bool = False  # acquired only if the tenant chooses to
 
 
+class Erase(StrEnum):
+    """What deleting a person does to the rows linked to them."""
+
+    DELETE = "deleted"  # the rows are the person's own and go with them (files too)
+    DETACH = "unlinked"  # the row belongs to someone else; its link to the person is set to null
+    KEEP = "kept"  # kept under a legal obligation; holds only pseudonymous ids, never names
+
+
+@dataclass(frozen=True)
+class Link:
+    """How rows of a model are found for a person: an ORM lookup to accounts.User ("owner",
+    "user", "pk"), or a function user -> queryset for rows that are linked less directly."""
+
+    path: str | Callable[[Any], Any]
+    erase: Erase
+    reason: str = ""  # why, for KEEP
+
+    @property
+    def label(self) -> str:
+        return self.path if isinstance(self.path, str) else getattr(self.path, "__name__", "custom")
+
+
+def link(path: str | Callable[[Any], Any], erase: Erase, reason: str = "") -> Link:
+    if erase == Erase.KEEP and not reason:
+        raise ValueError("a kept link needs the reason (the legal obligation) it is kept for")
+    return Link(path, erase, reason)
+
+
 @dataclass(frozen=True)
 class Declaration:
     personal: dict[str, Personal] = field(default_factory=dict)
     not_personal: frozenset[str] = frozenset()
+    # How the rows of one person are found (disclosure exports, deletion). A model with personal
+    # fields declares its links, or says why its rows belong to no account (``unlinked``).
+    subject: tuple[Link, ...] = ()
+    unlinked: str = ""
 
 
 def personal(
@@ -83,15 +116,27 @@ def personal(
     return Personal(category, tuple(purposes), basis, retention, tuple(audience), mext_class, optional)
 
 
-def fields(*, personal: dict[str, Personal] | None = None, not_personal: list[str] | None = None) -> Declaration:
-    return Declaration(dict(personal or {}), frozenset(not_personal or []))
+def fields(
+    *,
+    personal: dict[str, Personal] | None = None,
+    not_personal: list[str] | None = None,
+    subject: list[Link] | None = None,
+    unlinked: str = "",
+) -> Declaration:
+    return Declaration(dict(personal or {}), frozenset(not_personal or []), tuple(subject or ()), unlinked)
 
 
 def declare(
-    model: type[Any], *, personal: dict[str, Personal] | None = None, not_personal: list[str] | None = None
+    model: type[Any],
+    *,
+    personal: dict[str, Personal] | None = None,
+    not_personal: list[str] | None = None,
+    subject: list[Link] | None = None,
+    unlinked: str = "",
 ) -> None:
-    """Declare a model's fields (as its PRIVACY attribute, beside the model)."""
-    model.PRIVACY = fields(personal=personal, not_personal=not_personal)
+    """Declare a model's fields (as its PRIVACY attribute, beside the model) and how its rows are
+    found for one person (``subject``), e.g. ``subject=[link("owner", Erase.DELETE)]``."""
+    model.PRIVACY = fields(personal=personal, not_personal=not_personal, subject=subject, unlinked=unlinked)
 
 
 # Retention rules, stated once.
@@ -133,6 +178,32 @@ def entries() -> list[dict[str, Any]]:
                 }
             )
     return ledger
+
+
+def unlinked_models() -> list[str]:
+    """Models with personal fields that say neither how to find one person's rows nor why they can't."""
+    from django.apps import apps
+
+    return [
+        model._meta.label
+        for model in apps.get_models()
+        if (declaration := declaration_of(model)) is not None
+        and declaration.personal
+        and not declaration.subject
+        and not declaration.unlinked
+    ]
+
+
+def personal_models() -> list[tuple[type[Any], Declaration]]:
+    """Every model that holds personal fields, with its declaration, in a stable order."""
+    from django.apps import apps
+
+    found = []
+    for model in apps.get_models():
+        declaration = declaration_of(model)
+        if declaration is not None and declaration.personal:
+            found.append((model, declaration))
+    return sorted(found, key=lambda pair: pair[0]._meta.label)
 
 
 def undeclared() -> list[str]:

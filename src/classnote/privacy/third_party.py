@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from classnote.privacy import inventory as inv
 from classnote.privacy.inventory import Audience as A
 from classnote.privacy.inventory import Basis as B
@@ -13,12 +15,32 @@ _DEVICE = inv.personal(
     C.TECHNICAL, purposes=[P.SECURITY], basis=B.LEGITIMATE_INTEREST, retention=inv.WHILE_SESSION, audience=[A.SELF]
 )
 
+_DELETE = inv.Erase.DELETE
+
+
+def sessions_of(user: object) -> Any:
+    """A person's login sessions: the ones allauth's session list knows, and any other whose
+    signed data names the user (sessions are short-lived, so the scan is small)."""
+    from allauth.usersessions.models import UserSession
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    pk = str(getattr(user, "pk", ""))
+    keys = set(UserSession.objects.filter(user_id=pk).values_list("session_key", flat=True))
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id", "")) == pk:
+            keys.add(session.session_key)
+    return Session.objects.filter(session_key__in=keys)
+
+
 DECLARATIONS: dict[str, inv.Declaration] = {
     "auth.Permission": inv.fields(not_personal=["id", "name", "content_type", "codename"]),
     "auth.Group": inv.fields(not_personal=["id", "name"]),
     "contenttypes.ContentType": inv.fields(not_personal=["id", "app_label", "model"]),
     "sessions.Session": inv.fields(
-        personal={"session_key": _SESSION, "session_data": _SESSION}, not_personal=["expire_date"]
+        personal={"session_key": _SESSION, "session_data": _SESSION},
+        not_personal=["expire_date"],
+        subject=[inv.link(sessions_of, _DELETE)],
     ),
     # allauth's e-mail tables stay empty: classnote collects no e-mail addresses.
     "account.EmailAddress": inv.fields(
@@ -31,6 +53,7 @@ DECLARATIONS: dict[str, inv.Declaration] = {
             ),
         },
         not_personal=["id", "verified", "primary"],
+        subject=[inv.link("user", _DELETE)],
     ),
     "account.EmailConfirmation": inv.fields(not_personal=["id", "email_address", "created", "sent", "key"]),
     "mfa.Authenticator": inv.fields(
@@ -40,6 +63,7 @@ DECLARATIONS: dict[str, inv.Declaration] = {
             "last_used_at": _DEVICE,
         },
         not_personal=["id", "type", "created_at"],
+        subject=[inv.link("user", _DELETE)],
     ),
     "usersessions.UserSession": inv.fields(
         personal={
@@ -51,5 +75,6 @@ DECLARATIONS: dict[str, inv.Declaration] = {
             "last_seen_at": _DEVICE,
         },
         not_personal=["id", "created_at"],
+        subject=[inv.link("user", _DELETE)],
     ),
 }

@@ -50,9 +50,39 @@ _EVENT = _inv.personal(
     audience=[_A.SELF, _A.CLASS_TEACHERS, _A.RECIPIENTS],
     mext_class="II",
 )
+
+
+def events_of(user: object) -> models.QuerySet[Event]:
+    """Stored events that concern a person: addressed to them, carrying a slice for them, or
+    repeating their name or student ID (a submission announced to the teacher). Only the channels
+    of the person's classes and their lessons are searched."""
+    import json
+
+    from classnote.tenancy.models import Membership
+
+    pk = getattr(user, "pk", None)
+    class_ids = list(Membership.objects.filter(user_id=pk).values_list("school_class_id", flat=True))
+    from classnote.lessons.models import Lesson
+
+    lesson_ids = Lesson.objects.filter(school_class_id__in=class_ids).values_list("pk", flat=True)
+    names = [f"class:{c}" for c in class_ids] + [f"lesson:{lesson}" for lesson in lesson_ids]
+    markers = [str(v) for v in (getattr(user, "display_name", ""), getattr(user, "student_number", "")) if v]
+    found = []
+    for event in Event.objects.filter(channel__name__in=names).only("pk", "audience", "data", "per_user"):
+        text = json.dumps([event.data, event.per_user], ensure_ascii=False)
+        if (
+            pk in (event.audience or {}).get("users", [])
+            or str(pk) in (event.per_user or {})
+            or any(marker in text for marker in markers)
+        ):
+            found.append(event.pk)
+    return Event.objects.filter(pk__in=found)
+
+
 _inv.declare(Channel, not_personal=["id", "name", "last_seq"])
 _inv.declare(
     Event,
     personal={"data": _EVENT, "per_user": _EVENT, "audience": _EVENT},
     not_personal=["id", "channel", "seq", "kind", "created_at"],
+    subject=[_inv.link(events_of, _inv.Erase.DELETE)],
 )

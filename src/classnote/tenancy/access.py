@@ -123,7 +123,7 @@ def class_rule(user: User, *, manage: bool = False) -> Q:
 def user_rule(user: User, *, manage: bool = False) -> Q:
     """Whom a user may see (manage=False) or administer (manage=True)."""
     if user.role == Role.MUNICIPAL_ADMIN:
-        return Q(municipality_id=user.municipality_id) & ~Q(role=Role.OPERATOR)
+        return Q(municipality_id=user.municipality_id) & ~Q(role__in=[Role.OPERATOR, Role.PRIVACY_OFFICER])
     if user.role == Role.SCHOOL_ADMIN:
         return Q(school_id=user.school_id, role__in=[Role.STUDENT, Role.TEACHER, Role.SCHOOL_ADMIN])
     if user.role == Role.TEACHER:

@@ -65,6 +65,22 @@ class Municipality(models.Model):
         default=20,
         validators=[MinValueValidator(1), MaxValueValidator(500)],
     )
+    # Minimum acquisition: anything beyond display name, student ID and class is optional per tenant.
+    collect_name_reading = models.BooleanField(_("record the reading (furigana) of pupils' names"), default=False)
+    # Retention (classnote.rights.retention applies these every night).
+    graduate_retention_days = models.PositiveIntegerField(
+        _("days a pupil's data is kept after they graduate or leave"),
+        default=365,
+        validators=[MaxValueValidator(3650)],
+    )
+    contract_ends_on = models.DateField(_("contract ends on"), null=True, blank=True)
+    contract_end_retention_days = models.PositiveIntegerField(
+        _("days the tenant's data is kept after the contract ends"),
+        default=90,
+        validators=[MaxValueValidator(3650)],
+    )
+    # When the operator handed the tenant its full export: a tenant's data is never deleted before.
+    export_offered_at = models.DateTimeField(_("export offered to the tenant"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -154,6 +170,11 @@ _inv.declare(
         "require_mfa_for_teachers",
         "list_on_adopters_page",
         "max_upload_mb",
+        "collect_name_reading",
+        "graduate_retention_days",
+        "contract_ends_on",
+        "contract_end_retention_days",
+        "export_offered_at",
         "created_at",
     ],
 )
@@ -198,4 +219,5 @@ _inv.declare(
         ),
     },
     not_personal=["id", "role", "created_at"],
+    subject=[_inv.link("user", _inv.Erase.DELETE)],
 )
