@@ -18,7 +18,7 @@ class AuditHead(models.Model):
         return f"audit head after {self.count} entries"
 
 
-def _kept_reference(to: str) -> models.ForeignKey:  # type: ignore[type-arg]
+def _kept_reference(to: str) -> models.ForeignKey:
     """A reference the log keeps when its object is deleted: changing it would break the chain, and
     an id names nobody once the person is gone."""
     return models.ForeignKey(to, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+")

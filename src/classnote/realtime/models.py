@@ -60,7 +60,7 @@ def events_of(user: object) -> models.QuerySet[Event]:
 
     from classnote.tenancy.models import Membership
 
-    pk = getattr(user, "pk", None)
+    pk = getattr(user, "pk", 0)
     class_ids = list(Membership.objects.filter(user_id=pk).values_list("school_class_id", flat=True))
     from classnote.lessons.models import Lesson
 
