@@ -17,6 +17,15 @@ from classnote.tenancy.models import Country, Membership, Municipality, Region, 
 PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def egress_guard() -> None:
+    """For the whole session: a test that reaches for a host outside the declared list (loopback,
+    configured backends, OPERATOR_HOSTS, SUBPROCESSORS) fails with EgressRefused."""
+    from classnote.privacy import egress
+
+    egress.install()
+
+
 def service_available(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):

@@ -49,7 +49,64 @@ PARAMETERS: dict[str, Callable[[Tenant], object]] = {
     "token_id": lambda t: (
         t.teacher.api_tokens.get_or_create(name="isolation test", defaults={"token_hash": f"{t.teacher.pk:064x}"})[0].pk
     ),
+    # Operator support grants (/privacy/support/<grant_id>/revoke/): a running grant of the tenant.
+    "grant_id": lambda t: _support_grant(t).pk,
+    # Data-subject requests (/requests/<request_id>/...): an open deletion request about the tenant's
+    # pupil — the most destructive step must be refused to everyone outside the tenant.
+    "request_id": lambda t: _data_request(t).pk,
+    # Complaints (/complaints/<complaint_id>/) and incidents (/incidents/<incident_id>/) about the tenant.
+    "complaint_id": lambda t: _complaint(t).pk,
+    "incident_id": lambda t: _incident(t).pk,
 }
+
+
+def _data_request(tenant: Tenant) -> Any:
+    from classnote.rights import workflow
+    from classnote.rights.models import DataSubjectRequest
+
+    existing = DataSubjectRequest.objects.filter(subject=tenant.student, kind="deletion").first()
+    return existing or workflow.open_request(
+        tenant.school_admin, subject_id=tenant.student.pk, kind="deletion", requester="guardian"
+    )
+
+
+def _support_grant(tenant: Tenant) -> Any:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from classnote.privacy.models import SupportGrant
+
+    return SupportGrant.objects.get_or_create(
+        municipality=tenant.municipality,
+        reference="ISOLATION-1",
+        defaults={"reason": "fault", "expires_at": timezone.now() + timedelta(hours=1)},
+    )[0]
+
+
+def _complaint(tenant: Tenant) -> Any:
+    from classnote.complaints.models import Complaint
+
+    return Complaint.objects.get_or_create(
+        reference=f"C-ISOLATION-{tenant.municipality.pk}",
+        defaults={"municipality": tenant.municipality, "kind": "complaint", "message": "m", "language": "en"},
+    )[0]
+
+
+def _incident(tenant: Tenant) -> Any:
+    from django.utils import timezone
+
+    from classnote.incidents.models import Incident
+
+    incident, created = Incident.objects.get_or_create(
+        reference=f"I-ISOLATION-{tenant.municipality.pk}",
+        defaults={"kind": "leak", "discovered_at": timezone.now(), "summary": "s"},
+    )
+    if created:
+        incident.municipalities.add(tenant.municipality)
+    return incident
+
+
 # Parameters that name a kind of thing rather than an object of a tenant.
 FIXED_PARAMETERS = {"kind": "lesson", "background": "venn"}
 # Parameters of third-party account routes that carry secrets (reset keys), not tenant objects.
@@ -158,6 +215,7 @@ def _snapshot(tenant: Tenant) -> list[dict[str, Any]]:
     rows += list(SubmissionBox.objects.filter(lesson__school_class__school=tenant.school).order_by("pk"))
     rows += list(Submission.objects.filter(box__lesson__school_class__school=tenant.school).order_by("pk"))
     rows += list(StoredFile.objects.filter(school=tenant.school).order_by("pk"))
+    rows += [_complaint(tenant), _incident(tenant)]
     # last_login changes when the test signs its actors in; it is not data a request could steal.
     return [model_to_dict(row, exclude=["last_login"]) | {"_model": type(row).__name__} for row in rows]
 

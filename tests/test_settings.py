@@ -33,6 +33,10 @@ def production(**overrides: str) -> dict[str, str]:
         "CLASSNOTE_ENV": "production",
         "SECRET_KEY": STRONG_KEY,
         "ALLOWED_HOSTS": "classnote.example.org",
+        # Published on /privacy/ (tests/privacy/test_outbound_settings.py)
+        "OPERATOR_NAME": "Example Operator Ltd.",
+        "PRIVACY_CONTACT": "privacy@example.org",
+        "DATA_LOCATION": "Japan (Tokyo)",
     } | overrides
 
 
@@ -99,7 +103,7 @@ def test_production_database_connections_require_tls(tmp_path: Path) -> None:
         "--no-imports",
         "-c",
         code,
-        **production(DATABASE_URL="postgres://classnote@db.internal:5432/classnote"),
+        **production(DATABASE_URL="postgres://classnote@db.internal:5432/classnote", OPERATOR_HOSTS="db.internal"),
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "verify-full"

@@ -71,6 +71,10 @@ INSTALLED_APPS = [
     "classnote.portfolio",
     "classnote.privacy",
     "classnote.audit",
+    "classnote.stats",
+    "classnote.rights",
+    "classnote.complaints",
+    "classnote.incidents",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -435,3 +439,82 @@ LOGGING = {
 
 # --- Product --------------------------------------------------------------------------------------
 CLASSNOTE_SITE_NAME = env.string("SITE_NAME", "classnote")
+
+# --- Data-subject rights and retention (classnote.rights) ------------------------------------------
+# Days to answer a data-subject request (APPI: "without delay"; GDPR: one month).
+PRIVACY_REQUEST_RESPONSE_DAYS = env.integer("PRIVACY_REQUEST_RESPONSE_DAYS", 14, minimum=1, maximum=90)
+# Days stored lesson events are kept for replay to reconnecting devices before the nightly job deletes them.
+REALTIME_EVENT_RETENTION_DAYS = env.integer("REALTIME_EVENT_RETENTION_DAYS", 7, minimum=1, maximum=365)
+
+# --- E-mail (acknowledgements and outcomes of complaints) ------------------------------------------
+# Unset EMAIL_HOST: mails are printed to the console outside production and dropped in production.
+EMAIL_HOST = env.string("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+elif PRODUCTION:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_PORT = env.integer("EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", True)  # STARTTLS on EMAIL_PORT
+EMAIL_USE_SSL = env.boolean("EMAIL_USE_SSL", False)  # implicit TLS (port 465)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true: choose one.")
+if PRODUCTION and EMAIL_HOST and not (EMAIL_USE_TLS or EMAIL_USE_SSL):
+    raise ImproperlyConfigured("EMAIL_USE_TLS or EMAIL_USE_SSL must be true in production: mail is sent encrypted.")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "classnote <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Complaints and incidents (classnote.complaints, classnote.incidents) --------------------------
+# Days to answer a complaint or consultation (APPI Art. 40: "appropriately and promptly").
+PRIVACY_COMPLAINT_RESPONSE_DAYS = env.integer("PRIVACY_COMPLAINT_RESPONSE_DAYS", 14, minimum=1, maximum=90)
+# Days a case is kept after it was answered or closed, then deleted by the retention job (3 years).
+PRIVACY_COMPLAINT_RETENTION_DAYS = env.integer("PRIVACY_COMPLAINT_RETENTION_DAYS", 3 * 365, minimum=30)
+# Public form: cases one client address may open per hour.
+PRIVACY_COMPLAINTS_PER_HOUR = env.integer("PRIVACY_COMPLAINTS_PER_HOUR", 5, minimum=1, maximum=1000)
+# Reports to the regulator, counted from discovery. APPI (PPC rules Art. 8): preliminary report
+# "promptly" (the PPC's guidance: 3-5 days; 72 hours for GDPR-style tenants), final report within
+# 30 days, or 60 when the leak may have been made for an unauthorised purpose.
+INCIDENT_PRELIMINARY_REPORT_HOURS = env.integer("INCIDENT_PRELIMINARY_REPORT_HOURS", 5 * 24, minimum=1, maximum=30 * 24)
+INCIDENT_FINAL_REPORT_DAYS = env.integer("INCIDENT_FINAL_REPORT_DAYS", 30, minimum=1, maximum=60)
+INCIDENT_FINAL_REPORT_DAYS_UNAUTHORISED = env.integer(
+    "INCIDENT_FINAL_REPORT_DAYS_UNAUTHORISED", 60, minimum=1, maximum=120
+)
+# Days a closed incident is kept (the record of what was reported), then deleted by the retention job.
+INCIDENT_RETENTION_DAYS = env.integer("INCIDENT_RETENTION_DAYS", 5 * 365, minimum=365)
+
+# --- Privacy page, data location and outbound connections (classnote.privacy.hosts, .egress) -------
+# Published on /privacy/. Production requires who runs the service, a privacy contact and where the
+# data lives, and refuses a configured backend host that is neither on this machine nor declared.
+from classnote.privacy import hosts as _hosts  # noqa: E402
+
+CLASSNOTE_OPERATOR_NAME = env.string("OPERATOR_NAME", "").strip()
+CLASSNOTE_PRIVACY_CONTACT = env.string("PRIVACY_CONTACT", "").strip()
+CLASSNOTE_DATA_LOCATION = env.string("DATA_LOCATION", "").strip()
+# Outside services that process personal data (JSON list; usually SUBPROCESSORS_FILE=...json). None by default.
+CLASSNOTE_SUBPROCESSORS = _hosts.parse_subprocessors(env.string("SUBPROCESSORS", ""), "SUBPROCESSORS")
+CLASSNOTE_OPERATOR_HOSTS = _hosts.parse_hosts(env.listing("OPERATOR_HOSTS", []), "OPERATOR_HOSTS")
+CLASSNOTE_EGRESS_GUARD = env.boolean("EGRESS_GUARD", True)
+if PRODUCTION:
+    _unset = [name for name in ("OPERATOR_NAME", "PRIVACY_CONTACT", "DATA_LOCATION") if not env.string(name).strip()]
+    if _unset:
+        raise ImproperlyConfigured(
+            f"{', '.join(_unset)} must be set in production: the privacy page (/privacy/) publishes them."
+        )
+    if not CLASSNOTE_EGRESS_GUARD:
+        raise ImproperlyConfigured("EGRESS_GUARD=false is not allowed with CLASSNOTE_ENV=production.")
+    # Keep this last: it checks the host of every backend configured above.
+    for _variable, _host in _hosts.undeclared_backends(
+        _hosts.backend_hosts(globals().get), CLASSNOTE_OPERATOR_HOSTS, CLASSNOTE_SUBPROCESSORS
+    ):
+        raise ImproperlyConfigured(
+            f"{_variable} names the host {_host}, which is not declared: add it to OPERATOR_HOSTS (the "
+            "operator's own infrastructure) or to the hosts of its sub-processor in SUBPROCESSORS."
+        )
+
+# --- Aggregate statistics (classnote.stats) --------------------------------------------------------
+# No figure computed over fewer people than this is shown (nor derivable from the totals).
+PRIVACY_MIN_GROUP_SIZE = env.integer("PRIVACY_MIN_GROUP_SIZE", 10, minimum=3, maximum=1000)

@@ -34,6 +34,7 @@ urlpatterns = [
     path("classes/<int:class_id>/members/<int:user_id>/remove/", tenancy.remove_member, name="remove_member"),
     path("users/<int:user_id>/", tenancy.user_detail, name="user_detail"),
     path("users/<int:user_id>/active/", tenancy.set_user_active, name="set_user_active"),
+    path("users/<int:user_id>/left/", tenancy.set_user_left, name="set_user_left"),
     path("users/<int:user_id>/password/", accounts.reset_password, name="reset_password"),
     path("users/<int:user_id>/login-card/revoke/", accounts.revoke_login_card, name="revoke_login_card"),
     # The lesson
@@ -68,6 +69,10 @@ urlpatterns = [
     path("events/<slug:kind>/<int:object_id>/", realtime.stream, name="event_stream"),
     path("audit/", audit.audit_log, name="audit_log"),
     path("privacy/", include("classnote.privacy.urls")),
+    path("statistics/", include("classnote.stats.urls")),
+    path("requests/", include("classnote.rights.urls")),
+    path("complaints/", include("classnote.complaints.urls")),
+    path("incidents/", include("classnote.incidents.urls")),
     path("api/", api.urls),
 ]
 

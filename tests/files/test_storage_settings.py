@@ -15,6 +15,12 @@ PRODUCTION = {
     "CLASSNOTE_ENV": "production",
     "SECRET_KEY": secrets.token_urlsafe(64),
     "ALLOWED_HOSTS": "classnote.example.org",
+    "OPERATOR_NAME": "Example Operator Ltd.",
+    "PRIVACY_CONTACT": "privacy@example.org",
+    "DATA_LOCATION": "Japan (Tokyo)",
+    # Production refuses a storage host that is not declared (classnote.privacy.hosts).
+    "OPERATOR_HOSTS": "s3.example.org",
+    "SUBPROCESSORS": '[{"name": "AWS", "purpose": "file storage", "location": "Japan", "hosts": [".amazonaws.com"]}]',
 }
 
 

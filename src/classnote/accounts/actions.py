@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import secrets
 
 from django.core.exceptions import ValidationError
@@ -32,8 +33,13 @@ def generate_password(length: int = 10) -> str:
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
 
 
-def create_student(actor: User, school: School, *, display_name: str, student_number: str) -> tuple[User, str]:
+def create_student(
+    actor: User, school: School, *, display_name: str, student_number: str, name_reading: str = ""
+) -> tuple[User, str]:
     school = access.get_school_for(actor, school.pk, manage=True)
+    if name_reading and not school.municipality.collect_name_reading:
+        # Minimum acquisition: optional data only where the tenant chose to record it.
+        raise ActionError(_("This board of education does not record the reading of names."))
     password = generate_password()
     try:
         with transaction.atomic():
@@ -45,6 +51,7 @@ def create_student(actor: User, school: School, *, display_name: str, student_nu
                 municipality_id=school.municipality_id,
                 school=school,
                 student_number=student_number,
+                name_reading=name_reading.strip()[:80],
             )
     except (IntegrityError, ValidationError) as error:
         # create_user() validates the model first, so a taken ID usually arrives as a ValidationError
@@ -128,6 +135,27 @@ def revoke_login_cards(actor: User, target_id: int) -> User:
     target = access.get_user_for(actor, target_id, manage=True)
     LoginCard.objects.filter(user=target, revoked_at__isnull=True).update(revoked_at=timezone.now())
     record(actor, "login_card.revoked", target=target, school_id=target.school_id)
+    return target
+
+
+def set_left_on(actor: User, target_id: int, left_on: datetime.date | None) -> User:
+    """Record the day a pupil graduated or left (or clear it): their data is deleted the tenant's
+    retention period after it (classnote.rights.retention). The account is deactivated with it."""
+    if actor.role not in (Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN):
+        raise ActionError(_("Only school and municipal administrators record graduation."))
+    target = access.get_user_for(actor, target_id, manage=True)
+    if target.role != Role.STUDENT:
+        raise ActionError(_("Only pupils graduate."))
+    if left_on is not None and left_on > timezone.localdate() + datetime.timedelta(days=366):
+        raise ActionError(_("The date is too far in the future."))
+    with transaction.atomic():
+        target.left_on = left_on
+        fields = ["left_on"]
+        if left_on is not None and left_on <= timezone.localdate() and target.is_active:
+            target.is_active, target.session_epoch = False, target.session_epoch + 1
+            fields += ["is_active", "session_epoch"]
+        target.save(update_fields=fields)
+        record(actor, "account.left_on_set", target=target, school_id=target.school_id, cleared=left_on is None)
     return target
 
 

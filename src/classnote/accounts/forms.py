@@ -45,6 +45,13 @@ class LanguageForm(forms.Form):
 class StudentForm(forms.Form):
     display_name = forms.CharField(label=_("Display name"), max_length=80)
     student_number = forms.CharField(label=_("Student ID"), max_length=32, validators=[student_number_validator])
+    # Optional data: asked only where the board of education chose to record it (minimum acquisition).
+    name_reading = forms.CharField(label=_("Reading of the name (furigana)"), max_length=80, required=False)
+
+    def __init__(self, *args: Any, collect_name_reading: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not collect_name_reading:
+            del self.fields["name_reading"]
 
 
 class StaffForm(forms.Form):

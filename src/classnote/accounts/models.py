@@ -208,7 +208,8 @@ _inv.declare(
     personal={
         "display_name": _inv.personal(
             _C.IDENTIFIER,
-            purposes=[_P.LESSON, _P.ADMINISTRATION],
+            # The portfolio export is headed with the pupil's name; operator support sees the user list.
+            purposes=[_P.LESSON, _P.ADMINISTRATION, _P.PORTFOLIO, _P.SUPPORT],
             retention=_inv.WHILE_ACCOUNT,
             mext_class="III",
             audience=[*_SCHOOL, _A.CLASSMATES_WHEN_SHARED, _A.RECIPIENTS],
@@ -244,7 +245,9 @@ _inv.declare(
         "school": _inv.personal(
             _C.ACCOUNT, purposes=[_P.ADMINISTRATION], retention=_inv.WHILE_ACCOUNT, audience=_SCHOOL
         ),
-        "role": _inv.personal(_C.ACCOUNT, purposes=[_P.ADMINISTRATION], retention=_inv.WHILE_ACCOUNT, audience=_SCHOOL),
+        "role": _inv.personal(
+            _C.ACCOUNT, purposes=[_P.ADMINISTRATION, _P.SUPPORT], retention=_inv.WHILE_ACCOUNT, audience=_SCHOOL
+        ),
         "name_reading": _inv.personal(
             _C.IDENTIFIER,
             purposes=[_P.LESSON, _P.ADMINISTRATION],

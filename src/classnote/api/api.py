@@ -76,7 +76,8 @@ def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(PermissionDenied)
 def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return _detail(request, _("You do not have access to this."), 403)
+    # A refusal that explains itself (classnote.privacy.purposes.PurposeRefused) keeps its message.
+    return _detail(request, str(getattr(exc, "message", "") or _("You do not have access to this.")), 403)
 
 
 @api.exception_handler(AuthenticationError)

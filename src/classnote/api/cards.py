@@ -26,6 +26,7 @@ from classnote.cards import actions
 from classnote.cards.models import Card
 from classnote.core.types import AuthedRequest
 from classnote.lessons import summaries
+from classnote.privacy.reads import record_work_read
 from classnote.tenancy import access
 from classnote.tenancy.access import audience
 
@@ -54,6 +55,8 @@ def list_cards(request: AuthedRequest, lesson_id: Id | None = None) -> object:
 @audience(*IN_LESSON)
 def get_card(request: AuthedRequest, card_id: int) -> object:
     card = lookups.get_card(request.user, card_id)
+    if card.owner_id != request.user.pk:
+        record_work_read(request.user, "card.viewed", target=card, owner=card.owner)
     return card_out(card, request.user)
 
 

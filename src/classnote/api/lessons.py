@@ -184,6 +184,8 @@ def share_answers(request: AuthedRequest, box_id: int, payload: SharingIn) -> ob
 @audience(*TEACHING)
 def list_box_submissions(request: AuthedRequest, box_id: int) -> object:
     """The current submission of each student (earlier ones are history)."""
+    # The class's overview, as on the teacher's lesson page: not recorded per pupil; opening one
+    # card (GET /api/cards/{id}) is (see classnote.privacy.reads).
     box = lookups.get_box(request.user, box_id, teach=True)
     current = (
         Submission.objects.filter(box=box, is_current=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from classnote.privacy.inventory import kept_reference
+
 
 class AuditHead(models.Model):
     """One row; locked while an entry is appended, so the chain never forks."""
@@ -18,22 +20,16 @@ class AuditHead(models.Model):
         return f"audit head after {self.count} entries"
 
 
-def _kept_reference(to: str) -> models.ForeignKey:
-    """A reference the log keeps when its object is deleted: changing it would break the chain, and
-    an id names nobody once the person is gone."""
-    return models.ForeignKey(to, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+")
-
-
 class AuditEntry(models.Model):
     at = models.DateTimeField()
-    actor = _kept_reference(settings.AUTH_USER_MODEL)
+    actor = kept_reference(settings.AUTH_USER_MODEL)
     actor_role = models.CharField(max_length=20, blank=True)
     action = models.CharField(max_length=60)
-    municipality = _kept_reference("tenancy.Municipality")
-    school = _kept_reference("tenancy.School")
+    municipality = kept_reference("tenancy.Municipality")
+    school = kept_reference("tenancy.School")
     # The person whose data the entry concerns (a pupil whose card a teacher opened): it is how a
     # pupil sees who viewed their work.
-    subject = _kept_reference(settings.AUTH_USER_MODEL)
+    subject = kept_reference(settings.AUTH_USER_MODEL)
     target_type = models.CharField(max_length=40, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     details = models.JSONField(default=dict)

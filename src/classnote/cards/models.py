@@ -88,6 +88,13 @@ def _work(category: _C = _C.LEARNING_RECORD) -> _inv.Personal:
     )
 
 
+def peer_copies_of(person: object) -> models.QuerySet[Card]:
+    """Copies of a pupil's cards that they sent to classmates (peer sending)."""
+    if getattr(person, "role", "") != "student":
+        return Card.objects.none()
+    return Card.objects.filter(sent_by_id=getattr(person, "pk", 0))
+
+
 _inv.declare(
     Card,
     personal={
@@ -114,6 +121,11 @@ _inv.declare(
         "created_at",
         "updated_at",
     ],
-    # A card the person sent stays with its recipient, without the link to the sender.
-    subject=[_inv.link("owner", _inv.Erase.DELETE), _inv.link("sent_by", _inv.Erase.DETACH)],
+    # Teaching material a teacher sent stays with its recipients, without the link to the sender;
+    # copies a pupil sent to classmates are the pupil's own work and go with them.
+    subject=[
+        _inv.link("owner", _inv.Erase.DELETE),
+        _inv.link(peer_copies_of, _inv.Erase.DELETE),
+        _inv.link("sent_by", _inv.Erase.DETACH),
+    ],
 )

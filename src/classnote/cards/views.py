@@ -15,6 +15,7 @@ from classnote.cards import actions
 from classnote.cards.forms import NewCardForm
 from classnote.cards.models import Background, Card
 from classnote.core.types import AuthedRequest
+from classnote.privacy.reads import record_work_read
 from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, audience
 
@@ -73,10 +74,8 @@ def card_new(request: AuthedRequest) -> HttpResponse:
 def card_detail(request: AuthedRequest, card_id: int) -> HttpResponse:
     card = access.get_card_for(request.user, card_id)
     editable = access.editable_cards(request.user).filter(pk=card.pk).exists()
-    if card.owner_id != request.user.pk and request.user.role in STAFF and card.owner.role == Role.STUDENT:
-        from classnote.audit.log import record
-
-        record(request.user, "card.viewed", target=card, subject=card.owner_id)
+    if card.owner_id != request.user.pk:
+        record_work_read(request.user, "card.viewed", target=card, owner=card.owner)
     boxes = []
     if editable and card.lesson_id and request.user.role == Role.STUDENT:
         boxes = list(card.lesson.boxes.filter(is_open=True))
@@ -173,9 +172,13 @@ def card_to_library(request: AuthedRequest, card_id: int) -> HttpResponse:
 def card_present(request: AuthedRequest, card_id: int) -> HttpResponse:
     card = access.get_card_for(request.user, card_id)
     slides = [card, *card.sequence_items.order_by("position")]
+    if card.owner_id != request.user.pk:
+        record_work_read(request.user, "card.viewed", target=card, owner=card.owner)
     return render(request, "cards/present.html", {"card": card, "slides": slides})
 
 
+# Thumbnails and full-size drawings are parts of pages whose opening is recorded (the card, the
+# comparison) or of the lesson's overview: not recorded one by one (see classnote.privacy.reads).
 @audience(AUTHENTICATED)
 @require_GET
 def card_thumbnail(request: AuthedRequest, card_id: int) -> HttpResponse:

@@ -149,7 +149,10 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
-    return _api_error(request, 403) or render(request, "errors/error.html", {"status": 403}, status=403)
+    # A refusal that explains itself (classnote.privacy.purposes.PurposeRefused) shows its message.
+    message = str(getattr(exception, "message", "") or "")
+    context = {"status": 403, "message": message}
+    return _api_error(request, 403) or render(request, "errors/error.html", context, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

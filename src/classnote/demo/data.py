@@ -135,8 +135,15 @@ def create_demo(seed: int = 2026) -> list[tuple[str, str, str, str]]:
     rng = random.Random(seed)  # noqa: S311 - demo names only; passwords come from `secrets`
     logins: list[tuple[str, str, str, str]] = []
     password = generate_password(14)
-    User.objects.create_user("privacy-officer", password, display_name="Privacy officer", role=Role.PRIVACY_OFFICER)
+    officer = User.objects.create_user(
+        "privacy-officer", password, display_name="Privacy officer", role=Role.PRIVACY_OFFICER
+    )
     logins.append(("classnote operator", "privacy officer", "privacy-officer", password))
+    password = generate_password(14)
+    User.objects.create_user("operator", password, display_name="Operator support", role=Role.OPERATOR)
+    logins.append(
+        ("classnote operator", "operator (support, sees a board only while it grants access)", "operator", password)
+    )
     for tenant in TENANTS:
         country, _ = Country.objects.get_or_create(
             code=tenant.country[0], defaults={"name": tenant.country[1], "sort_order": tenant.country[2]}
@@ -201,7 +208,40 @@ def create_demo(seed: int = 2026) -> list[tuple[str, str, str, str]]:
                     )
                     Membership.objects.create(school_class=school_class, user=student, role="student")
                     logins.append((spec.name, "student", f"{spec.code} / {number}", password))
+    _privacy_cases(officer)
+    _data_requests()
     return logins
+
+
+def _data_requests() -> None:
+    """Two data-subject requests at the first school: one to answer, one overdue."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from classnote.rights import workflow
+    from classnote.rights.models import DataSubjectRequest
+
+    office = User.objects.filter(role=Role.SCHOOL_ADMIN).order_by("pk").first()
+    if office is None:
+        return
+    pupils = User.objects.filter(role=Role.STUDENT, school_id=office.school_id or 0).order_by("pk")
+    if pupils.count() < 2:
+        return
+    workflow.open_request(office, subject_id=pupils[0].pk, kind="disclosure", requester="guardian")
+    late = workflow.open_request(office, subject_id=pupils[1].pk, kind="correction", requester="guardian")
+    opened = timezone.now() - timedelta(days=20)
+    DataSubjectRequest.objects.filter(pk=late.pk).update(opened_at=opened, due_at=workflow.due_date(opened))
+
+
+def _privacy_cases(officer: User) -> None:
+    """Complaints (one overdue) and an incident, so the privacy officer's dashboard is not empty."""
+    from classnote.complaints.demo import create_demo_cases
+    from classnote.incidents.demo import create_demo_incident
+
+    first = Municipality.objects.filter(name=TENANTS[0].name).order_by("pk").last()
+    create_demo_cases(officer, first)
+    create_demo_incident(officer, [first] if first else [])
 
 
 def _name(rng: random.Random, language: str, teacher: bool = False) -> str:

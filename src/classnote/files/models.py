@@ -62,7 +62,11 @@ _inv.declare(
             _C.MEDIA, purposes=[_P.LESSON], retention=_inv.WHILE_ACCOUNT, audience=_SEEN_WITH_CARD, mext_class="II"
         ),
         "name": _inv.personal(
-            _C.MEDIA, purposes=[_P.LESSON], retention=_inv.WHILE_ACCOUNT, audience=_SEEN_WITH_CARD, mext_class="II"
+            _C.MEDIA,
+            purposes=[_P.LESSON, _P.PORTFOLIO],  # the file keeps its name in the portfolio ZIP
+            retention=_inv.WHILE_ACCOUNT,
+            audience=_SEEN_WITH_CARD,
+            mext_class="II",
         ),
         "owner": _inv.personal(
             _C.ACCOUNT, purposes=[_P.LESSON], retention=_inv.WHILE_ACCOUNT, audience=[_A.SELF, _A.CLASS_TEACHERS]

@@ -20,6 +20,7 @@ from classnote.core.types import AuthedRequest
 from classnote.files import services
 from classnote.files.models import StoredFile
 from classnote.files.validation import ascii_name, too_large
+from classnote.privacy.reads import record_work_read
 from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, audience
 
@@ -108,6 +109,10 @@ def file_download(request: AuthedRequest, file_id: Any) -> Any:
         and stored.kind == StoredFile.Kind.IMAGE
         and stored.content_type in INLINE_TYPES
     )
+    if not inline and stored.owner_id != request.user.pk:
+        # A download takes a copy away: recorded. Inline images belong to a page whose opening is
+        # recorded (one entry per card opened, see classnote.privacy.reads).
+        record_work_read(request.user, "file.downloaded", target=stored, owner=stored.owner)
     return _serve(
         stored.storage_key,
         stored.content_type,

@@ -93,10 +93,10 @@ from classnote.privacy.inventory import Category as _C  # noqa: E402
 from classnote.privacy.inventory import Purpose as _P  # noqa: E402
 
 
-def _record(*audience: _A) -> _inv.Personal:
+def _record(*audience: _A, also: tuple[_P, ...] = ()) -> _inv.Personal:
     return _inv.personal(
         _C.LEARNING_RECORD,
-        purposes=[_P.LESSON, _P.PORTFOLIO],
+        purposes=[_P.LESSON, _P.PORTFOLIO, *also],
         retention=_inv.WHILE_ACCOUNT,
         audience=list(audience),
         mext_class="II",
@@ -134,7 +134,7 @@ _inv.declare(
         "student": _record(_A.SELF, _A.CLASS_TEACHERS),
         "card": _record(_A.SELF, _A.CLASS_TEACHERS, _A.CLASSMATES_WHEN_SHARED),
         "submitted_at": _record(_A.SELF, _A.CLASS_TEACHERS),
-        "is_late": _record(_A.SELF, _A.CLASS_TEACHERS),
+        "is_late": _record(_A.SELF, _A.CLASS_TEACHERS, also=(_P.STATISTICS,)),  # the share of late submissions
         "return_comment": _record(_A.SELF, _A.CLASS_TEACHERS),
         "returned_at": _record(_A.SELF, _A.CLASS_TEACHERS),
     },

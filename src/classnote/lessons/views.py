@@ -16,6 +16,7 @@ from classnote.core.types import AuthedRequest
 from classnote.lessons import actions
 from classnote.lessons.forms import BoxForm, GroupForm, OpenLessonForm, ReturnForm
 from classnote.lessons.models import Group, Submission
+from classnote.privacy.reads import record_work_read
 from classnote.realtime.events import current_seq
 from classnote.tenancy import access
 from classnote.tenancy.access import audience
@@ -204,6 +205,8 @@ def box_compare(request: AuthedRequest, box_id: int) -> HttpResponse:
     if not 2 <= len(chosen) <= 4:
         messages.error(request, _("Choose two to four submissions to compare."))
         return _back(box.lesson_id)
+    for submission in chosen:  # one entry per pupil whose work is opened
+        record_work_read(request.user, "submission.viewed", target=submission, owner=submission.student)
     return render(request, "lessons/compare.html", {"box": box, "submissions": chosen})
 
 

@@ -13,7 +13,23 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from classnote.accounts.models import User
+from classnote.cards.models import Card
+from classnote.files.models import StoredFile
 from classnote.lessons.models import Submission
+
+# The personal fields build_zip reads, checked against the inventory for Purpose.PORTFOLIO before
+# every export (classnote.privacy.purposes); keep it in step with build_zip.
+READS: dict[type[Any], list[str]] = {
+    User: ["display_name"],
+    Submission: ["student", "card", "submitted_at", "is_late", "return_comment"],
+    Card: ["kind", "title", "text", "link_url", "strokes", "background", "file"],
+    StoredFile: ["name", "storage_key"],
+}
+
+
+def items() -> list[str]:
+    """What an export holds, as inventory codes ("cards.Card.text"), for provision records."""
+    return [f"{model._meta.label}.{name}" for model, names in READS.items() for name in names]
 
 
 def submissions_of(student: User) -> list[Submission]:

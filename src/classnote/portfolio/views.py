@@ -6,7 +6,9 @@ from django.views.decorators.http import require_GET
 
 from classnote.accounts.models import Role
 from classnote.core.types import AuthedRequest
-from classnote.portfolio.export import build_zip, submissions_of
+from classnote.portfolio.export import READS, build_zip, submissions_of
+from classnote.privacy import purposes
+from classnote.privacy.inventory import Purpose
 from classnote.tenancy import access
 from classnote.tenancy.access import audience
 
@@ -31,7 +33,13 @@ def _zip_response(student: object, body: bytes) -> HttpResponse:
 @audience(Role.STUDENT)
 @require_GET
 def my_portfolio_zip(request: AuthedRequest) -> HttpResponse:
-    return _zip_response(request.user, build_zip(request.user))
+    student = request.user
+    # The pupil's own export is recorded too ("every export"); it is not shown as someone else's
+    # read on their "who viewed my work" page.
+    purposes.check_reads(
+        student, Purpose.PORTFOLIO, READS, record_as="portfolio.exported", target=student, subject=student
+    )
+    return _zip_response(student, build_zip(student))
 
 
 @audience(Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
@@ -43,7 +51,13 @@ def student_portfolio_zip(request: AuthedRequest, user_id: int) -> HttpResponse:
         from django.http import Http404
 
         raise Http404
-    from classnote.audit.log import record
-
-    record(request.user, "portfolio.exported", target=student, school_id=student.school_id)
+    purposes.check_reads(
+        request.user,
+        Purpose.PORTFOLIO,
+        READS,
+        record_as="portfolio.exported",
+        target=student,
+        subject=student,
+        school_id=student.school_id,
+    )
     return _zip_response(student, build_zip(student))

@@ -188,6 +188,15 @@ def get_municipality_for(user: User, pk: object) -> Municipality:
     return _get(readable_municipalities(user), pk)
 
 
+def listed_municipalities() -> QuerySet[Municipality]:
+    """Tenants that chose to be named publicly (adopters page, privacy policy): anyone may see them."""
+    return Municipality.objects.filter(list_on_adopters_page=True)
+
+
+def get_listed_municipality(pk: object) -> Municipality:
+    return _get(listed_municipalities(), pk)
+
+
 def get_school_for(user: User, pk: object, *, manage: bool = False) -> School:
     return _get(manageable_schools(user) if manage else readable_schools(user), pk)
 
@@ -302,3 +311,159 @@ def get_submission_for(user: User, pk: object, *, teach: bool = False) -> Any:
     if not teach:
         visible |= Q(student=user, box__lesson__in=readable_lessons(user))
     return _get(Submission.objects.filter(visible).select_related("box__lesson", "card", "student"), pk)
+
+
+# --- Data-subject requests (classnote.rights) ------------------------------------------------------
+# A school admin handles the requests about people of their school, a municipal admin those of
+# their board; staff see the requests they opened about themselves; the privacy officer sees every
+# request's deadline (not its subject).
+
+
+def request_rule(user: User, *, handle: bool = False) -> Q:
+    if user.role == Role.MUNICIPAL_ADMIN:
+        return Q(municipality_id=user.municipality_id)
+    if user.role == Role.SCHOOL_ADMIN:
+        return Q(school_id=user.school_id, municipality_id=user.municipality_id)
+    if user.role == Role.PRIVACY_OFFICER and not handle:
+        return Q(pk__isnull=False)
+    if user.role == Role.TEACHER and not handle:
+        return Q(subject_id=user.pk, opened_by_id=user.pk)
+    return _none()
+
+
+def readable_requests(user: User) -> QuerySet[Any]:
+    from classnote.rights.models import DataSubjectRequest
+
+    return DataSubjectRequest.objects.filter(request_rule(user))
+
+
+def get_request_for(user: User, pk: object, *, handle: bool = False) -> Any:
+    """A request the user may see (or, with handle=True, act on: export, correct, delete, close)."""
+    from classnote.rights.models import DataSubjectRequest
+
+    return _get(DataSubjectRequest.objects.filter(request_rule(user, handle=handle)).select_related("subject"), pk)
+
+
+# --- Complaints and incidents (classnote.complaints, classnote.incidents) --------------------------
+# Complaints are worked by the operator's privacy officer alone. Incidents are registered by the
+# privacy officer; a municipal admin reads (never changes) the incidents that affect their board.
+
+
+def readable_complaints(user: User) -> QuerySet[Any]:
+    from classnote.complaints.models import Complaint
+
+    if user.role != Role.PRIVACY_OFFICER:
+        return Complaint.objects.none()
+    return Complaint.objects.select_related("municipality")
+
+
+def get_complaint_for(user: User, pk: object) -> Any:
+    return _get(readable_complaints(user), pk)
+
+
+def incident_rule(user: User, *, manage: bool = False) -> Q:
+    if user.role == Role.PRIVACY_OFFICER:
+        return Q(pk__isnull=False)
+    if user.role == Role.MUNICIPAL_ADMIN and not manage and user.municipality_id:
+        return Q(pk__in=_incidents_affecting(user.municipality_id))
+    return _none()
+
+
+def _incidents_affecting(municipality_id: int) -> QuerySet[Any, Any]:
+    from classnote.incidents.models import Incident
+
+    return Incident.municipalities.through.objects.filter(municipality_id=municipality_id).values("incident_id")
+
+
+def readable_incidents(user: User) -> QuerySet[Any]:
+    from classnote.incidents.models import Incident
+
+    return Incident.objects.filter(incident_rule(user))
+
+
+def get_incident_for(user: User, pk: object, *, manage: bool = False) -> Any:
+    """An incident the user may read (or, with manage=True, change: the privacy officer only)."""
+    from classnote.incidents.models import Incident
+
+    return _get(Incident.objects.filter(incident_rule(user, manage=manage)), pk)
+
+
+# --- Operator support and provision records (classnote.privacy) -----------------------------------
+# The operator sees no tenant data by default. While a municipal admin's support grant runs, an
+# operator may see that tenant's schools, classes and user list (display names and roles only),
+# never lesson content; the support views audit every such read. Provision records are read by the
+# tenant's admins (a school admin: their school's) and by the person they concern.
+
+
+def manageable_support_grants(user: User) -> QuerySet[Any]:
+    """The grants a municipal admin gave (and may revoke) for their board."""
+    from classnote.privacy.models import SupportGrant
+
+    if user.role != Role.MUNICIPAL_ADMIN or not user.municipality_id:
+        return SupportGrant.objects.none()
+    return SupportGrant.objects.filter(municipality_id=user.municipality_id)
+
+
+def get_support_grant_for(user: User, pk: object) -> Any:
+    return _get(manageable_support_grants(user), pk)
+
+
+def active_support_grants(user: User) -> QuerySet[Any]:
+    """The grants that let this operator in now (none for anybody else)."""
+    from django.utils import timezone
+
+    from classnote.privacy.models import SupportGrant
+
+    if user.role != Role.OPERATOR:
+        return SupportGrant.objects.none()
+    return SupportGrant.objects.filter(revoked_at__isnull=True, expires_at__gt=timezone.now()).select_related(
+        "municipality"
+    )
+
+
+def get_support_grant_of(user: User, municipality_id: object) -> Any:
+    """The running grant for this tenant (the latest to expire); 404 without one."""
+    try:
+        grant = active_support_grants(user).filter(municipality_id=municipality_id).order_by("-expires_at").first()
+    except (ValueError, TypeError, OverflowError):  # not an id (or beyond any the database holds)
+        grant = None
+    if grant is None:
+        raise Http404
+    return grant
+
+
+def _supported(user: User) -> QuerySet[Any, Any]:
+    return active_support_grants(user).values("municipality_id")
+
+
+def supported_schools(user: User) -> QuerySet[School]:
+    return School.objects.filter(municipality_id__in=_supported(user))
+
+
+def supported_classes(user: User) -> QuerySet[SchoolClass]:
+    return SchoolClass.objects.filter(school__municipality_id__in=_supported(user)).select_related("school")
+
+
+def supported_users(user: User) -> QuerySet[User]:
+    """Display names and roles only: the fields declared for Purpose.SUPPORT."""
+    return (
+        User.objects.filter(municipality_id__in=_supported(user))
+        .exclude(role__in=[Role.OPERATOR, Role.PRIVACY_OFFICER])
+        .only("pk", "display_name", "role", "municipality_id")
+    )
+
+
+def provision_rule(user: User) -> Q:
+    if user.role == Role.MUNICIPAL_ADMIN:
+        return Q(municipality_id=user.municipality_id)
+    if user.role == Role.SCHOOL_ADMIN:
+        return Q(municipality_id=user.municipality_id, school_id=user.school_id)
+    if user.role in (Role.STUDENT, Role.TEACHER):
+        return Q(subject_id=user.pk)
+    return _none()
+
+
+def readable_provision_records(user: User) -> QuerySet[Any]:
+    from classnote.privacy.models import ProvisionRecord
+
+    return ProvisionRecord.objects.filter(provision_rule(user))

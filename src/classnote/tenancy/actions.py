@@ -25,9 +25,20 @@ def create_school(actor: User, municipality: Municipality, *, name: str, code: s
         raise ActionError(_("This school code is already taken.")) from None
 
 
+POLICY_FIELDS = (
+    "default_language",
+    "require_mfa_for_teachers",
+    "list_on_adopters_page",
+    "max_upload_mb",
+    "collect_name_reading",
+    "graduate_retention_days",
+    "contract_end_retention_days",
+)
+
+
 def update_policy(actor: User, municipality: Municipality, **changes: object) -> Municipality:
     municipality = access.get_municipality_for(actor, municipality.pk)
-    for field in ("default_language", "require_mfa_for_teachers", "list_on_adopters_page", "max_upload_mb"):
+    for field in POLICY_FIELDS:
         if field in changes:
             setattr(municipality, field, changes[field])
     with transaction.atomic():

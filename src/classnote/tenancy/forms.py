@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from classnote.tenancy.actions import POLICY_FIELDS
 from classnote.tenancy.models import Municipality, School, SchoolClass
 
 
@@ -24,7 +25,7 @@ class SchoolForm(forms.ModelForm):
 class MunicipalityPolicyForm(forms.ModelForm):
     class Meta:
         model = Municipality
-        fields = ["default_language", "require_mfa_for_teachers", "list_on_adopters_page", "max_upload_mb"]
+        fields = list(POLICY_FIELDS)
 
 
 class SchoolClassForm(forms.ModelForm):

@@ -205,14 +205,14 @@ _inv.declare(
     personal={
         "user": _inv.personal(
             _C.ACCOUNT,
-            purposes=[_P.LESSON, _P.ADMINISTRATION],
+            purposes=[_P.LESSON, _P.ADMINISTRATION, _P.STATISTICS],  # statistics count a class's pupils
             retention=_inv.WHILE_ACCOUNT,
             audience=[_A.SELF, _A.CLASS_TEACHERS, _A.SCHOOL_ADMINS, _A.MUNICIPAL_ADMINS],
             mext_class="III",
         ),
         "school_class": _inv.personal(
             _C.ACCOUNT,
-            purposes=[_P.LESSON, _P.ADMINISTRATION],
+            purposes=[_P.LESSON, _P.ADMINISTRATION, _P.STATISTICS],
             retention=_inv.WHILE_ACCOUNT,
             audience=[_A.SELF, _A.CLASS_TEACHERS, _A.SCHOOL_ADMINS, _A.MUNICIPAL_ADMINS],
             mext_class="III",

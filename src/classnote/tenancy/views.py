@@ -116,7 +116,8 @@ def municipality_detail(request: AuthedRequest, municipality_id: int) -> HttpRes
 def school_detail(request: AuthedRequest, school_id: int) -> HttpResponse:
     school = access.get_school_for(request.user, school_id, manage=True)
     class_form = SchoolClassForm(school=school, prefix="class")
-    student_form = StudentForm(prefix="student")
+    reading = school.municipality.collect_name_reading
+    student_form = StudentForm(prefix="student", collect_name_reading=reading)
     staff_roles = [Role.TEACHER, Role.SCHOOL_ADMIN]
     staff_form = StaffForm(prefix="staff", roles=staff_roles)
     created = None
@@ -132,11 +133,11 @@ def school_detail(request: AuthedRequest, school_id: int) -> HttpResponse:
                     messages.success(request, _("The class has been created."))
                     return redirect("class_detail", class_id=school_class.pk)
             elif kind == "student":
-                student_form = StudentForm(request.POST, prefix="student")
+                student_form = StudentForm(request.POST, prefix="student", collect_name_reading=reading)
                 if student_form.is_valid():
                     user, password = account_actions.create_student(request.user, school, **student_form.cleaned_data)
                     created = {"user": user, "password": password}
-                    student_form, status = StudentForm(prefix="student"), 201
+                    student_form, status = StudentForm(prefix="student", collect_name_reading=reading), 201
             elif kind == "staff":
                 staff_form = StaffForm(request.POST, prefix="staff", roles=staff_roles)
                 if staff_form.is_valid():
@@ -242,7 +243,17 @@ def remove_member(request: AuthedRequest, class_id: int, user_id: int) -> HttpRe
 @audience(*TEACHING_STAFF)
 @require_http_methods(["GET"])
 def user_detail(request: AuthedRequest, user_id: int) -> HttpResponse:
+    return render_user(request, user_id)
+
+
+def render_user(request: AuthedRequest, user_id: int, *, status: int = 200) -> HttpResponse:
     person = access.get_user_for(request.user, user_id, manage=True)
+    if person.pk != request.user.pk and request.method == "GET":
+        from classnote.audit.log import record
+
+        # Staff opening another person's record is a read of personal data: the person (or their
+        # school) can see it under "who viewed".
+        record(request.user, "account.viewed", target=person)
     classes = access.readable_classes(request.user).filter(memberships__user=person)
     active_cards = person.login_cards.filter(revoked_at__isnull=True).count()
     return render(
@@ -253,8 +264,31 @@ def user_detail(request: AuthedRequest, user_id: int) -> HttpResponse:
             "classes": classes,
             "active_cards": active_cards,
             "can_deactivate": request.user.role != Role.TEACHER,
+            "can_see_views": request.user.role in access.SCHOOL_MANAGERS,  # who viewed, provision records
         },
+        status=status,
     )
+
+
+@audience(Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
+@require_POST
+def set_user_left(request: AuthedRequest, user_id: int) -> HttpResponse:
+    """Record (or clear) the day a pupil graduated or left."""
+    import datetime
+
+    access.get_user_for(request.user, user_id, manage=True)
+    raw = request.POST.get("left_on", "").strip()
+    try:
+        left_on = datetime.date.fromisoformat(raw) if raw else None
+        account_actions.set_left_on(request.user, user_id, left_on)
+    except ValueError:
+        messages.error(request, _("Enter a date like 2027-03-31."))
+        return render_user(request, user_id, status=400)
+    except ActionError as error:
+        messages.error(request, str(error))
+        return render_user(request, user_id, status=400)
+    messages.success(request, _("The account has been updated."))
+    return redirect("user_detail", user_id=user_id)
 
 
 @audience(Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)

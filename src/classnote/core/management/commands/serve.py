@@ -31,6 +31,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
 
+        from classnote.privacy import egress
+
+        # Before anything else: no outbound connection to a host outside the declared list.
+        guarded = egress.install(extra_hosts=[options["host"]])
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         if settings.PRODUCTION:
@@ -70,6 +74,8 @@ class Command(BaseCommand):
                 proxy_headers=settings.ALLAUTH_TRUSTED_PROXY_COUNT > 0,
                 forwarded_allow_ips="127.0.0.1" if settings.ALLAUTH_TRUSTED_PROXY_COUNT > 0 else None,
                 server_header=False,
+                # uvloop connects in libuv, past the audit hook: the guard's loop checks there too.
+                loop="classnote.privacy.egress:event_loop" if guarded else "auto",
                 log_level="warning",
                 timeout_graceful_shutdown=5,
             )

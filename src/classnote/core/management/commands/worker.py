@@ -15,4 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from classnote.privacy import egress
+
+        egress.install()  # no outbound connection to a host outside the declared list
         call_command("run_huey", workers=options["workers"], worker_type="thread")
