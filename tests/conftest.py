@@ -185,6 +185,24 @@ def login_as(client: Client, user: User) -> Client:
     return client
 
 
+def recently_authenticated(client: Client, user: User) -> Client:
+    """Record a password entry just now in the session, as allauth does at login and when the user
+    confirms their password, so step-up for sensitive actions (classnote.accounts.stepup) passes.
+    A client from login_as alone is signed in but has not entered a password recently."""
+    import time
+
+    session = client.session
+    session["account_authentication_methods_user"] = str(user.pk)
+    session["account_authentication_methods"] = [{"method": "password", "at": time.time(), "reauthenticated": True}]
+    session.save()
+    return client
+
+
+def fresh_login(client: Client, user: User) -> Client:
+    """Signed in and freshly authenticated (as right after entering the password)."""
+    return recently_authenticated(login_as(client, user), user)
+
+
 def read_body(response: Any) -> bytes:
     """The body of a response; an event stream never ends, so it is closed unread."""
     if response.get("Content-Type", "").startswith("text/event-stream"):

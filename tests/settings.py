@@ -4,6 +4,8 @@ import os
 import tempfile
 
 os.environ.setdefault("CLASSNOTE_ENV", "test")
-os.environ.setdefault("CLASSNOTE_HOME", tempfile.mkdtemp(prefix="classnote-test-"))
+# Always a fresh data directory per test process (each xdist worker has its own): tests never
+# write into the developer's CLASSNOTE_HOME (`make` exports ./var) nor into each other's files.
+os.environ["CLASSNOTE_HOME"] = tempfile.mkdtemp(prefix="classnote-test-")
 
 from classnote.settings import *  # noqa: E402, F403

@@ -16,7 +16,7 @@ from django.test import Client
 from classnote.accounts import actions
 from classnote.accounts.hashers import ClassnoteArgon2Hasher
 from classnote.accounts.models import LoginCard
-from tests.conftest import PASSWORD, Tenant, login_as
+from tests.conftest import PASSWORD, Tenant, fresh_login, login_as
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -134,7 +134,7 @@ def test_printing_new_cards_revokes_the_old_ones(tenant_a: Tenant) -> None:
 
 
 def test_login_card_page_prints_qr_codes_without_the_secret_in_any_url(tenant_a: Tenant) -> None:
-    client = login_as(Client(), tenant_a.teacher)
+    client = fresh_login(Client(), tenant_a.teacher)
     response = client.post(f"/classes/{tenant_a.school_class.pk}/login-cards/")
     body = response.content.decode()
     assert response.status_code == 200
@@ -222,7 +222,7 @@ def test_logout_everywhere_ends_every_session(tenant_a: Tenant) -> None:
 
 def test_a_new_password_from_the_teacher_ends_the_pupils_sessions(tenant_a: Tenant) -> None:
     pupil = login_as(Client(), tenant_a.student)
-    teacher = login_as(Client(), tenant_a.teacher)
+    teacher = fresh_login(Client(), tenant_a.teacher)
     response = teacher.post(f"/users/{tenant_a.student.pk}/password/")
     assert response.status_code == 200
     new_password = re.search(r'<p class="secret"><code>(\w+)</code>', response.content.decode())

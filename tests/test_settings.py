@@ -57,6 +57,12 @@ def test_a_proper_production_configuration_passes_check_deploy_without_warnings(
         ({"HTTPS": "false"}, "HTTPS=false is not allowed"),
         ({"HSTS_SECONDS": "3600"}, "HSTS_SECONDS must be at least"),
         ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, "REDIS_URL must use rediss://"),
+        ({"REDIS_URL": "REDIS://127.0.0.1:6379/0"}, "REDIS_URL must use rediss://"),
+        ({"REDIS_URL": "rediss://127.0.0.1:6380/0?ssl_cert_reqs=none"}, "REDIS_URL turns off the check"),
+        ({"REDIS_URL": "rediss://127.0.0.1:6380/0?ssl_check_hostname=false"}, "REDIS_URL turns off the check"),
+        ({"DATABASE_URL": "postgres://c@127.0.0.1/classnote?sslmode=disable"}, "sslmode=disable: production needs"),
+        ({"DATABASE_URL": "postgres://c@127.0.0.1/classnote?sslmode=prefer"}, "sslmode=prefer: production needs"),
+        ({"DATABASE_URL": "postgres://c@127.0.0.1/classnote?sslmode=require"}, "sslmode=require: production needs"),
     ],
 )
 def test_production_refuses_to_start_with_an_insecure_setting(
@@ -107,6 +113,32 @@ def test_production_database_connections_require_tls(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "verify-full"
+
+
+def test_production_accepts_verified_tls_to_postgresql_and_redis(tmp_path: Path) -> None:
+    """TLS to the database and Redis is configured in their URLs, with the server's certificate
+    checked (a private CA named by sslrootcert / ssl_ca_certs). The local test services have no TLS,
+    so this checks the configuration, not a connection."""
+    code = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['OPTIONS']['sslmode']); "
+        "print(settings.DATABASES['default']['OPTIONS']['sslrootcert']); "
+        "print(settings.CACHES['default']['LOCATION'].split('://')[0]); print(settings.HUEY['connection']['url'][:9])"
+    )
+    result = run_classnote(
+        tmp_path,
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        **production(
+            DATABASE_URL="postgres://classnote@db.internal:5432/classnote?sslmode=verify-ca&sslrootcert=/etc/db-ca.pem",
+            REDIS_URL="rediss://:secret@cache.internal:6380/0?ssl_ca_certs=/etc/redis-ca.pem",
+            OPERATOR_HOSTS="db.internal,cache.internal",
+        ),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["verify-ca", "/etc/db-ca.pem", "rediss", "rediss://"]
 
 
 def test_development_default_keeps_all_state_under_classnote_home(tmp_path: Path) -> None:

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "classnote.portfolio",
     "classnote.privacy",
     "classnote.audit",
+    "classnote.security",
     "classnote.stats",
     "classnote.rights",
     "classnote.complaints",
@@ -168,7 +169,14 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
         "timeout": 10,
     }
     if PRODUCTION and env.boolean("DATABASE_REQUIRE_TLS", True):
-        _db["OPTIONS"].setdefault("sslmode", "verify-full")
+        # Encrypted, and the server's certificate checked: a mode that allows plain text or skips
+        # the check (disable, allow, prefer, require) is refused, not silently accepted.
+        _sslmode = _db["OPTIONS"].setdefault("sslmode", "verify-full")
+        if _sslmode not in ("verify-full", "verify-ca"):
+            raise ImproperlyConfigured(
+                f"DATABASE_URL has sslmode={_sslmode}: production needs verify-full (or verify-ca), "
+                "or DATABASE_REQUIRE_TLS=false for a database on this host."
+            )
 else:
     raise ImproperlyConfigured("DATABASE_URL must be sqlite:///... or postgres://...")
 DATABASES = {"default": _db}
@@ -176,8 +184,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions, jobs ------------------------------------------------------------------------
 REDIS_URL = env.string("REDIS_URL", "")
-if PRODUCTION and REDIS_URL.startswith("redis://") and env.boolean("REDIS_REQUIRE_TLS", True):
+if PRODUCTION and REDIS_URL.lower().startswith("redis://") and env.boolean("REDIS_REQUIRE_TLS", True):
     raise ImproperlyConfigured("REDIS_URL must use rediss:// (TLS) in production, or set REDIS_REQUIRE_TLS=false.")
+if PRODUCTION and REDIS_URL.lower().startswith("rediss://") and env.boolean("REDIS_REQUIRE_TLS", True):
+    from urllib.parse import parse_qsl, urlsplit
+
+    # redis-py checks the certificate and the host name by default; the URL must not turn that off.
+    _redis_tls = {key.lower(): value.lower() for key, value in parse_qsl(urlsplit(REDIS_URL).query)}
+    _redis_cert_reqs = _redis_tls.get("ssl_cert_reqs", "required")
+    if _redis_cert_reqs != "required" or _redis_tls.get("ssl_check_hostname", "true") in ("0", "f", "false", "n", "no"):
+        raise ImproperlyConfigured(
+            "REDIS_URL turns off the check of the Redis server's certificate (ssl_cert_reqs, "
+            "ssl_check_hostname): not allowed in production; name the CA with ssl_ca_certs=/path instead."
+        )
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -278,6 +297,8 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 MFA_TOTP_ISSUER = env.string("MFA_TOTP_ISSUER", "classnote")
 MFA_RECOVERY_CODE_COUNT = 10
+# Recovery codes are shown once, right after they are made; to see codes again, make new ones.
+MFA_RECOVERY_CODES_SHOW_ONCE = True
 USERSESSIONS_TRACK_ACTIVITY = False
 ALLAUTH_TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 
@@ -376,6 +397,12 @@ SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 LANGUAGE_COOKIE_SECURE = HTTPS
+if HTTPS:
+    # "__Host-": browsers accept such a cookie only if Secure, with Path=/ and no Domain, so neither a
+    # plain-HTTP page nor another (sub)domain can set or overwrite it (OWASP ASVS 5.0, 3.3.1/3.3.3).
+    SESSION_COOKIE_NAME = f"__Host-{SESSION_COOKIE_NAME}"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    LANGUAGE_COOKIE_NAME = f"__Host-{LANGUAGE_COOKIE_NAME}"
 SECURE_HSTS_SECONDS = env.integer("HSTS_SECONDS", 63072000 if HTTPS else 0, minimum=0)
 if PRODUCTION and SECURE_HSTS_SECONDS < 31536000:
     raise ImproperlyConfigured("HSTS_SECONDS must be at least 31536000 (one year) in production.")
@@ -514,6 +541,14 @@ if PRODUCTION:
             f"{_variable} names the host {_host}, which is not declared: add it to OPERATOR_HOSTS (the "
             "operator's own infrastructure) or to the hosts of its sub-processor in SUBPROCESSORS."
         )
+
+# --- Patch deadlines (classnote.security) ----------------------------------------------------------
+# Vulnerability feeds (OSV or pip-audit JSON) for the nightly patch check and the operator's page:
+# file paths or http(s) URLs, comma-separated; a URL's host must be declared (OPERATOR_HOSTS).
+CLASSNOTE_SECURITY_FEEDS = env.listing("SECURITY_FEED", [])
+for _feed in CLASSNOTE_SECURITY_FEEDS:
+    if "://" in _feed and not _feed.lower().startswith(("http://", "https://")):
+        raise ImproperlyConfigured("SECURITY_FEED must name file paths or http(s) URLs.")
 
 # --- Aggregate statistics (classnote.stats) --------------------------------------------------------
 # No figure computed over fewer people than this is shown (nor derivable from the totals).

@@ -29,6 +29,7 @@ urlpatterns = [
     # Administration
     path("municipalities/<int:municipality_id>/", tenancy.municipality_detail, name="municipality_detail"),
     path("schools/<int:school_id>/", tenancy.school_detail, name="school_detail"),
+    path("schools/<int:school_id>/roster/", tenancy.roster_import, name="roster_import"),
     path("classes/<int:class_id>/", tenancy.class_detail, name="class_detail"),
     path("classes/<int:class_id>/login-cards/", accounts.login_cards, name="login_cards"),
     path("classes/<int:class_id>/members/<int:user_id>/remove/", tenancy.remove_member, name="remove_member"),
@@ -73,6 +74,7 @@ urlpatterns = [
     path("requests/", include("classnote.rights.urls")),
     path("complaints/", include("classnote.complaints.urls")),
     path("incidents/", include("classnote.incidents.urls")),
+    path("operator/", include("classnote.security.urls")),
     path("api/", api.urls),
 ]
 

@@ -10,12 +10,14 @@ from django.utils import translation
 
 from classnote.accounts import tokens
 from classnote.accounts.models import User
-from tests.conftest import login_as
+from tests.conftest import login_as, recently_authenticated
 
 
-def session(user: User, *, csrf: bool = False) -> Client:
-    """A browser-like client signed in as USER; with csrf=True CSRF is enforced as in a browser."""
-    return login_as(Client(enforce_csrf_checks=csrf, raise_request_exception=False), user)
+def session(user: User, *, csrf: bool = False, fresh: bool = False) -> Client:
+    """A browser-like client signed in as USER; with csrf=True CSRF is enforced as in a browser;
+    with fresh=True the password was entered just now (step-up for making a token passes)."""
+    client = login_as(Client(enforce_csrf_checks=csrf, raise_request_exception=False), user)
+    return recently_authenticated(client, user) if fresh else client
 
 
 def csrf_header(client: Client) -> dict[str, str]:

@@ -19,7 +19,7 @@ CSRF_MESSAGE = "The CSRF check failed. With the session cookie, send the X-CSRFT
 
 
 def test_a_teacher_makes_a_token_that_is_shown_once_and_stored_as_a_hash(tenant_a: Tenant) -> None:
-    client = session(tenant_a.teacher, csrf=True)
+    client = session(tenant_a.teacher, csrf=True, fresh=True)
     response = send(client, "POST", "/api/tokens", {"name": "grading script"}, **csrf_header(client))
     assert response.status_code == 201, response.content
     made = response.json()
@@ -69,7 +69,7 @@ def test_session_requests_without_the_csrf_header_are_refused(
     english(tenant_a.teacher)
     own_card = send(session(tenant_a.teacher), "POST", "/api/cards", {"kind": "text", "title": "mine"})
     path = path.format(class_id=tenant_a.school_class.pk, card_id=own_card.json()["id"])
-    client = session(tenant_a.teacher, csrf=True)
+    client = session(tenant_a.teacher, csrf=True, fresh=True)
     refused = send(client, method, path, body)
     assert refused.status_code == 403
     assert refused["Content-Type"].startswith("application/json")
@@ -182,7 +182,7 @@ def test_a_token_cannot_make_tokens_or_revoke_anothers(tenant_a: Tenant, tenant_
 
 
 def test_token_names_and_lifetimes_are_checked(tenant_a: Tenant) -> None:
-    client = session(tenant_a.teacher)
+    client = session(tenant_a.teacher, fresh=True)
     assert send(client, "POST", "/api/tokens", {"name": ""}).status_code == 422
     assert send(client, "POST", "/api/tokens", {"name": "x", "expires_in_days": 0}).status_code == 422
     assert send(client, "POST", "/api/tokens", {"name": "x\u0000y"}).status_code == 422

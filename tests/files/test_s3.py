@@ -221,7 +221,7 @@ def test_upload_download_delete_round_trip(
         grants = bucket.get_object_acl(Bucket=BUCKET, Key=stored.storage_key).get("Grants", [])
         assert not [g for g in grants if "AllUsers" in str(g.get("Grantee", {}).get("URI", ""))]
         with pytest.raises(urllib.error.HTTPError) as anonymous:
-            urllib.request.urlopen(f"{s3_server.endpoint}/{BUCKET}/{stored.storage_key}", timeout=10)  # noqa: S310
+            urllib.request.urlopen(f"{s3_server.endpoint}/{BUCKET}/{stored.storage_key}", timeout=10)  # noqa: S310 - local test server
         assert anonymous.value.code == 403
         # The storage never hands out a signed link.
         assert "Signature" not in default_storage.url(stored.storage_key)

@@ -18,7 +18,7 @@ from classnote.cards.models import Card
 from classnote.lessons import actions
 from classnote.lessons.models import Submission
 from classnote.realtime.models import Event
-from tests.conftest import Tenant, login_as
+from tests.conftest import Tenant, fresh_login, login_as
 
 
 def test_a_sent_card_is_a_copy_and_the_original_stays(tenant_a: Tenant) -> None:
@@ -221,5 +221,5 @@ def test_portfolio_export_holds_every_submission(tenant_a: Tenant) -> None:
     assert any(name.endswith("drawing.png") for name in archive.namelist())
     assert "index.html" in archive.namelist()
     # The school can export it too (transfer, graduation); a teacher of another school cannot.
-    school = login_as(Client(), tenant_a.school_admin).get(f"/users/{tenant_a.student.pk}/portfolio.zip")
+    school = fresh_login(Client(), tenant_a.school_admin).get(f"/users/{tenant_a.student.pk}/portfolio.zip")
     assert school.status_code == 200

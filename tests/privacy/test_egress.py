@@ -172,7 +172,7 @@ def test_the_declared_list_comes_from_the_settings() -> None:
         assert policy.allows(host), host
     for host in ("mail.example", "10.21.0.1", "example.org", "relay.example.com.evil.example", TEST_NET):
         assert not policy.allows(host), host
-    for host in ("127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1", "localhost", "0.0.0.0"):  # noqa: S104
+    for host in ("127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1", "localhost", "0.0.0.0"):  # noqa: S104 - checked, not bound
         assert policy.allows(host), host
 
 
@@ -211,9 +211,9 @@ def test_serve_installs_the_guard_before_anything_else(monkeypatch: pytest.Monke
     monkeypatch.setattr(egress, "install", lambda extra_hosts=(): calls.append(("install", list(extra_hosts))) or True)
     monkeypatch.setattr(serve, "call_command", lambda *args, **kwargs: calls.append(("command", args[0])))
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(("uvicorn", kwargs["loop"])))
-    call_command("serve", "--port", "8123", "--host", "0.0.0.0", "--no-jobs", stdout=StringIO())  # noqa: S104
+    call_command("serve", "--port", "8123", "--host", "0.0.0.0", "--no-jobs", stdout=StringIO())  # noqa: S104 - serve is mocked
     assert calls == [
-        ("install", ["0.0.0.0"]),  # noqa: S104
+        ("install", ["0.0.0.0"]),  # noqa: S104 - the recorded argument, nothing binds
         ("command", "migrate"),
         ("uvicorn", "classnote.privacy.egress:event_loop"),
     ]
@@ -231,7 +231,7 @@ def test_worker_installs_the_guard(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def run_egress_check(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """`classnote egress check` in its own process: settings, logging and the guard as `serve` has them."""
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(  # noqa: S603 - fixed argv: this interpreter running classnote, no shell
         [sys.executable, "-m", "classnote", "egress", "check", *args, "--timeout", "0.5"],
         env=server_env(tmp_path / "home", LOG_LEVEL="info", **env),
         capture_output=True,

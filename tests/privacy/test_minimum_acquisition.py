@@ -15,7 +15,7 @@ from classnote.accounts.models import User
 from classnote.audit.models import AuditEntry
 from classnote.privacy import inventory
 from classnote.tenancy.models import Municipality
-from tests.conftest import Tenant, login_as
+from tests.conftest import Tenant, fresh_login, login_as
 
 
 def test_the_reading_of_names_is_declared_optional() -> None:
@@ -62,7 +62,7 @@ def test_the_reading_is_asked_only_where_the_tenant_records_it(tenant_a: Tenant)
 
 
 def test_the_municipal_admin_sets_retention_and_optional_data_as_policy(tenant_a: Tenant) -> None:
-    client = login_as(Client(), tenant_a.municipal_admin)
+    client = fresh_login(Client(), tenant_a.municipal_admin)
     response = client.post(
         f"/municipalities/{tenant_a.municipality.pk}/",
         {
@@ -85,7 +85,7 @@ def test_the_municipal_admin_sets_retention_and_optional_data_as_policy(tenant_a
 
 
 def test_graduation_is_recorded_and_ends_the_account(tenant_a: Tenant) -> None:
-    client = login_as(Client(), tenant_a.school_admin)
+    client = fresh_login(Client(), tenant_a.school_admin)
     yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
     assert client.post(f"/users/{tenant_a.student.pk}/left/", {"left_on": yesterday}).status_code == 302
     tenant_a.student.refresh_from_db()

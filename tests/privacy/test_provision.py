@@ -19,7 +19,7 @@ from classnote.audit.models import AuditEntry
 from classnote.privacy import actions, inventory
 from classnote.privacy.inventory import Erase
 from classnote.privacy.models import ProvisionRecord
-from tests.conftest import Tenant, login_as
+from tests.conftest import Tenant, fresh_login, login_as
 
 HANDOVER = {
     "recipient": "Minato City Board school",
@@ -35,7 +35,7 @@ def provide_path(tenant: Tenant) -> str:
 
 
 def test_a_handover_without_a_basis_is_refused(tenant_a: Tenant) -> None:
-    client = login_as(Client(), tenant_a.school_admin)
+    client = fresh_login(Client(), tenant_a.school_admin)
     assert client.get(provide_path(tenant_a)).status_code == 200
     for missing in ({"basis": ""}, {"basis": "because"}, {"reference": ""}):
         response = client.post(provide_path(tenant_a), HANDOVER | missing)
@@ -50,7 +50,7 @@ def test_a_handover_without_a_basis_is_refused(tenant_a: Tenant) -> None:
 
 
 def test_a_handover_is_recorded_audited_and_returns_the_portfolio(tenant_a: Tenant) -> None:
-    client = login_as(Client(), tenant_a.school_admin)
+    client = fresh_login(Client(), tenant_a.school_admin)
     response = client.post(provide_path(tenant_a), HANDOVER)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
@@ -74,7 +74,7 @@ def test_a_handover_is_recorded_audited_and_returns_the_portfolio(tenant_a: Tena
 
 
 def test_the_records_are_listed_to_the_tenant_and_the_pupil(tenant_a: Tenant, tenant_b: Tenant) -> None:
-    login_as(Client(), tenant_a.school_admin).post(provide_path(tenant_a), HANDOVER)
+    fresh_login(Client(), tenant_a.school_admin).post(provide_path(tenant_a), HANDOVER)
     for admin in (tenant_a.school_admin, tenant_a.municipal_admin):
         client = login_as(Client(), admin)
         listing = client.get("/privacy/provisions/").content.decode()
@@ -103,7 +103,7 @@ def test_only_the_pupils_school_may_hand_over(tenant_a: Tenant, tenant_b: Tenant
 
 def test_exports_inside_the_tenant_are_no_provision(tenant_a: Tenant) -> None:
     assert login_as(Client(), tenant_a.student).get("/portfolio/export.zip").status_code == 200
-    admin = login_as(Client(), tenant_a.school_admin)
+    admin = fresh_login(Client(), tenant_a.school_admin)
     assert admin.get(f"/users/{tenant_a.student.pk}/portfolio.zip").status_code == 200
     assert not ProvisionRecord.objects.exists()
 

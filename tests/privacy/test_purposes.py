@@ -16,7 +16,7 @@ from classnote.privacy import inventory, purposes
 from classnote.privacy.inventory import Purpose
 from classnote.stats import figures
 from classnote.tenancy.models import School
-from tests.conftest import Tenant, login_as
+from tests.conftest import Tenant, fresh_login, login_as
 
 
 def test_a_read_for_an_undeclared_purpose_is_refused_and_logged(tenant_a: Tenant) -> None:
@@ -56,7 +56,7 @@ def test_the_refusal_is_a_translated_403_on_a_page(tenant_a: Tenant, monkeypatch
 def test_portfolio_exports_state_their_purpose(tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
     student = login_as(Client(), tenant_a.student)
     assert student.get("/portfolio/export.zip").status_code == 200
-    admin = login_as(Client(), tenant_a.school_admin)
+    admin = fresh_login(Client(), tenant_a.school_admin)
     assert admin.get(f"/users/{tenant_a.student.pk}/portfolio.zip").status_code == 200
     exports = AuditEntry.objects.filter(action="portfolio.exported", subject_id=tenant_a.student.pk)
     assert [e.details["purpose"] for e in exports] == ["portfolio", "portfolio"]

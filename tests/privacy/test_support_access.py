@@ -16,7 +16,7 @@ from classnote.audit.models import AuditEntry
 from classnote.cards.models import Card
 from classnote.privacy import views
 from classnote.privacy.models import SupportGrant
-from tests.conftest import PASSWORD, Tenant, login_as
+from tests.conftest import PASSWORD, Tenant, fresh_login, login_as
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def operator(db: None) -> User:
 
 
 def grant(tenant: Tenant, **form: str) -> Client:
-    client = login_as(Client(), tenant.municipal_admin)
+    client = fresh_login(Client(), tenant.municipal_admin)
     data = {"reference": "T-2026-0415", "reason": "accounts", "hours": "8"} | form
     client.post("/privacy/support/", data)
     return client
@@ -132,7 +132,7 @@ def test_only_a_municipal_admin_grants_and_bad_input_is_refused(tenant_a: Tenant
             "/privacy/support/", {"reference": "T-1", "reason": "fault", "hours": "8"}
         )
         assert response.status_code == 403
-    admin = login_as(Client(), tenant_a.municipal_admin)
+    admin = fresh_login(Client(), tenant_a.municipal_admin)
     for bad in (
         {"reference": "", "reason": "fault", "hours": "8"},
         {"reference": "<script>", "reason": "fault", "hours": "8"},

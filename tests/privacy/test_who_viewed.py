@@ -10,7 +10,7 @@ from classnote.audit.models import AuditEntry
 from classnote.cards.models import Card
 from classnote.files.models import StoredFile
 from classnote.lessons import actions as lesson_actions
-from tests.conftest import Tenant, login_as
+from tests.conftest import Tenant, fresh_login, login_as
 
 
 def pupil_card(tenant: Tenant) -> Card:
@@ -78,7 +78,7 @@ def test_exports_are_listed_and_own_actions_are_not(tenant_a: Tenant) -> None:
     assert pupil.get("/portfolio/export.zip").status_code == 200  # the pupil's own export
     pupil.get(f"/cards/{pupil_card(tenant_a).pk}/")  # their own card
     assert "Staff" not in pupil.get("/privacy/views/").content.decode()
-    admin = login_as(Client(), tenant_a.school_admin)
+    admin = fresh_login(Client(), tenant_a.school_admin)
     assert admin.get(f"/users/{tenant_a.student.pk}/portfolio.zip").status_code == 200
     assert tenant_a.school_admin.display_name in pupil.get("/privacy/views/").content.decode()
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import os
 import secrets
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -33,13 +38,21 @@ def generate_password(length: int = 10) -> str:
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
 
 
+def _check_reading(school: School, name_reading: str) -> None:
+    if name_reading and not school.municipality.collect_name_reading:
+        # Minimum acquisition: optional data only where the tenant chose to record it.
+        raise ActionError(_("This board of education does not record the reading of names."))
+
+
+def _student_taken() -> ActionError:
+    return ActionError(_("A student with this student ID already exists in this school."))
+
+
 def create_student(
     actor: User, school: School, *, display_name: str, student_number: str, name_reading: str = ""
 ) -> tuple[User, str]:
     school = access.get_school_for(actor, school.pk, manage=True)
-    if name_reading and not school.municipality.collect_name_reading:
-        # Minimum acquisition: optional data only where the tenant chose to record it.
-        raise ActionError(_("This board of education does not record the reading of names."))
+    _check_reading(school, name_reading)
     password = generate_password()
     try:
         with transaction.atomic():
@@ -58,9 +71,58 @@ def create_student(
         # of the unique login ID; a concurrent duplicate as an IntegrityError.
         if isinstance(error, ValidationError) and not _taken_username(error):
             raise
-        raise ActionError(_("A student with this student ID already exists in this school.")) from None
+        raise _student_taken() from None
     record(actor, "account.created", target=user, school_id=school.pk, role=user.role)
     return user, password
+
+
+@dataclass(frozen=True)
+class NewStudent:
+    display_name: str
+    student_number: str
+    name_reading: str = ""
+
+
+def hash_passwords(passwords: Sequence[str]) -> list[str]:
+    """Hashes of many passwords, on up to two threads: Argon2 (~30 ms each, see accounts/hashers.py)
+    releases the GIL, so a roster of 1,000 pupils takes ~15 s on two cores instead of ~30 s."""
+    if len(passwords) < 8:
+        return [make_password(password) for password in passwords]
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        return list(pool.map(make_password, passwords))
+
+
+def create_students(actor: User, school: School, students: Sequence[NewStudent]) -> list[tuple[User, str]]:
+    """Many pupils at once (the roster import, tenancy.roster): the same checks as create_student,
+    in one transaction (all or none). Each first password is returned once. No audit entry per
+    pupil: the caller records one with the counts."""
+    school = access.get_school_for(actor, school.pk, manage=True)
+    for student in students:
+        _check_reading(school, student.name_reading)
+    passwords = [generate_password() for _ in students]
+    hashes = hash_passwords(passwords)
+    created = []
+    try:
+        with transaction.atomic():
+            for student, password, hashed in zip(students, passwords, hashes, strict=True):
+                user = User(
+                    username=student_username(school, student.student_number),
+                    password=hashed,
+                    display_name=student.display_name,
+                    role=Role.STUDENT,
+                    municipality_id=school.municipality_id,
+                    school=school,
+                    student_number=student.student_number,
+                    name_reading=student.name_reading.strip()[:80],
+                )
+                user.full_clean(exclude=["password"])
+                user.save()
+                created.append((user, password))
+    except (IntegrityError, ValidationError) as error:
+        if isinstance(error, ValidationError) and not _taken_username(error):
+            raise
+        raise _student_taken() from None
+    return created
 
 
 def create_staff(actor: User, school: School, *, display_name: str, login_id: str, role: str) -> tuple[User, str]:

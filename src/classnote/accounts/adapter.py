@@ -7,13 +7,24 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records
 from allauth.core import context
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+
+from classnote.core import security_log
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Accounts are created by school and municipal administrators, never by self-signup.
         return False
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """allauth's per-account and per-address limits on failed logins; a refusal is logged."""
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            security_log.throttled("staff")
+            raise
 
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
         """A login within the reauthentication window counts as a fresh proof of identity, so an

@@ -29,6 +29,14 @@ class StaffBackend(AuthenticationBackend):
     def get_user(self, user_id: int) -> User | None:
         return _active_user(user_id)
 
+    @classmethod
+    def _stash_user(cls, user: Any) -> Any:
+        # allauth remembers a deactivated account whose password matched, to show its "account
+        # inactive" page — which tells whoever typed the password that it is right. Not here: a
+        # deactivated account gets the same "not correct" answer as a wrong password
+        # (tests/security/test_error_messages.py).
+        return None
+
 
 class StudentBackend(ModelBackend):
     def authenticate(  # type: ignore[override]

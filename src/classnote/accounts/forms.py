@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +19,19 @@ login_id_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9._-]{2,79}$",
     _("Use 3–80 lower-case letters, digits, dots, hyphens or underscores, starting with a letter or digit."),
 )
+
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def no_formula(value: str) -> None:
+    """Names end up in spreadsheets (class lists a school copies out, rosters exported back): a
+    value that starts like a formula (=, +, -, @, full-width ones too) would run there as one
+    (CSV injection, e.g. ``=cmd|' /C calc'!A0``)."""
+    first = unicodedata.normalize("NFKC", value.lstrip()[:1])
+    if first.startswith(FORMULA_STARTS):
+        raise ValidationError(
+            _("Must not start with =, +, - or @ (spreadsheets would run it as a formula)."), code="formula"
+        )
 
 
 class StudentLoginForm(forms.Form):
@@ -43,10 +58,14 @@ class LanguageForm(forms.Form):
 
 
 class StudentForm(forms.Form):
-    display_name = forms.CharField(label=_("Display name"), max_length=80)
+    """One pupil: the form of the school page, and each line of a roster import (tenancy.roster)."""
+
+    display_name = forms.CharField(label=_("Display name"), max_length=80, validators=[no_formula])
     student_number = forms.CharField(label=_("Student ID"), max_length=32, validators=[student_number_validator])
     # Optional data: asked only where the board of education chose to record it (minimum acquisition).
-    name_reading = forms.CharField(label=_("Reading of the name (furigana)"), max_length=80, required=False)
+    name_reading = forms.CharField(
+        label=_("Reading of the name (furigana)"), max_length=80, required=False, validators=[no_formula]
+    )
 
     def __init__(self, *args: Any, collect_name_reading: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -55,7 +74,7 @@ class StudentForm(forms.Form):
 
 
 class StaffForm(forms.Form):
-    display_name = forms.CharField(label=_("Display name"), max_length=80)
+    display_name = forms.CharField(label=_("Display name"), max_length=80, validators=[no_formula])
     login_id = forms.CharField(label=_("Login ID"), max_length=80, validators=[login_id_validator])
     role = forms.ChoiceField(label=_("Role"), choices=[])
 

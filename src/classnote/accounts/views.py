@@ -16,6 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from classnote.accounts import actions
 from classnote.accounts.forms import CardLoginForm, StudentLoginForm
 from classnote.accounts.models import Role
+from classnote.accounts.stepup import require_recent_login
+from classnote.core import security_log
 from classnote.core.types import AuthedRequest
 from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, PUBLIC, audience
@@ -34,6 +36,7 @@ def student_login(request: HttpRequest) -> HttpResponse:
         school_code = form.cleaned_data["school_code"].strip().lower()
         key = f"{school_code}/{form.cleaned_data['student_number'].strip().lower()}"
         if not ratelimit.consume(request, action="student_login_failed", key=key, dry_run=True):
+            security_log.throttled("student")
             form.add_error(None, _("Too many failed attempts. Please wait a few minutes or ask your teacher."))
             return render(request, "accounts/student_login.html", {"form": form}, status=429)
         user = authenticate(
@@ -60,6 +63,7 @@ def card_login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = CardLoginForm(request.POST)
         if not ratelimit.consume(request, action="card_login_failed", dry_run=True):
+            security_log.throttled("card")
             return render(
                 request,
                 "accounts/card_login.html",
@@ -102,13 +106,14 @@ def login_cards(request: AuthedRequest, class_id: int) -> HttpResponse:
     school_class = access.get_class_for(request.user, class_id)
     if request.method == "GET":
         return render(request, "accounts/login_cards_confirm.html", {"school_class": school_class})
+    require_recent_login(request)  # new credentials for every pupil of the class
     issued = actions.issue_login_cards(request.user, school_class)
     base = request.build_absolute_uri(reverse("card_login"))
     cards = []
     for student, token in issued:
         svg = segno.make(f"{base}#{token}", error="m").svg_inline(scale=4, border=2)
         # segno renders only our own URL as SVG paths: no user text enters the markup.
-        cards.append({"student": student, "qr_svg": mark_safe(svg)})  # noqa: S308
+        cards.append({"student": student, "qr_svg": mark_safe(svg)})  # noqa: S308 - segno SVG of our own URL (above)
     response = render(request, "accounts/login_cards.html", {"school_class": school_class, "cards": cards})
     response["Cache-Control"] = "no-store"
     return response
@@ -125,6 +130,8 @@ def revoke_login_card(request: AuthedRequest, user_id: int) -> HttpResponse:
 @audience(*TEACHING_STAFF)
 @require_POST
 def reset_password(request: AuthedRequest, user_id: int) -> HttpResponse:
+    access.get_user_for(request.user, user_id, manage=True)
+    require_recent_login(request)
     target, password = actions.reset_password(request.user, user_id)
     response = render(request, "accounts/new_password.html", {"target": target, "password": password})
     response["Cache-Control"] = "no-store"

@@ -29,6 +29,7 @@ from classnote.accounts.actions import ActionError
 from classnote.api import cards, files, lessons, tenancy, tokens
 from classnote.api.security import ApiAuthenticationError, TokenAuth, gate
 from classnote.cards.actions import VersionConflict
+from classnote.core import security_log
 
 
 class ClassnoteAPI(NinjaAPI):
@@ -76,6 +77,7 @@ def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(PermissionDenied)
 def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
+    security_log.access_refused(request, 403)
     # A refusal that explains itself (classnote.privacy.purposes.PurposeRefused) keeps its message.
     return _detail(request, str(getattr(exc, "message", "") or _("You do not have access to this.")), 403)
 

@@ -12,6 +12,7 @@ from ninja.security import django_auth
 
 from classnote.accounts import tokens
 from classnote.accounts.models import ApiToken, User
+from classnote.accounts.stepup import require_recent_login_api
 from classnote.api.common import answers
 from classnote.api.schemas import CsrfOut, NewTokenOut, TokenIn, TokenOut
 from classnote.api.security import NoToken
@@ -53,7 +54,9 @@ def list_tokens(request: AuthedRequest) -> object:
 @audience(*tokens.TOKEN_ROLES)
 def create_token(request: AuthedRequest, payload: TokenIn) -> object:
     """A new personal API token (staff only, from a logged-in session). The token is in this
-    answer only: store it now."""
+    answer only: store it now. Needs a recent login (within five minutes), as other sensitive
+    actions do: otherwise 403 until the password is confirmed at /accounts/reauthenticate/."""
+    require_recent_login_api(request)
     api_token, token = tokens.issue(request.user, payload.name, payload.expires_in_days)
     return Status(201, _token_out(api_token, request.user) | {"token": token})
 

@@ -43,7 +43,7 @@ def validate_strokes(strokes: Any) -> list[dict[str, Any]]:
         try:
             width = max(1, min(60, int(stroke.get("w", 4))))
             path = [[max(0, min(1000, int(x))), max(0, min(750, int(y)))] for x, y in stroke["p"]]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf), JSON allows 1e999
             raise ActionError(_("The drawing is too large or not valid.")) from None
         points += len(path)
         if points > MAX_POINTS:

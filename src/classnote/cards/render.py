@@ -63,7 +63,7 @@ def _points(raw: Any, sx: float, sy: float) -> list[tuple[float, float]]:
             if sx == 1 and sy == 1:
                 return list(zip(xs, ys, strict=True))
             return [(x * sx, y * sy) for x, y in zip(xs, ys, strict=True)]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond any float
         pass
     points: list[tuple[float, float]] = []
     for point in raw:
@@ -88,7 +88,7 @@ def _draw_strokes(draw: ImageDraw.ImageDraw, strokes: Iterable[Any], sx: float, 
         fill = INK_CLEAR if stroke.get("e") else _colour(stroke.get("c"))
         try:
             width = max(1, min(60, int(stroke.get("w", 4))))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
             width = 4
         line_width = max(1, round(width * scale))
         if len(points) > 1:

@@ -14,6 +14,7 @@ from classnote.accounts.models import Role
 from classnote.cards import actions
 from classnote.cards.forms import NewCardForm
 from classnote.cards.models import Background, Card
+from classnote.core.ids import parse_ids
 from classnote.core.types import AuthedRequest
 from classnote.privacy.reads import record_work_read
 from classnote.tenancy import access
@@ -107,7 +108,8 @@ def card_autosave(request: AuthedRequest, card_id: int) -> JsonResponse:
         fields = payload.get("fields") or {}
         if not isinstance(fields, dict):
             raise TypeError
-    except (ValueError, KeyError, TypeError):
+    # OverflowError: a version of 1e999 (int(inf)); RecursionError: JSON nested thousands deep.
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
         return JsonResponse({"detail": _("The request is not valid.")}, status=400)
     try:
         card = actions.autosave(request.user, card_id, version, fields)
@@ -146,7 +148,7 @@ def card_delete(request: AuthedRequest, card_id: int) -> HttpResponse:
 @require_POST
 def card_link(request: AuthedRequest, card_id: int) -> HttpResponse:
     access.get_card_for(request.user, card_id, edit=True)
-    ids = [int(v) for v in request.POST.getlist("cards") if v.isdigit()]
+    ids = parse_ids(request.POST.getlist("cards"))
     try:
         actions.link_sequence(request.user, card_id, ids)
     except ActionError as error:

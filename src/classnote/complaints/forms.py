@@ -12,7 +12,8 @@ from classnote.tenancy.models import Municipality
 # Anything that could end a mail header or add a recipient: line breaks and other control
 # characters, separators of address lists, and angle brackets / quotes of display names.
 _UNSAFE_IN_ADDRESS = re.compile(r"[\x00-\x1f\x7f,;<>\"'\\()\[\]\s]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters, and the Unicode line breaks (NEL, line and paragraph separators): a name is one line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
 class MunicipalityChoice(forms.ModelChoiceField):

@@ -27,7 +27,7 @@ class Refusal(Enum):
     HONEYPOT = "honeypot"
     TOO_FAST = "too fast"
     TOO_OLD = "too old"
-    BAD_TOKEN = "bad token"  # noqa: S105
+    BAD_TOKEN = "bad token"  # noqa: S105 - a refusal reason, not a secret
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -26,7 +26,7 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", "-"),
             "message": record.getMessage(),
         }
-        for key in ("event", "status", "duration_ms", "user_id", "tenant_id"):
+        for key in ("event", "kind", "status", "path", "duration_ms", "user_id", "tenant_id"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:

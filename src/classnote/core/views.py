@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from classnote.accounts import actions as account_actions
 from classnote.accounts.forms import LanguageForm
 from classnote.accounts.models import Role
+from classnote.core import security_log
 from classnote.core.types import AuthedRequest
 from classnote.tenancy.access import AUTHENTICATED, PUBLIC, audience
 
@@ -149,6 +150,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    security_log.access_refused(request, 403)
     # A refusal that explains itself (classnote.privacy.purposes.PurposeRefused) shows its message.
     message = str(getattr(exception, "message", "") or "")
     context = {"status": 403, "message": message}

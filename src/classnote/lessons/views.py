@@ -12,6 +12,7 @@ from classnote.accounts.actions import ActionError
 from classnote.accounts.models import Role
 from classnote.cards.forms import NewCardForm
 from classnote.cards.models import Background, Card
+from classnote.core.ids import parse_id, parse_ids
 from classnote.core.types import AuthedRequest
 from classnote.lessons import actions
 from classnote.lessons.forms import BoxForm, GroupForm, OpenLessonForm, ReturnForm
@@ -26,7 +27,7 @@ IN_LESSON = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.STUDENT)
 
 
 def _ids(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()][:2000]
+    return parse_ids(values)
 
 
 @audience(*TEACHING)
@@ -122,7 +123,7 @@ def lesson_send(request: AuthedRequest, lesson_id: int) -> HttpResponse:
             _ids(request.POST.getlist("cards")),
             to=request.POST.get("to", "class"),
             student_ids=_ids(request.POST.getlist("students")),
-            group_id=int(group) if group.isdigit() else None,
+            group_id=parse_id(group),
         )
     except ActionError as error:
         messages.error(request, str(error))
@@ -143,7 +144,7 @@ def lesson_peer_send(request: AuthedRequest, lesson_id: int) -> HttpResponse:
         actions.peer_send(
             request.user,
             lesson_id,
-            int(card) if card.isdigit() else 0,
+            parse_id(card) or 0,
             _ids(request.POST.getlist("students")),
         )
     except ActionError as error:
@@ -227,7 +228,7 @@ def box_submit(request: AuthedRequest, box_id: int) -> HttpResponse:
     box = access.get_box_for(request.user, box_id)
     card = request.POST.get("card", "")
     try:
-        submission = actions.submit(request.user, box_id, int(card) if card.isdigit() else 0)
+        submission = actions.submit(request.user, box_id, parse_id(card) or 0)
     except ActionError as error:
         messages.error(request, str(error))
         return _back(box.lesson_id)

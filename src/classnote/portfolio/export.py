@@ -15,6 +15,7 @@ from django.utils import timezone
 from classnote.accounts.models import User
 from classnote.cards.models import Card
 from classnote.files.models import StoredFile
+from classnote.files.validation import clean_name
 from classnote.lessons.models import Submission
 
 # The personal fields build_zip reads, checked against the inventory for Purpose.PORTFOLIO before
@@ -69,7 +70,9 @@ def build_zip(student: User) -> bytes:
                 archive.writestr(name, card_render.render_png(card.strokes, card.background))
                 entry["files"].append(name)
             if card.file is not None:
-                safe = card.file.name.replace("/", "_").replace("\\", "_") or "file"
+                # The stored name as display text (no path parts, no "." or "..", no control
+                # characters), so no entry can point outside the archive's folder when unpacked.
+                safe = clean_name(card.file.name)
                 name = f"{folder}/{safe}"
                 with default_storage.open(card.file.storage_key, "rb") as handle:
                     archive.writestr(name, handle.read())

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from classnote.accounts.models import Role
+from classnote.accounts.stepup import require_recent_login
 from classnote.core.types import AuthedRequest
 from classnote.portfolio.export import READS, build_zip, submissions_of
 from classnote.privacy import purposes
@@ -51,6 +52,7 @@ def student_portfolio_zip(request: AuthedRequest, user_id: int) -> HttpResponse:
         from django.http import Http404
 
         raise Http404
+    require_recent_login(request)
     purposes.check_reads(
         request.user,
         Purpose.PORTFOLIO,

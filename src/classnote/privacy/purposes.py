@@ -93,7 +93,13 @@ def check_reads(
     tenant = {"municipality_id": municipality_id, "school_id": school_id}
     if refused:
         for label, fields in refused.items():
-            logger.warning("read refused: purpose %s is not declared for %s %s", purpose_code, label, fields)
+            logger.warning(
+                "read refused: purpose %s is not declared for %s %s",
+                purpose_code,
+                label,
+                fields,
+                extra={"event": "privacy.read_refused"},
+            )
             record(actor, "privacy.read_refused", purpose=purpose_code, model=label, fields=fields, **tenant)
         raise PurposeRefused(purpose, refused)
     if record_as:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from classnote.accounts.actions import ActionError
 from classnote.accounts.models import Role, User
+from classnote.accounts.stepup import require_recent_login
 from classnote.core.types import AuthedRequest
 from classnote.privacy import actions, deadlines, policy, purposes, who_viewed
 from classnote.privacy.forms import ProvisionForm, SupportGrantForm
@@ -57,6 +58,7 @@ def support(request: AuthedRequest) -> HttpResponse:
     form = SupportGrantForm()
     status = 200
     if request.method == "POST":
+        require_recent_login(request)  # lets the operator into the board's data
         form = SupportGrantForm(request.POST)
         status = 400
         if form.is_valid():
@@ -165,6 +167,7 @@ def provide(request: AuthedRequest, user_id: int) -> HttpResponse:
     form = ProvisionForm()
     status = 200
     if request.method == "POST":
+        require_recent_login(request)
         form = ProvisionForm(request.POST)
         status = 400
         if form.is_valid():

@@ -19,6 +19,7 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from classnote.files.validation import clean_name
 from classnote.privacy.inventory import Category
 from classnote.rights.subjects import find
 
@@ -99,7 +100,8 @@ def write_person(archive: zipfile.ZipFile, person: Any, *, prefix: str = "", onl
     data = collect(person, only=only)
     files = []
     for row in data["tables"].get("files.StoredFile", {}).get("rows", []):
-        safe = (str(row.get("name") or "file")).replace("/", "_").replace("\\", "_")[:120] or "file"
+        # Display text only (see classnote.files.validation.clean_name): no entry leaves the archive's folder.
+        safe = clean_name(str(row.get("name") or ""))[:120]
         for key_field, suffix in (("storage_key", ""), ("thumbnail_key", ".thumbnail.jpg")):
             key = row.get(key_field)
             if not key:

@@ -12,11 +12,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 from classnote.accounts import actions as account_actions
 from classnote.accounts.actions import ActionError
 from classnote.accounts.forms import StaffForm, StudentForm
-from classnote.accounts.models import Role
+from classnote.accounts.models import ADMIN_ROLES, Role
+from classnote.accounts.stepup import require_recent_login
 from classnote.core.types import AuthedRequest
-from classnote.tenancy import access, actions
+from classnote.tenancy import access, actions, roster
 from classnote.tenancy.access import PUBLIC, audience
-from classnote.tenancy.forms import AddMemberForm, MunicipalityPolicyForm, SchoolClassForm, SchoolForm
+from classnote.tenancy.forms import (
+    AddMemberForm,
+    MunicipalityPolicyForm,
+    RosterUploadForm,
+    SchoolClassForm,
+    SchoolForm,
+)
 from classnote.tenancy.models import Membership, Municipality, School
 
 TEACHING_STAFF = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
@@ -65,6 +72,7 @@ def municipality_detail(request: AuthedRequest, municipality_id: int) -> HttpRes
     school_form = SchoolForm(prefix="school")
     status = 200
     if request.method == "POST" and "policy-default_language" in request.POST:
+        require_recent_login(request)  # the policy decides who needs two-factor login, retention, ...
         policy_form = MunicipalityPolicyForm(
             request.POST, instance=Municipality.objects.get(pk=municipality.pk), prefix="policy"
         )
@@ -139,6 +147,8 @@ def school_detail(request: AuthedRequest, school_id: int) -> HttpResponse:
                     created = {"user": user, "password": password}
                     student_form, status = StudentForm(prefix="student", collect_name_reading=reading), 201
             elif kind == "staff":
+                if request.POST.get("staff-role") in ADMIN_ROLES:
+                    require_recent_login(request)  # a new administrator of the school
                 staff_form = StaffForm(request.POST, prefix="staff", roles=staff_roles)
                 if staff_form.is_valid():
                     user, password = account_actions.create_staff(request.user, school, **staff_form.cleaned_data)
@@ -277,6 +287,7 @@ def set_user_left(request: AuthedRequest, user_id: int) -> HttpResponse:
     import datetime
 
     access.get_user_for(request.user, user_id, manage=True)
+    require_recent_login(request)  # a date in the past ends the account, as deactivation does
     raw = request.POST.get("left_on", "").strip()
     try:
         left_on = datetime.date.fromisoformat(raw) if raw else None
@@ -294,6 +305,8 @@ def set_user_left(request: AuthedRequest, user_id: int) -> HttpResponse:
 @audience(Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
 @require_POST
 def set_user_active(request: AuthedRequest, user_id: int) -> HttpResponse:
+    access.get_user_for(request.user, user_id, manage=True)
+    require_recent_login(request)
     active = request.POST.get("active") == "1"
     try:
         target = account_actions.set_active(request.user, user_id, active)
@@ -302,3 +315,59 @@ def set_user_active(request: AuthedRequest, user_id: int) -> HttpResponse:
         return redirect("user_detail", user_id=user_id)
     messages.success(request, _("The account has been updated."))
     return redirect("user_detail", user_id=target.pk)
+
+
+# --- Roster import (tenancy.roster): upload -> preview line by line -> confirm -> first passwords ---
+
+
+@audience(Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
+@require_http_methods(["GET", "POST"])
+def roster_import(request: AuthedRequest, school_id: int) -> HttpResponse:
+    school = access.get_school_for(request.user, school_id, manage=True)
+    require_recent_login(request)  # new credentials for many pupils at once, as printing login cards
+    years = roster.school_years(request.user, school)
+    form = RosterUploadForm(years=years)
+    status = 200
+    if request.method == "POST" and "plan" in request.POST:
+        return _roster_confirm(request, school, years)
+    if request.method == "POST":
+        status = 400
+        form = RosterUploadForm(request.POST, request.FILES, years=years)
+        if getattr(request, "classnote_upload_too_large", False):
+            form.add_error("file", str(roster.too_large()))
+        elif form.is_valid():
+            try:
+                data = form.cleaned_data["file"].read(roster.MAX_BYTES + 1)
+                parsed = roster.read(data)
+                plan = roster.plan(request.user, school, form.cleaned_data["school_year"], parsed)
+            except ActionError as error:
+                form.add_error("file", str(error))
+            else:
+                return _roster_preview(request, plan)
+    return render(request, "tenancy/roster_upload.html", {"school": school, "form": form}, status=status)
+
+
+def _roster_preview(request: AuthedRequest, plan: roster.Plan, *, status: int = 200) -> HttpResponse:
+    signed = roster.sign(request.user, plan) if plan.actionable else ""
+    context = {"school": plan.school, "plan": plan, "counts": plan.counts, "signed": signed}
+    response = render(request, "tenancy/roster_preview.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _roster_confirm(request: AuthedRequest, school: School, years: list[int]) -> HttpResponse:
+    try:
+        year, digest, parsed = roster.unsign(request.user, school, request.POST.get("plan", ""))
+        plan = roster.plan(request.user, school, year, parsed)
+        if plan.digest() != digest:
+            messages.warning(request, _("The school's roster changed since the preview. Check the lines again."))
+            return _roster_preview(request, plan, status=409)
+        if not plan.actionable:
+            raise ActionError(_("There is nothing to import."))
+        imported = actions.import_roster(request.user, school, plan)
+    except ActionError as error:
+        context = {"school": school, "form": RosterUploadForm(years=years), "error": str(error)}
+        return render(request, "tenancy/roster_upload.html", context, status=400)
+    response = render(request, "tenancy/roster_done.html", {"school": school, "imported": imported}, status=201)
+    response["Cache-Control"] = "no-store"
+    return response

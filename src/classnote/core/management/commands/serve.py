@@ -5,17 +5,39 @@ thread pool, event streams on the event loop, the in-process event bus and the
 background-job consumer (huey, threads). Scale-out runs several of these behind a
 proxy with REDIS_URL set (shared bus, cache and job queue) and `classnote worker`
 for jobs (deploy/).
+
+TLS: behind a reverse proxy the proxy terminates TLS. Without one, `--certfile`/`--keyfile`
+(TLS_CERT_FILE / TLS_KEY_FILE) make this process serve HTTPS itself (TLS 1.2 or newer), and
+`--redirect-port` (HTTP_REDIRECT_PORT) adds a plain-HTTP listener that only redirects to HTTPS
+(classnote.core.https_redirect).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import ssl
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1-65535); see HTTP_REDIRECT_PORT")
+    return int(value)
+
+
+def tls_context(config: Any, default_factory: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+    """uvicorn's context (certificate and key loaded), refusing SSL 3, TLS 1.0 and TLS 1.1."""
+    context = default_factory()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 class Command(BaseCommand):
@@ -27,11 +49,27 @@ class Command(BaseCommand):
         parser.add_argument("--demo", action="store_true", help="create demo data on the first start")
         parser.add_argument("--no-migrate", action="store_true")
         parser.add_argument("--no-jobs", action="store_true", help="do not run the job consumer in this process")
+        parser.add_argument(
+            "--certfile",
+            default=os.environ.get("TLS_CERT_FILE", ""),
+            help="serve HTTPS with this PEM certificate chain (without a TLS-terminating proxy)",
+        )
+        parser.add_argument(
+            "--keyfile", default=os.environ.get("TLS_KEY_FILE", ""), help="the PEM private key of --certfile"
+        )
+        parser.add_argument(
+            "--redirect-port",
+            type=_port,
+            default=os.environ.get("HTTP_REDIRECT_PORT") or None,
+            help="also listen for plain HTTP on this port, answering only with redirects to HTTPS",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
 
         from classnote.privacy import egress
+
+        self._check_tls(options)
 
         # Before anything else: no outbound connection to a host outside the declared list.
         guarded = egress.install(extra_hosts=[options["host"]])
@@ -54,7 +92,8 @@ class Command(BaseCommand):
         if not options["no_jobs"] and not settings.REDIS_URL:
             consumer = self._start_jobs()
 
-        url = f"http://{options['host']}:{options['port']}/"
+        scheme = "https" if options["certfile"] else "http"
+        url = f"{scheme}://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"\nclassnote is running at {url}"))
         self.stdout.write(f"  data directory: {settings.CLASSNOTE_HOME}")
         if logins:
@@ -66,6 +105,7 @@ class Command(BaseCommand):
             )
         self.stdout.write("\nPress Ctrl+C to stop.\n")
         sys.stdout.flush()
+        redirector = self._start_redirect(options) if options["redirect_port"] else None
         try:
             uvicorn.run(
                 "classnote.asgi:application",
@@ -78,10 +118,64 @@ class Command(BaseCommand):
                 loop="classnote.privacy.egress:event_loop" if guarded else "auto",
                 log_level="warning",
                 timeout_graceful_shutdown=5,
+                **self._tls_options(options),
             )
         finally:
+            if redirector is not None:
+                redirector.should_exit = True
             if consumer is not None:
                 consumer.stop(graceful=True)
+
+    @staticmethod
+    def _check_tls(options: dict[str, Any]) -> None:
+        for option, variable in (("certfile", "TLS_CERT_FILE"), ("keyfile", "TLS_KEY_FILE")):
+            path = options[option]
+            if path and not os.access(path, os.R_OK):
+                raise CommandError(f"--{option} / {variable}: {path!r} cannot be read.")
+        if options["keyfile"] and not options["certfile"]:
+            raise CommandError("--keyfile / TLS_KEY_FILE needs --certfile / TLS_CERT_FILE.")
+        if options["redirect_port"] and not options["certfile"]:
+            raise CommandError(
+                "--redirect-port / HTTP_REDIRECT_PORT redirects to HTTPS: it needs --certfile / TLS_CERT_FILE."
+            )
+        if options["redirect_port"] == options["port"]:
+            raise CommandError("--redirect-port / HTTP_REDIRECT_PORT must differ from --port.")
+
+    @staticmethod
+    def _tls_options(options: dict[str, Any]) -> dict[str, Any]:
+        if not options["certfile"]:
+            return {}
+        return {
+            "ssl_certfile": options["certfile"],
+            "ssl_keyfile": options["keyfile"] or None,
+            "ssl_context_factory": tls_context,
+        }
+
+    @staticmethod
+    def _start_redirect(options: dict[str, Any]) -> Any:
+        """The plain-HTTP listener in a thread of this process; its socket is bound here, so a port
+        in use stops start-up instead of failing silently in the thread."""
+        import uvicorn
+
+        from classnote.core.https_redirect import redirect_app
+
+        config = uvicorn.Config(
+            redirect_app(options["port"], list(settings.ALLOWED_HOSTS)),
+            host=options["host"],
+            port=options["redirect_port"],
+            loop="asyncio",
+            lifespan="off",
+            ws="none",
+            server_header=False,
+            access_log=False,
+            log_level="warning",
+            timeout_keep_alive=5,
+            limit_concurrency=1000,
+        )
+        server = uvicorn.Server(config)
+        sock = config.bind_socket()
+        threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="https-redirect", daemon=True).start()
+        return server
 
     @staticmethod
     def _start_jobs() -> Any:
