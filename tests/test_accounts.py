@@ -255,3 +255,9 @@ def test_students_need_no_email_or_birth_date() -> None:
 
     names = {field.name for field in User._meta.get_fields()}
     assert not names & {"email", "birth_date", "date_of_birth", "birthday", "first_name", "last_name"}
+
+
+def test_the_staff_login_page_offers_no_sign_up_and_points_pupils_to_their_login(db: None) -> None:
+    body = Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "sign up" not in body.lower() and "/accounts/signup/" not in body
+    assert 'href="/login/student/"' in body
