@@ -4,7 +4,8 @@ Request/response traffic goes to Django's WSGI handler on a thread pool (a2wsgi)
 on these machines that is several times cheaper than Django's ASGI handler, which
 hops threads for every sync part of the request cycle (docs/architecture.md has
 the measurements). Only long-lived streams (paths under STREAM_PREFIXES) go to
-Django's ASGI handler, where async views hold thousands of idle connections.
+Django's ASGI handler (StreamHandler), where async views hold thousands of idle connections
+without a thread each.
 """
 
 from __future__ import annotations
@@ -14,15 +15,35 @@ from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "classnote.settings")
 
+import django  # noqa: E402
 from a2wsgi import WSGIMiddleware  # noqa: E402
-from django.core.asgi import get_asgi_application  # noqa: E402
+from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 from classnote import env  # noqa: E402
 
 STREAM_PREFIXES = ("/events/",)
 
-django_asgi = get_asgi_application()
+
+class StreamHandler(ASGIHandler):
+    """Django's ASGI handler, the full middleware stack included, minus the thread per request.
+
+    Django runs each ASGI request in its own ThreadSensitiveContext: the request's sync parts
+    (the sync middleware, session and user loading, the view's `_db` calls) get a thread of their
+    own, kept until the response ends. For an event stream that is an idle OS thread held for
+    hours (~100 KiB and one more thread per open screen). Here the sync parts of all streams run
+    on asgiref's one shared thread instead, one after the other: a stream does sync work only at
+    connect, to fill a gap and at its periodic session re-check, and nothing while it waits.
+    """
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"Streams are HTTP only, not {scope['type']}.")
+        await self.handle(scope, receive, send)
+
+
+django.setup(set_prefix=False)
+django_asgi = StreamHandler()
 django_wsgi = WSGIMiddleware(
     get_wsgi_application(),  # type: ignore[arg-type]
     workers=env.integer("WSGI_THREADS", 4, minimum=1, maximum=256),

@@ -5,6 +5,7 @@ reaches a student connected to the other."""
 
 from __future__ import annotations
 
+import socket
 import uuid
 from pathlib import Path
 
@@ -127,3 +128,50 @@ def test_two_processes_on_postgresql_and_redis_share_events(tmp_path: Path) -> N
     finally:
         with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _threads(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    return int(first(r"Threads:\s+(\d+)", status))
+
+
+def _open_raw_stream(server: Server, path: str, cookie: str) -> socket.socket:
+    """An event stream read only until its first line: then it sits idle, as a pupil's screen does."""
+    host, port = server.url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=20)
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\nCookie: {cookie}\r\n\r\n".encode()
+    )
+    received = b""
+    while b"retry:" not in received:
+        chunk = sock.recv(4096)
+        assert chunk, received[:300]
+        received += chunk
+    assert received.startswith(b"HTTP/1.1 200"), received[:300]
+    return sock
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="counts threads through /proc")
+def test_idle_streams_hold_no_thread_each(tmp_path: Path) -> None:
+    """Structural, not timing: 200 open streams must not add a thread per stream to the server."""
+    with running(tmp_path / "home", "--demo", "--no-jobs") as server:
+        teacher = signed_in(server, "teacher")
+        _class_id, lesson_id = open_lesson(teacher, "Many screens")
+        student = signed_in(server, "student")
+        cookie = "; ".join(f"{name}={value}" for name, value in student.client.cookies.items())
+        path = f"/events/lesson/{lesson_id}/"
+        _open_raw_stream(server, path, cookie).close()  # the shared thread pools exist from here on
+        idle = _threads(server.process.pid)
+        streams = [_open_raw_stream(server, path, cookie) for _ in range(200)]
+        try:
+            held = _threads(server.process.pid)
+            assert held - idle < 20, f"{held - idle} more threads with 200 idle streams"
+            send_text_card(teacher, lesson_id, "Still live")  # the idle streams still receive
+            tail = b""
+            while b"cards.received" not in tail:
+                chunk = streams[-1].recv(65536)
+                assert chunk
+                tail += chunk
+        finally:
+            for sock in streams:
+                sock.close()

@@ -1,0 +1,1 @@
+"""The classroom load benchmark (issue 6): see README.md."""

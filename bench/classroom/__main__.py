@@ -1,0 +1,3 @@
+from bench.classroom.run import main
+
+main()
