@@ -7,6 +7,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,3 +153,16 @@ def test_development_default_keeps_all_state_under_classnote_home(tmp_path: Path
     home = str((tmp_path / "home").resolve())
     assert all(line.startswith(home) for line in result.stdout.split())
     assert (tmp_path / "home" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_the_bus_channel_prefix_keeps_deployments_apart(settings: Any) -> None:
+    """Redis pub/sub ignores database numbers: two deployments on one Redis must not share channels."""
+    from classnote.realtime.bus import redis_prefix
+
+    settings.REALTIME_CHANNEL_PREFIX = ""
+    settings.DATABASES = {"default": {**settings.DATABASES["default"], "NAME": "classnote_city_a"}}
+    city_a = redis_prefix()
+    settings.DATABASES = {"default": {**settings.DATABASES["default"], "NAME": "/var/lib/b/classnote.sqlite3"}}
+    assert city_a == "classnote:classnote_city_a:events:" and redis_prefix() == "classnote:classnote.sqlite3:events:"
+    settings.REALTIME_CHANNEL_PREFIX = "staging:"
+    assert redis_prefix() == "staging:"

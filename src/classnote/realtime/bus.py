@@ -24,7 +24,16 @@ from classnote.realtime.events import Message
 
 logger = logging.getLogger(__name__)
 QUEUE_SIZE = 256
-REDIS_PREFIX = "classnote:events:"
+
+
+def redis_prefix() -> str:
+    """The Redis pub/sub channel prefix of this deployment. Pub/sub ignores Redis database numbers,
+    so deployments (or test runs) sharing one Redis are kept apart by their database's name."""
+    configured = str(getattr(settings, "REALTIME_CHANNEL_PREFIX", "") or "")
+    if configured:
+        return configured
+    database = str(settings.DATABASES["default"].get("NAME") or "default").replace("\\", "/").rsplit("/", 1)[-1]
+    return f"classnote:{database}:events:"
 
 
 class Bus:
@@ -98,7 +107,7 @@ class RedisBus(Bus):
 
     def publish(self, message: Message) -> None:
         try:
-            self._client.publish(REDIS_PREFIX + message.channel, json.dumps(message.as_dict()))
+            self._client.publish(redis_prefix() + message.channel, json.dumps(message.as_dict()))
         except Exception:  # noqa: BLE001 - the event is stored; clients catch up on reconnect
             logger.warning("realtime: publish to Redis failed", exc_info=True)
 
@@ -119,7 +128,7 @@ class RedisBus(Bus):
             try:
                 client = aioredis.Redis.from_url(self._url)
                 async with client.pubsub() as pubsub:
-                    await pubsub.psubscribe(REDIS_PREFIX + "*")
+                    await pubsub.psubscribe(redis_prefix() + "*")
                     if self._ready is not None:
                         self._ready.set()
                     async for item in pubsub.listen():
