@@ -102,12 +102,13 @@ class RedisBus(Bus):
 
         self._url = url
         self._client = redis.Redis.from_url(url)
+        self._prefix = redis_prefix()  # settled at start-up, not looked up per message
         self._listener: asyncio.Task[None] | None = None
         self._ready: asyncio.Event | None = None
 
     def publish(self, message: Message) -> None:
         try:
-            self._client.publish(redis_prefix() + message.channel, json.dumps(message.as_dict()))
+            self._client.publish(self._prefix + message.channel, json.dumps(message.as_dict()))
         except Exception:  # noqa: BLE001 - the event is stored; clients catch up on reconnect
             logger.warning("realtime: publish to Redis failed", exc_info=True)
 
@@ -128,7 +129,7 @@ class RedisBus(Bus):
             try:
                 client = aioredis.Redis.from_url(self._url)
                 async with client.pubsub() as pubsub:
-                    await pubsub.psubscribe(redis_prefix() + "*")
+                    await pubsub.psubscribe(self._prefix + "*")
                     if self._ready is not None:
                         self._ready.set()
                     async for item in pubsub.listen():

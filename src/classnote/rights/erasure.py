@@ -46,9 +46,7 @@ class Plan:
 def plan(person: Any, found: list[Found] | None = None) -> Plan:
     result = Plan()
     for item in found if found is not None else find(person):
-        deleting = {pk for link, pks in item.by_link if link.erase == Erase.DELETE for pk in pks}
-        for link, all_pks in item.by_link:
-            pks = [pk for pk in all_pks if pk not in deleting] if link.erase == Erase.DETACH else all_pks
+        for link, pks in item.effective():
             if not pks:
                 continue
             {Erase.DELETE: result.deleted, Erase.DETACH: result.unlinked, Erase.KEEP: result.kept}[link.erase][
@@ -99,20 +97,20 @@ def erase(
     actor: Any,
     reason: str,
     request: DataSubjectRequest | None = None,
+    found: list[Found] | None = None,
 ) -> DeletionReceipt:
-    """Delete PERSON everywhere and return the receipt. Runs in one transaction."""
+    """Delete PERSON everywhere and return the receipt. Runs in one transaction. ``found`` is the
+    person's rows if the caller already looked them up (the retention job plans first)."""
     from classnote.audit.log import record
 
-    found = find(person)
+    found = find(person) if found is None else found
     expected = plan(person, found)
     with transaction.atomic():
         unlinked: Counter[str] = Counter()
         batches: list[tuple[type[models.Model], list[Any]]] = []
         account_batch: list[tuple[type[models.Model], list[Any]]] = []
         for item in found:
-            deleting = {pk for link, pks in item.by_link if link.erase == Erase.DELETE for pk in pks}
-            for link, all_pks in item.by_link:
-                pks = [pk for pk in all_pks if pk not in deleting] if link.erase == Erase.DETACH else all_pks
+            for link, pks in item.effective():
                 if not pks:
                     continue
                 if link.erase == Erase.DETACH:

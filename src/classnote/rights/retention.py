@@ -27,6 +27,7 @@ from django.utils import timezone
 from classnote.accounts.models import Role, User
 from classnote.rights import erasure
 from classnote.rights.models import DeletionReceipt
+from classnote.rights.subjects import find
 from classnote.tenancy.models import Municipality
 
 PROVISION_RECORD_DAYS = 3 * 365 + 1
@@ -118,6 +119,15 @@ def _tenant_structure(municipality: Municipality) -> dict[str, Any]:
     }
 
 
+def _apply(report: Report, person: User, reason: str, *, dry_run: bool) -> None:
+    """Plan (and unless dry_run, carry out) one person's deletion, looking their rows up once."""
+    found = find(person)
+    report.plan.add(erasure.plan(person, found))
+    if not dry_run:
+        receipt = erasure.erase(person, actor=None, reason=reason, found=found)
+        report.receipts.append(receipt.reference)
+
+
 def run(*, dry_run: bool, today: dt.date | None = None) -> Report:
     now = timezone.now()
     today = today or timezone.localdate()
@@ -126,10 +136,7 @@ def run(*, dry_run: bool, today: dt.date | None = None) -> Report:
     graduates = graduates_due(today)
     report.graduates = len(graduates)
     for person in graduates:
-        report.plan.add(erasure.plan(person))
-        if not dry_run:
-            receipt = erasure.erase(person, actor=None, reason=DeletionReceipt.Reason.GRADUATION)
-            report.receipts.append(receipt.reference)
+        _apply(report, person, DeletionReceipt.Reason.GRADUATION, dry_run=dry_run)
     # Tenants past retention after contract end
     ready, waiting = tenants_due(today)
     report.tenants = [m.pk for m in ready]
@@ -137,10 +144,7 @@ def run(*, dry_run: bool, today: dt.date | None = None) -> Report:
     for municipality in ready:
         people = list(User.objects.filter(municipality=municipality).order_by("-role"))
         for person in people:
-            report.plan.add(erasure.plan(person))
-            if not dry_run:
-                receipt = erasure.erase(person, actor=None, reason=DeletionReceipt.Reason.CONTRACT_END)
-                report.receipts.append(receipt.reference)
+            _apply(report, person, DeletionReceipt.Reason.CONTRACT_END, dry_run=dry_run)
         for label, queryset in _tenant_structure(municipality).items():
             if dry_run:
                 report.tenant_structure[label] += queryset.count()

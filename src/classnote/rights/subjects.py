@@ -24,6 +24,14 @@ class Found:
     def label(self) -> str:
         return str(self.model._meta.label)
 
+    def effective(self) -> list[tuple[Link, list[Any]]]:
+        """The links with their rows, where a row that is deleted anyway is not also unlinked."""
+        deleting = {pk for link, pks in self.by_link if link.erase == Erase.DELETE for pk in pks}
+        return [
+            (link, [pk for pk in pks if pk not in deleting] if link.erase == Erase.DETACH else pks)
+            for link, pks in self.by_link
+        ]
+
     def pks(self) -> list[Any]:
         seen: dict[Any, None] = {}
         for _, pks in self.by_link:
@@ -49,7 +57,3 @@ def find(person: Any) -> list[Found]:
             item.by_link.append((link, list(rows_for(model, link, person).values_list("pk", flat=True))))
         found.append(item)
     return found
-
-
-def erase_kind(link: Link) -> Erase:
-    return link.erase
