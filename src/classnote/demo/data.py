@@ -141,9 +141,7 @@ def create_demo(seed: int = 2026) -> list[tuple[str, str, str, str]]:
     logins.append(("classnote operator", "privacy officer", "privacy-officer", password))
     password = generate_password(14)
     User.objects.create_user("operator", password, display_name="Operator support", role=Role.OPERATOR)
-    logins.append(
-        ("classnote operator", "operator (support, sees a board only while it grants access)", "operator", password)
-    )
+    logins.append(("classnote operator", "operator", "operator", password))
     for tenant in TENANTS:
         country, _ = Country.objects.get_or_create(
             code=tenant.country[0], defaults={"name": tenant.country[1], "sort_order": tenant.country[2]}
