@@ -212,6 +212,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "classnote"}}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# The signed-in user and their municipality are read from the cache at every request, dropped on
+# every change (classnote.accounts.usercache); this bounds a change made outside the ORM. 0: off.
+USER_CACHE_SECONDS = env.integer("USER_CACHE_SECONDS", 60, minimum=0, maximum=3600)
 SESSION_COOKIE_NAME = "classnote_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

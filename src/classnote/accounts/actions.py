@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from classnote.accounts import usercache
 from classnote.accounts.models import LoginCard, Role, User, student_username
 from classnote.audit.log import record
 from classnote.tenancy import access
@@ -227,6 +228,7 @@ def logout_everywhere(user: User) -> None:
         User.objects.filter(pk=user.pk).update(session_epoch=user.session_epoch + 1)
         user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
     user.session_epoch += 1
+    usercache.forget(user.pk)  # an update() sends no signal
 
 
 def set_language(user: User, language: str) -> None:

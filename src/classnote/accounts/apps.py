@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from classnote.accounts import sessions  # noqa: F401  (connects the login signal)
+        from classnote.accounts import sessions, usercache  # noqa: F401  (connect their signals)

@@ -80,5 +80,8 @@ class LoginCardBackend(ModelBackend):
 
 
 def _active_user(user_id: int) -> User | None:
-    # One query per request for the signed-in user, with the tenant needed for language and MFA policy.
-    return User.objects.select_related("municipality").filter(pk=user_id, is_active=True).first()
+    # The signed-in user of every request, with the tenant needed for language and MFA policy:
+    # from the cache, see classnote.accounts.usercache.
+    from classnote.accounts import usercache
+
+    return usercache.active_user(user_id)

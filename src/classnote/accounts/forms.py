@@ -35,6 +35,7 @@ def no_formula(value: str) -> None:
 
 
 class StudentLoginForm(forms.Form):
+    static_fields = True  # see classnote.core.templatetags.classnote_forms
     school_code = forms.CharField(label=_("School code"), max_length=32)
     student_number = forms.CharField(label=_("Student ID"), max_length=32)
     password = forms.CharField(label=_("Password"), max_length=128, widget=forms.PasswordInput)

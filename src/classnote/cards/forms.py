@@ -7,6 +7,7 @@ from classnote.cards.models import Background, Card
 
 
 class NewCardForm(forms.Form):
+    static_fields = True  # no field depends on the request: classnote_forms.static_form may reuse its rendering
     kind = forms.ChoiceField(
         label=_("Kind"),
         choices=[

@@ -101,7 +101,7 @@ def card_detail(request: AuthedRequest, card_id: int) -> HttpResponse:
 @require_POST
 def card_autosave(request: AuthedRequest, card_id: int) -> JsonResponse:
     """JSON {"version": n, "fields": {...}} → {"version": n+1}; 409 with the server's copy on conflict."""
-    access.get_card_for(request.user, card_id, edit=True)
+    card = access.get_card_for(request.user, card_id, edit=True)
     try:
         payload = json.loads(request.body or b"{}")
         version = int(payload["version"])
@@ -112,7 +112,7 @@ def card_autosave(request: AuthedRequest, card_id: int) -> JsonResponse:
     except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
         return JsonResponse({"detail": _("The request is not valid.")}, status=400)
     try:
-        card = actions.autosave(request.user, card_id, version, fields)
+        card = actions.autosave_card(card, version, fields)
     except actions.VersionConflict as conflict:
         current = conflict.card
         return JsonResponse(

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from classnote.accounts.actions import ActionError
 from classnote.accounts.models import Role, User
-from classnote.cards.actions import copy_card
+from classnote.cards.actions import copy_card, copy_cards
 from classnote.cards.models import Card
 from classnote.lessons import summaries
 from classnote.lessons.models import Group, Lesson, Submission, SubmissionBox
@@ -110,10 +110,8 @@ def peer_send(actor: User, lesson_id: int, card_id: int, student_ids: list[int])
 
 
 def _deliver(actor: User, lesson: Lesson, originals: list[Card], recipients: list[User]) -> dict[int, list[Card]]:
-    delivered: dict[int, list[Card]] = {}
     with transaction.atomic():
-        for student in recipients:
-            delivered[student.pk] = [copy_card(card, owner=student, lesson=lesson, sent_by=actor) for card in originals]
+        delivered = copy_cards(originals, owners=recipients, lesson=lesson, sent_by=actor)
         emit(
             lesson.channel,
             "cards.received",

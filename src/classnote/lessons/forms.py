@@ -9,6 +9,7 @@ class OpenLessonForm(forms.Form):
 
 
 class BoxForm(forms.Form):
+    static_fields = True  # see classnote.core.templatetags.classnote_forms
     title = forms.CharField(label=_("Task"), max_length=120)
     deadline = forms.DateTimeField(
         label=_("Deadline (optional)"),
@@ -24,4 +25,5 @@ class ReturnForm(forms.Form):
 
 
 class GroupForm(forms.Form):
+    static_fields = True  # see classnote.core.templatetags.classnote_forms
     name = forms.CharField(label=_("Group name"), max_length=80)

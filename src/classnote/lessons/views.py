@@ -53,7 +53,6 @@ def lesson_detail(request: AuthedRequest, lesson_id: int) -> HttpResponse:
     teaching = access.teaching_lessons(request.user).filter(pk=lesson.pk).exists()
     since = current_seq(lesson.channel)
     new_card_form = NewCardForm(initial={"lesson": lesson.pk})
-    students = actions.class_students(lesson)
     context = {
         "lesson": lesson,
         "since": since,
@@ -75,7 +74,7 @@ def lesson_detail(request: AuthedRequest, lesson_id: int) -> HttpResponse:
                     sequence__isnull=True,
                 ),
                 "boxes": boxes,
-                "students": students,
+                "students": actions.class_students(lesson),
                 "box_form": BoxForm(),
                 "group_form": GroupForm(),
                 "groups": Group.objects.filter(school_class=lesson.school_class).prefetch_related("members"),
@@ -101,7 +100,9 @@ def lesson_detail(request: AuthedRequest, lesson_id: int) -> HttpResponse:
                 {"box": box, "mine": [s for s in mine if s.box_id == box.pk], "shared": shared.get(box.pk)}
                 for box in boxes
             ],
-            "classmates": [s for s in students if s.pk != request.user.pk] if lesson.peer_sending else [],
+            "classmates": (
+                [s for s in actions.class_students(lesson) if s.pk != request.user.pk] if lesson.peer_sending else []
+            ),
         }
     )
     return render(request, "lessons/student.html", context)
@@ -225,13 +226,12 @@ def submission_return(request: AuthedRequest, submission_id: int) -> HttpRespons
 @audience(Role.STUDENT)
 @require_POST
 def box_submit(request: AuthedRequest, box_id: int) -> HttpResponse:
-    box = access.get_box_for(request.user, box_id)
     card = request.POST.get("card", "")
     try:
         submission = actions.submit(request.user, box_id, parse_id(card) or 0)
     except ActionError as error:
         messages.error(request, str(error))
-        return _back(box.lesson_id)
+        return _back(access.get_box_for(request.user, box_id).lesson_id)
     messages.success(request, _("Submitted."))
     return _back(submission.box.lesson_id)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 
 from classnote.realtime.models import Channel, Event
 
@@ -66,12 +65,10 @@ def emit(
         audience["users"] = sorted(set(users))
     if roles is not None:
         audience["roles"] = sorted(set(roles))
-    with transaction.atomic():
-        channel, _ = Channel.objects.get_or_create(name=channel_name)
-        Channel.objects.filter(pk=channel.pk).update(last_seq=F("last_seq") + 1)
-        seq = Channel.objects.values_list("last_seq", flat=True).get(pk=channel.pk)
+    with transaction.atomic(savepoint=False):
+        channel_id, seq = _next_seq(channel_name)
         event = Event.objects.create(
-            channel=channel,
+            channel_id=channel_id,
             seq=seq,
             kind=kind,
             audience=audience,
@@ -87,6 +84,20 @@ def emit(
 
     transaction.on_commit(publish)
     return message
+
+
+def _next_seq(channel_name: str) -> tuple[int, int]:
+    """The channel's next sequence number, in one statement: create the channel or count it up.
+    Concurrent writers on the same channel queue on its row until the first one commits, so the
+    numbers are gapless and ordered by commit (SQLite 3.35+ and PostgreSQL: upsert + RETURNING)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO realtime_channel (name, last_seq) VALUES (%s, 1) ON CONFLICT (name) "
+            "DO UPDATE SET last_seq = realtime_channel.last_seq + 1 RETURNING id, last_seq",
+            [channel_name],
+        )
+        row = cursor.fetchone()
+    return int(row[0]), int(row[1])
 
 
 def current_seq(channel_name: str) -> int:
