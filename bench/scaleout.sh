@@ -19,9 +19,17 @@
 #     to it, e.g. `-- --classes 5 --ramp 30`), unless --no-classroom, and always
 #   * wrk on an authenticated pupil page (/home/ with a session made through the proxy) and on
 #     /healthz, reporting requests/s, latency and the app processes' CPU per request.
+# bench.classroom samples the CPU and memory of all W app processes of the run (--server-pid a,b).
+#
+# --kill (failover): in each run with W >= 2, app process 1 is SIGKILLed in the middle of the bell
+# (bench.classroom --kill-pid PID --kill-after S; S defaults to the ramp + half the answer time,
+# when about half of the class has submitted) and the run is verified (--verify: acknowledged
+# submissions lost, students who missed an event; the students' streams reconnect through nginx
+# with Last-Event-ID, their requests are retried on a connection error or a 5xx). The killed
+# process is then started again (as systemd's Restart= would), before the stream check and wrk.
 #
 # Usage: bench/scaleout.sh [--workers "1 2"] [--duration 20] [--connections 64] [--max-minutes 20]
-#                          [--no-classroom] [--keep] [-- bench.classroom arguments]
+#                          [--no-classroom] [--kill] [--kill-after S] [--keep] [-- bench.classroom arguments]
 # Needs: nginx (apt-get install nginx-light), wrk, psql, redis-cli, the project venv (uv sync).
 set -euo pipefail
 
@@ -35,6 +43,8 @@ CONNECTIONS=64
 MAX_MINUTES=20
 RUN_CLASSROOM=1
 KEEP=0
+KILL=0
+KILL_AFTER=""
 CLASSROOM_ARGS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -43,6 +53,8 @@ while [[ $# -gt 0 ]]; do
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --max-minutes) MAX_MINUTES="$2"; shift 2 ;;
     --no-classroom) RUN_CLASSROOM=0; shift ;;
+    --kill) KILL=1; shift ;;
+    --kill-after) KILL=1; KILL_AFTER="$2"; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --) shift; CLASSROOM_ARGS=("$@"); break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -55,6 +67,19 @@ done
 
 MAX_WORKERS=0
 for w in $WORKER_COUNTS; do ((w > MAX_WORKERS)) && MAX_WORKERS=$w; done
+if [[ $KILL == 1 ]]; then
+  ((MAX_WORKERS >= 2)) || { echo "--kill needs a run with 2 or more app processes (--workers)" >&2; exit 2; }
+  if [[ $RUN_CLASSROOM == 0 ]]; then echo "--kill needs the bell (not --no-classroom)" >&2; exit 2; fi
+  if [[ -z "$KILL_AFTER" ]]; then
+    # the middle of the answers: the ramp + half of --answer-seconds (bench.classroom's defaults 30, 30)
+    ramp=30 answer=30 prev=""
+    for arg in "${CLASSROOM_ARGS[@]}"; do
+      case "$prev" in --ramp) ramp=$arg ;; --answer-seconds) answer=$arg ;; esac
+      prev=$arg
+    done
+    KILL_AFTER=$(awk -v r="$ramp" -v a="$answer" 'BEGIN { printf "%g", r + a / 2 }')
+  fi
+fi
 RUN="$(mktemp -d /tmp/classnote-scaleout.XXXXXX)"
 DB="classnote_scaleout_$(date +%s)_$$"
 REDIS_DB=13
@@ -68,16 +93,20 @@ cleanup() {
   trap - EXIT INT TERM
   log "stopping"
   local pid
-  for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  # (a process group already gone, e.g. the app process SIGKILLed by --kill, is skipped, not an error)
+  for pid in "${PIDS[@]}"; do if kill -0 -- "-$pid" 2>/dev/null; then kill -TERM -- "-$pid" 2>/dev/null || true; fi; done
   sleep 2
-  for pid in "${PIDS[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do if kill -0 -- "-$pid" 2>/dev/null; then kill -KILL -- "-$pid" 2>/dev/null || true; fi; done
   [[ -n "$WATCHDOG" ]] && kill "$WATCHDOG" 2>/dev/null || true
   psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1 || true
   redis-cli -h 127.0.0.1 -n "$REDIS_DB" flushdb >/dev/null 2>&1 || true
   if [[ $KEEP == 1 ]]; then log "logs and results kept in $RUN"; else
     cp "$RUN/results.md" "/tmp/classnote-scaleout-results.md" 2>/dev/null || true
+    for json in "$RUN"/classroom-*.json; do  # bench.classroom's full results, one per W
+      [[ -f "$json" ]] && cp "$json" "/tmp/classnote-scaleout-${json##*/}"
+    done
     rm -rf "$RUN"
-    log "results: /tmp/classnote-scaleout-results.md"
+    log "results: /tmp/classnote-scaleout-results.md (bench.classroom JSON: /tmp/classnote-scaleout-classroom-W.json)"
   fi
   exit "$status"
 }
@@ -190,10 +219,11 @@ log "migrating and creating the demo data"
   && app "$RUN/home-setup" "$CLASSNOTE" demo >>"$RUN/setup.log" 2>&1 ) \
   || { tail -30 "$RUN/setup.log" >&2; exit 1; }
 
-for port in "${APP_PORTS[@]}"; do
-  start "app-$port" env -C "$ROOT" env -u DJANGO_SETTINGS_MODULE "${APP_ENV[@]}" "CLASSNOTE_HOME=$RUN/home-$port" \
-    "$CLASSNOTE" serve --host 127.0.0.1 --port "$port" --no-migrate
-done
+start_app() {  # start_app PORT: one app process in its own process group; its pid in LAST_PID
+  start "app-$1" env -C "$ROOT" env -u DJANGO_SETTINGS_MODULE "${APP_ENV[@]}" "CLASSNOTE_HOME=$RUN/home-$1" \
+    "$CLASSNOTE" serve --host 127.0.0.1 --port "$1" --no-migrate
+}
+for port in "${APP_PORTS[@]}"; do start_app "$port"; done
 start worker env -C "$ROOT" env -u DJANGO_SETTINGS_MODULE "${APP_ENV[@]}" "CLASSNOTE_HOME=$RUN/home-worker" \
   "$CLASSNOTE" worker --workers 2
 for port in "${APP_PORTS[@]}"; do wait_port "$port" 120 "app-$port"; done
@@ -323,14 +353,47 @@ for w in $WORKER_COUNTS; do
   if [[ $RUN_CLASSROOM == 1 ]] && ! (cd "$ROOT" && "$PY" -m bench.classroom --help 2>/dev/null | grep -q -- --base-url); then
     log "bench.classroom has no --base-url (yet): bell not run, wrk only"
   elif [[ $RUN_CLASSROOM == 1 ]]; then
-    log "running bench.classroom bell with $w app process(es)"
-    # Its data setup gets the app environment (so it writes into this topology's database); it
-    # samples the first app process (--server-pid takes one); it trusts the run's certificate.
+    pids=$(IFS=,; echo "${APP_GROUPS[*]:0:$w}")
+    kill_args=() victim=""
+    if [[ $KILL == 1 ]] && ((w >= 2)); then
+      victim=${APP_GROUPS[0]}
+      kill_args=(--kill-pid "$victim" --kill-after "$KILL_AFTER" --verify)
+      log "running bench.classroom bell with $w app processes; SIGKILL to app process 1 (pid $victim) at $KILL_AFTER s"
+    else
+      log "running bench.classroom bell with $w app process(es)"
+    fi
+    # Its data setup gets the app environment (so it writes into this topology's database and
+    # --verify reads it); it samples the W app processes of this run; it trusts the run's certificate.
     ( cd "$ROOT" && SSL_CERT_FILE="$RUN/tls.crt" "$PY" -m bench.classroom --scenario bell \
-        --base-url "$BASE" --server-pid "${APP_GROUPS[0]}" --work "$RUN/classroom-$w" \
-        "${CLASSROOM_ARGS[@]}" --setup-env "${APP_ENV[@]}" ) \
+        --base-url "$BASE" --server-pid "$pids" --work "$RUN/classroom-$w" --out "$RUN/classroom-$w.json" \
+        "${kill_args[@]}" "${CLASSROOM_ARGS[@]}" --setup-env "${APP_ENV[@]}" ) \
       >"$RUN/classroom-$w.txt" 2>&1 || log "bench.classroom exited with $? (see classroom-$w.txt)"
     { echo; echo "## bench.classroom bell, $w app process(es)"; echo; echo '```'; tail -60 "$RUN/classroom-$w.txt"; echo '```'; } >>"$RUN/results.tail"
+    if [[ -n "$victim" ]]; then
+      failover=$("$PY" - "$RUN/classroom-$w.json" <<'EOF'
+import json, sys
+try:
+    runs = json.load(open(sys.argv[1], encoding="utf-8"))["runs"]
+except (OSError, ValueError, KeyError) as error:
+    sys.exit(f"no result ({error})")
+for run in runs:
+    killed, verify = run.get("killed") or {}, run.get("verify") or {}
+    print(f"{killed.get('result', 'no kill')} at {killed.get('at_s')} s; acknowledged submissions lost: "
+          f"{verify.get('acknowledged_lost', '?')} (of {verify.get('acknowledged', '?')}); students who missed "
+          f"an event: {run.get('students_missed_event', '?')}; request errors {run.get('errors')}, "
+          f"stream reconnects {run.get('reconnects')}")
+EOF
+      ) || failover="no result file ($RUN/classroom-$w.json)"
+      log "W=$w failover: $failover"
+      printf '\nFailover (W=%s, SIGKILL to app process 1 at %s s): %s\n' "$w" "$KILL_AFTER" "$failover" >>"$RUN/results.tail"
+      # The killed process comes back (systemd's Restart=), so the check and wrk below see W processes.
+      if kill -0 "$victim" 2>/dev/null; then log "app process 1 (pid $victim) is still alive"; else
+        start_app "${APP_PORTS[0]}"
+        APP_GROUPS[0]=$LAST_PID
+        wait_port "${APP_PORTS[0]}" 120 "app-${APP_PORTS[0]}"
+        log "app process 1 started again (pid $LAST_PID)"
+      fi
+    fi
   fi
   # A card sent by a teacher reaches a pupil's event stream through the proxy (unbuffered, and
   # across processes via Redis when the two land on different ones).

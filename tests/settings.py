@@ -9,3 +9,8 @@ os.environ.setdefault("CLASSNOTE_ENV", "test")
 os.environ["CLASSNOTE_HOME"] = tempfile.mkdtemp(prefix="classnote-test-")
 
 from classnote.settings import *  # noqa: E402, F403
+
+# The embedded default's engine is Django's SQLite backend under classnote's name
+# (classnote/core/sqlite): say "in memory" explicitly, as pytest-django recognises only Django's name.
+if DATABASES["default"]["ENGINE"] == "classnote.core.sqlite":  # noqa: F405
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = ":memory:"  # noqa: F405

@@ -1,3 +1,3 @@
-from bench.classroom.run import main
+from bench.classroom.run import cli
 
-main()
+cli()

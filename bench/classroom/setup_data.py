@@ -1,7 +1,8 @@
 """Create the classroom benchmark's data in a fresh CLASSNOTE_HOME, before the server starts.
 
-Run by the benchmark as `python -m bench.classroom.setup_data K OUT.json` with CLASSNOTE_HOME set.
-One school, K classes of 40 students, one teacher per class, an open lesson with a submission
+Run by the benchmark as `python -m bench.classroom.setup_data K STUDENTS_PER_CLASS OUT.json` with
+CLASSNOTE_HOME set (or the server's environment). One school, K classes of STUDENTS_PER_CLASS students
+(40 for bell and steady; broadcast: one class of the whole school, e.g. 1,000), one teacher per class, an open lesson with a submission
 box and a text card ready to send. Every account gets a real Argon2 hash of the same benchmark
 password (computed once: hashing 1,000 times would take minutes), so logging in runs the real
 hasher; every student also gets a QR login card (its token is written to OUT.json).
@@ -36,6 +37,7 @@ def main(classes: int, students_per_class: int, out: Path) -> None:
     began = time.perf_counter()
     hashed = make_password(password)  # the configured (production) hasher: Argon2
     hash_ms = round((time.perf_counter() - began) * 1000, 1)  # a login's check costs the same
+    width = max(3, len(str(students_per_class)))  # student numbers stay unique for any class size
     result: dict[str, object] = {"password": password, "classes": [], "argon2_hash_ms": hash_ms}
     with transaction.atomic():
         country, _ = Country.objects.get_or_create(code="JP", defaults={"name": "Japan"})
@@ -57,7 +59,7 @@ def main(classes: int, students_per_class: int, out: Path) -> None:
             )
             teacher.save()
             Membership.objects.create(school_class=school_class, user=teacher, role="teacher")
-            numbers = [f"{c + 1}{n + 1:03d}" for n in range(students_per_class)]
+            numbers = [f"{c + 1}{n + 1:0{width}d}" for n in range(students_per_class)]
             students = User.objects.bulk_create(
                 [
                     User(

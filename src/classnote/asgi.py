@@ -1,11 +1,11 @@
 """The ASGI entry point that `classnote serve` runs.
 
-Request/response traffic goes to Django's WSGI handler on a thread pool (a2wsgi):
-on these machines that is several times cheaper than Django's ASGI handler, which
-hops threads for every sync part of the request cycle (docs/architecture.md has
-the measurements). Only long-lived streams (paths under STREAM_PREFIXES) go to
-Django's ASGI handler (StreamHandler), where async views hold thousands of idle connections
-without a thread each.
+Request/response traffic goes to Django's WSGI handler on a thread pool
+(classnote.core.wsgi_bridge, on a2wsgi): on these machines that is several times
+cheaper than Django's ASGI handler, which hops threads for every sync part of the
+request cycle (docs/architecture.md has the measurements). Only long-lived streams
+(paths under STREAM_PREFIXES) go to Django's ASGI handler (StreamHandler), where async
+views hold thousands of idle connections without a thread each.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from typing import Any
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "classnote.settings")
 
 import django  # noqa: E402
-from a2wsgi import WSGIMiddleware  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 from classnote import env  # noqa: E402
+from classnote.core.wsgi_bridge import BufferedWSGI  # noqa: E402
 
 STREAM_PREFIXES = ("/events/",)
 
@@ -44,11 +44,7 @@ class StreamHandler(ASGIHandler):
 
 django.setup(set_prefix=False)
 django_asgi = StreamHandler()
-django_wsgi = WSGIMiddleware(
-    get_wsgi_application(),  # type: ignore[arg-type]
-    workers=env.integer("WSGI_THREADS", 4, minimum=1, maximum=256),
-    send_queue_size=16,
-)
+django_wsgi = BufferedWSGI(get_wsgi_application(), workers=env.integer("WSGI_THREADS", 4, minimum=1, maximum=256))
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -63,4 +59,4 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "http" and scope["path"].startswith(STREAM_PREFIXES):
         await django_asgi(scope, receive, send)
         return
-    await django_wsgi(scope, receive, send)  # type: ignore[arg-type]
+    await django_wsgi(scope, receive, send)

@@ -147,6 +147,8 @@ except (ValueError, KeyError) as exc:
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     if _db["NAME"] != ":memory:":
         Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # Django's backend plus a process-wide queue for writers (classnote/core/sqlite/base.py).
+    _db["ENGINE"] = "classnote.core.sqlite"
     _db["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of failing
         # with "database is locked" half-way through a transaction.
@@ -186,6 +188,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.string("REDIS_URL", "")
 # Pub/sub channel prefix of the event bus; empty: derived from the database name (realtime/bus.py).
 REALTIME_CHANNEL_PREFIX = env.string("REALTIME_CHANNEL_PREFIX", "")
+# Seconds between the event streams' checks for stored events the bus lost (realtime/bus.py).
+REALTIME_CATCHUP_SECONDS = env.integer("REALTIME_CATCHUP_SECONDS", 5, minimum=1, maximum=300)
 if PRODUCTION and REDIS_URL.lower().startswith("redis://") and env.boolean("REDIS_REQUIRE_TLS", True):
     raise ImproperlyConfigured("REDIS_URL must use rediss:// (TLS) in production, or set REDIS_REQUIRE_TLS=false.")
 if PRODUCTION and REDIS_URL.lower().startswith("rediss://") and env.boolean("REDIS_REQUIRE_TLS", True):

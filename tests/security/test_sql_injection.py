@@ -268,7 +268,9 @@ def test_sql_in_api_json_bodies_is_data(tenant_a: Tenant) -> None:
 # Calls that run SQL the ORM did not write.
 RAW_SQL_CALLS = ("execute", "executemany", "executescript", "raw", "extra", "RawSQL", "RunSQL")
 # A justified exception: file -> why its SQL is safe. Keep it empty if you can.
-ALLOWED_RAW_SQL: dict[str, str] = {}
+ALLOWED_RAW_SQL: dict[str, str] = {
+    "core/sqlite/base.py": "the database backend's cursor: passes the ORM's own SQL and parameters through unchanged",
+}
 
 
 def raw_sql_findings(tree: ast.Module, path: str) -> list[Finding]:

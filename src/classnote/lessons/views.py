@@ -83,7 +83,8 @@ def lesson_detail(request: AuthedRequest, lesson_id: int) -> HttpResponse:
         )
         return render(request, "lessons/teacher.html", context)
     boxes = list(lesson.boxes.all())
-    mine = Submission.objects.filter(box__lesson=lesson, student=request.user).select_related("card", "box")
+    # The pupil's own history per box: number, time, late, current, returned (not the snapshots).
+    mine = list(Submission.objects.filter(box__lesson=lesson, student=request.user))
     shared = {
         box.pk: Submission.objects.filter(box=box, is_current=True)
         .select_related("student", "card")

@@ -6,7 +6,11 @@
   subscriber task and fans the message out to its own connections.
 
 Messages are already stored (realtime.models.Event) before they are published, so the bus
-may drop them (a full queue, a Redis hiccup): clients then resume from the store.
+may drop them (a full queue, a Redis hiccup, a process that died between commit and publish).
+Open streams still get them: one catch-up task per process compares, every
+REALTIME_CATCHUP_SECONDS, the channels' last sequence numbers in the store (one query for all
+channels this process has streams on) with what the bus delivered here, and delivers from the
+store what stayed missing for a whole interval. Streams skip what they already sent.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from classnote.realtime.events import Message
 
 logger = logging.getLogger(__name__)
 QUEUE_SIZE = 256
+CATCHUP_CHUNK = 500  # channel names per query of the catch-up
+CATCHUP_LIMIT = 200  # events per channel and interval (below QUEUE_SIZE); the rest follow next interval
 
 
 def redis_prefix() -> str:
@@ -40,6 +46,10 @@ class Bus:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[asyncio.Queue[Message | None]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Per channel, a sequence number every stream of it here has already sent or will: what the
+        # bus delivered, or what a new stream replayed from the store (lowered to the least of those).
+        self._marks: dict[str, int] = {}
+        self._catchup: asyncio.Task[None] | None = None
 
     # --- stream side (event loop) -----------------------------------------------------------------
     def subscribe(self, channel: str) -> asyncio.Queue[Message | None]:
@@ -47,7 +57,14 @@ class Bus:
         queue: asyncio.Queue[Message | None] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self._subscribers.setdefault(channel, set()).add(queue)
         self._started()
+        if self._catchup is None or self._catchup.done() or self._catchup.get_loop() is not self._loop:
+            self._catchup = self._loop.create_task(self._catch_up(), name="realtime catch-up")
         return queue
+
+    def replayed(self, channel: str, seq: int) -> None:
+        """A new stream on `channel` has sent everything up to `seq` from the store."""
+        if channel in self._subscribers:
+            self._marks[channel] = min(self._marks.get(channel, seq), seq)
 
     def unsubscribe(self, channel: str, queue: asyncio.Queue[Message | None]) -> None:
         queues = self._subscribers.get(channel)
@@ -55,11 +72,14 @@ class Bus:
             queues.discard(queue)
             if not queues:
                 del self._subscribers[channel]
+                self._marks.pop(channel, None)
 
     def connection_count(self) -> int:
         return sum(len(queues) for queues in self._subscribers.values())
 
     def _deliver(self, message: Message) -> None:
+        if message.channel in self._marks and message.seq > self._marks[message.channel]:
+            self._marks[message.channel] = message.seq
         for queue in list(self._subscribers.get(message.channel, ())):
             try:
                 queue.put_nowait(message)
@@ -71,6 +91,31 @@ class Bus:
 
     def _started(self) -> None:
         """Hook for buses that need a listener task."""
+
+    async def _catch_up(self) -> None:
+        """Deliver stored events the bus lost. Runs while this process has streams; each interval
+        one query for the last sequence numbers of their channels, and a load only for a channel
+        whose store stayed ahead of what was delivered here for a whole interval (a publish merely
+        in flight is left to the bus)."""
+        from classnote.realtime.views import _db
+
+        ahead: dict[str, int] = {}  # channel -> the store's last_seq found ahead at the previous check
+        while self._subscribers:
+            await asyncio.sleep(settings.REALTIME_CATCHUP_SECONDS)
+            marks = {channel: mark for channel, mark in self._marks.items() if channel in self._subscribers}
+            if not marks:
+                continue
+            try:
+                stored = await _db(_last_seqs)(list(marks))
+                due = {channel: (marks[channel], ahead[channel]) for channel in stored if channel in ahead}
+                due = {channel: bounds for channel, bounds in due.items() if bounds[1] > bounds[0]}
+                ahead = {channel: last for channel, last in stored.items() if last > marks[channel]}
+                if due:
+                    for message in await _db(_load_missed)(due):
+                        self._deliver(message)
+                    logger.info("realtime: delivered unpublished events from the store: %s", sorted(due))
+            except Exception:  # noqa: BLE001 - a database hiccup: try again next interval
+                logger.warning("realtime: catch-up with the event store failed; retrying", exc_info=True)
 
     async def ready(self) -> None:
         """Returns once messages published from now on reach this process's subscribers."""
@@ -142,6 +187,27 @@ class RedisBus(Bus):
             except Exception:  # noqa: BLE001
                 logger.warning("realtime: Redis subscription lost; retrying", exc_info=True)
                 await asyncio.sleep(1)
+
+
+def _last_seqs(channels: list[str]) -> dict[str, int]:
+    from classnote.realtime.models import Channel
+
+    found: dict[str, int] = {}
+    for start in range(0, len(channels), CATCHUP_CHUNK):
+        rows = Channel.objects.filter(name__in=channels[start : start + CATCHUP_CHUNK])
+        found.update(rows.values_list("name", "last_seq"))
+    return found
+
+
+def _load_missed(due: dict[str, tuple[int, int]]) -> list[Message]:
+    """The events in (after, upto] of each channel, in order."""
+    from classnote.realtime.models import Event
+
+    missed: list[Message] = []
+    for channel, (after, upto) in due.items():
+        events = Event.objects.filter(channel__name=channel, seq__gt=after, seq__lte=upto).order_by("seq")
+        missed.extend(Message.from_event(event, channel) for event in events[:CATCHUP_LIMIT])
+    return missed
 
 
 _bus: Bus | None = None

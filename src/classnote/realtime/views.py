@@ -91,6 +91,7 @@ async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpRespons
                 if message.visible_to(user_id, role):
                     yield _format(message, user_id)
                 last_sent = message.seq
+            bus.replayed(listener.channel, last_sent)  # from here on the bus (or its catch-up) brings the rest
             loop = asyncio.get_running_loop()
             recheck_at = loop.time() + RECHECK_SECONDS
             while True:

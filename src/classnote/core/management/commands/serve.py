@@ -73,6 +73,10 @@ class Command(BaseCommand):
 
         # Before anything else: no outbound connection to a host outside the declared list.
         guarded = egress.install(extra_hosts=[options["host"]])
+        if settings.DATABASES["default"]["ENGINE"] == "classnote.core.sqlite":
+            from classnote.core.sqlite.base import serialize_writes
+
+            serialize_writes()  # this process's writers queue on a lock, not in SQLite's busy sleeps
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         if settings.PRODUCTION:
@@ -118,6 +122,9 @@ class Command(BaseCommand):
                 loop="classnote.privacy.egress:event_loop" if guarded else "auto",
                 log_level="warning",
                 timeout_graceful_shutdown=5,
+                # Idle keep-alive longer than clients' own (browsers, httpx: 5 s and up): the client
+                # closes first, so it never sends a request onto a connection the server is closing.
+                timeout_keep_alive=65,
                 **self._tls_options(options),
             )
         finally:
