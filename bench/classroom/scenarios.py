@@ -326,6 +326,9 @@ async def teacher(run: Run, cls: ClassRun, scenario: str) -> None:
             if len(cls.submitters) >= cls.size and cls.box_full_after is None and cls.sends:
                 cls.box_full_after = t - cls.sends[0].acked
 
+    # Teachers are in the room before the bell: each arrives at a random moment within the first
+    # quarter of the ramp (at most 15 s), not all in the same instant at its start.
+    await asyncio.sleep(run.rng.uniform(0, min(15.0, run.args.ramp / 4)))
     async with new_client(url) as client:
         stream = None
         try:
