@@ -144,36 +144,22 @@ class Pupil:
         run, stats, url = self.run, self.run.stats, self.run.url
         self.client = client
         if self.use_qr:
-            page = await stats.request(client, "login_page", "GET", "/login/card/", (200,))
-            if page is None:
-                return False
-            done = await stats.request(
-                client,
-                "login_qr",
-                "POST",
-                "/login/card/",
-                (302,),
-                data={"csrfmiddlewaretoken": csrf_of(page.text), "token": self.token},
-                headers={"Referer": url + "/login/card/"},
-            )
+            kind, path, form = "login_qr", "/login/card/", {"token": self.token}
         else:
-            page = await stats.request(client, "login_page", "GET", "/login/student/", (200,))
-            if page is None:
-                return False
-            done = await stats.request(
-                client,
-                "login_password",
-                "POST",
-                "/login/student/",
-                (302,),
-                data={
-                    "csrfmiddlewaretoken": csrf_of(page.text),
-                    "school_code": run.school_code,
-                    "student_number": self.number,
-                    "password": run.password,
-                },
-                headers={"Referer": url + "/login/student/"},
-            )
+            kind, path = "login_password", "/login/student/"
+            form = {"school_code": run.school_code, "student_number": self.number, "password": run.password}
+        page = await stats.request(client, "login_page", "GET", path, (200,))
+        if page is None:
+            return False
+        done = await stats.request(
+            client,
+            kind,
+            "POST",
+            path,
+            (302,),
+            data={"csrfmiddlewaretoken": csrf_of(page.text), **form},
+            headers={"Referer": url + path},
+        )
         if done is None:
             return False
         lesson_id = self.cls.info["lesson_id"]

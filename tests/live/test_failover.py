@@ -31,12 +31,11 @@ import httpx
 import pytest
 
 from tests.conftest import require_service
-from tests.live.server import Browser, Server, Stream, first, running
+from tests.live.server import Browser, Server, Stream, first, postgres_database, running
 from tests.live.test_realtime import open_lesson
 
 pytestmark = pytest.mark.slow
 STUDENTS = 12  # one demo class: six on each process
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @dataclass
@@ -83,26 +82,20 @@ def test_killing_one_of_two_processes_mid_submission_loses_nothing(tmp_path: Pat
     require_service("Redis", "127.0.0.1", 6379)
     import psycopg
 
-    name = f"classnote_failover_{uuid.uuid4().hex[:8]}"
-    dsn = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    env = {
-        "DATABASE_URL": dsn.replace("postgresql://", "postgres://"),
-        "REDIS_URL": "redis://127.0.0.1:6379/14",
-        "REALTIME_CHANNEL_PREFIX": f"{name}:events:",
-        "SECRET_KEY": "failover-" + uuid.uuid4().hex * 2,
-    }
-    try:
+    with postgres_database("classnote_failover") as name:
+        dsn = f"postgresql://postgres@127.0.0.1:5432/{name}"
+        env = {
+            "DATABASE_URL": dsn.replace("postgresql://", "postgres://"),
+            "REDIS_URL": "redis://127.0.0.1:6379/14",
+            "REALTIME_CHANNEL_PREFIX": f"{name}:events:",
+            "SECRET_KEY": "failover-" + uuid.uuid4().hex * 2,
+        }
         with (
             running(tmp_path / "a", "--demo", "--no-jobs", **env) as server_a,
             running(tmp_path / "b", "--no-migrate", "--no-jobs", **env) as server_b,
             psycopg.connect(dsn, autocommit=True) as db,
         ):
             run_the_bell(server_a, server_b, db, name)
-    finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run_the_bell(server_a: Server, server_b: Server, db: Any, database: str) -> None:  # noqa: PLR0915

@@ -25,7 +25,7 @@ import pytest
 from classnote.realtime import bus as buses
 from classnote.realtime.events import Message
 from tests.conftest import require_service
-from tests.live.server import ROOT, Browser, Server, Stream, first, running, server_env
+from tests.live.server import ROOT, Browser, Server, Stream, first, postgres_database, running, server_env
 from tests.live.test_realtime import open_lesson, send_text_card, signed_in
 
 CATCHUP = {"REALTIME_CATCHUP_SECONDS": "1"}
@@ -152,18 +152,14 @@ def test_an_event_stored_but_never_published_reaches_open_streams(tmp_path: Path
 def test_catch_up_across_processes_on_postgresql_and_redis(tmp_path: Path) -> None:
     require_service("PostgreSQL", "127.0.0.1", 5432)
     require_service("Redis", "127.0.0.1", 6379)
-    import psycopg
 
-    name = f"classnote_gap_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    env = {
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
-        "REDIS_URL": "redis://127.0.0.1:6379/14",
-        "SECRET_KEY": "live-test-" + uuid.uuid4().hex * 2,
-        **CATCHUP,
-    }
-    try:
+    with postgres_database("classnote_gap") as name:
+        env = {
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
+            "REDIS_URL": "redis://127.0.0.1:6379/14",
+            "SECRET_KEY": "live-test-" + uuid.uuid4().hex * 2,
+            **CATCHUP,
+        }
         with (
             running(tmp_path / "a", "--demo", "--no-jobs", **env) as server_a,
             running(tmp_path / "b", "--no-migrate", "--no-jobs", **env) as server_b,
@@ -182,6 +178,3 @@ def test_catch_up_across_processes_on_postgresql_and_redis(tmp_path: Path) -> No
                 stream.close()
         assert_clean_log(server_a)
         assert_clean_log(server_b)
-    finally:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_service
-from tests.live.server import Browser, Server, Stream, first, running
+from tests.live.server import Browser, Server, Stream, first, postgres_database, running
 
 pytestmark = pytest.mark.slow
 
@@ -92,17 +92,13 @@ def test_streams_refuse_outsiders(tmp_path: Path) -> None:
 def test_two_processes_on_postgresql_and_redis_share_events(tmp_path: Path) -> None:
     require_service("PostgreSQL", "127.0.0.1", 5432)
     require_service("Redis", "127.0.0.1", 6379)
-    import psycopg
 
-    name = f"classnote_live_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    env = {
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
-        "REDIS_URL": "redis://127.0.0.1:6379/14",
-        "SECRET_KEY": "live-test-" + uuid.uuid4().hex * 2,
-    }
-    try:
+    with postgres_database("classnote_live") as name:
+        env = {
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
+            "REDIS_URL": "redis://127.0.0.1:6379/14",
+            "SECRET_KEY": "live-test-" + uuid.uuid4().hex * 2,
+        }
         with (
             running(tmp_path / "a", "--demo", **env) as server_a,
             running(tmp_path / "b", "--no-migrate", **env) as b,
@@ -125,9 +121,6 @@ def test_two_processes_on_postgresql_and_redis_share_events(tmp_path: Path) -> N
             assert [e["data"]["data"]["mine"][0]["title"] for e in missed] == ["Missed while away"]
             assert int(missed[0]["id"]) == int(last_seen) + 1
             again.close()
-    finally:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _threads(pid: int) -> int:

@@ -10,6 +10,7 @@ from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
 from django.utils import timezone
 
+from classnote.accounts import usercache
 from classnote.accounts.models import LoginCard, Role, User, student_username
 
 # Checked against when no account matches, so a wrong school code or student ID takes
@@ -82,6 +83,4 @@ class LoginCardBackend(ModelBackend):
 def _active_user(user_id: int) -> User | None:
     # The signed-in user of every request, with the tenant needed for language and MFA policy:
     # from the cache, see classnote.accounts.usercache.
-    from classnote.accounts import usercache
-
     return usercache.active_user(user_id)

@@ -53,17 +53,13 @@ class BufferedWSGI:
         environ = build_environ(scope, io.BytesIO(b"".join(chunks)))  # type: ignore[arg-type]
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
-        result = await loop.run_in_executor(
-            self.executor, lambda: context.run(self._respond, dict(environ), loop, send)
-        )
+        result = await loop.run_in_executor(self.executor, lambda: context.run(self._respond, environ, loop, send))
         if result is not None:
             start, body = result
             await send(start)
             await send({"type": "http.response.body", "body": body})
 
-    def _respond(
-        self, environ: dict[str, Any], loop: asyncio.AbstractEventLoop, send: Any
-    ) -> tuple[Message, bytes] | None:
+    def _respond(self, environ: Any, loop: asyncio.AbstractEventLoop, send: Any) -> tuple[Message, bytes] | None:
         """In a request thread: the whole response, or None once a streaming one has been sent."""
         start: Message = {}
         written: list[bytes] = []

@@ -97,7 +97,7 @@ class Bus:
         one query for the last sequence numbers of their channels, and a load only for a channel
         whose store stayed ahead of what was delivered here for a whole interval (a publish merely
         in flight is left to the bus)."""
-        from classnote.realtime.views import _db
+        from classnote.realtime.store import in_thread
 
         ahead: dict[str, int] = {}  # channel -> the store's last_seq found ahead at the previous check
         while self._subscribers:
@@ -106,12 +106,12 @@ class Bus:
             if not marks:
                 continue
             try:
-                stored = await _db(_last_seqs)(list(marks))
+                stored = await in_thread(_last_seqs)(list(marks))
                 due = {channel: (marks[channel], ahead[channel]) for channel in stored if channel in ahead}
                 due = {channel: bounds for channel, bounds in due.items() if bounds[1] > bounds[0]}
                 ahead = {channel: last for channel, last in stored.items() if last > marks[channel]}
                 if due:
-                    for message in await _db(_load_missed)(due):
+                    for message in await in_thread(_load_missed)(due):
                         self._deliver(message)
                     logger.info("realtime: delivered unpublished events from the store: %s", sorted(due))
             except Exception:  # noqa: BLE001 - a database hiccup: try again next interval
@@ -201,12 +201,11 @@ def _last_seqs(channels: list[str]) -> dict[str, int]:
 
 def _load_missed(due: dict[str, tuple[int, int]]) -> list[Message]:
     """The events in (after, upto] of each channel, in order."""
-    from classnote.realtime.models import Event
+    from classnote.realtime.store import load_since
 
     missed: list[Message] = []
     for channel, (after, upto) in due.items():
-        events = Event.objects.filter(channel__name=channel, seq__gt=after, seq__lte=upto).order_by("seq")
-        missed.extend(Message.from_event(event, channel) for event in events[:CATCHUP_LIMIT])
+        missed.extend(load_since(channel, after, upto + 1, CATCHUP_LIMIT))
     return missed
 
 

@@ -7,45 +7,19 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
 from classnote.realtime import channels
 from classnote.realtime.bus import get_bus
 from classnote.realtime.events import Message
-from classnote.realtime.models import Event
+from classnote.realtime.store import in_thread, load_since
 from classnote.tenancy.access import AUTHENTICATED, audience
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 25
 RECHECK_SECONDS = 300  # how often a long-lived stream re-checks that its session is still valid
-REPLAY_LIMIT = 5000
-
-
-def _db(function: Any) -> Any:
-    """Run database work of a stream in a worker thread and close that thread's connection after:
-    streams live long, and connections of the request/response threads are kept (CONN_MAX_AGE)."""
-
-    def run(*args: Any) -> Any:
-        try:
-            return function(*args)
-        finally:
-            for connection in connections.all(initialized_only=True):
-                if not connection.in_atomic_block:  # (a test's transaction keeps its connection)
-                    connection.close()
-
-    return sync_to_async(run)
-
-
-def _load_since(channel: str, after: int, upto: int | None = None) -> list[Message]:
-    events = Event.objects.filter(channel__name=channel, seq__gt=after).order_by("seq")
-    if upto is not None:
-        events = events.filter(seq__lt=upto)
-    return [Message.from_event(e, channel) for e in events[:REPLAY_LIMIT]]
 
 
 def _format(message: Message, user_id: int) -> str:
@@ -69,7 +43,7 @@ async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpRespons
     user = await request.auser()
     if not user.is_authenticated:
         return JsonResponse({"detail": _("Please log in.")}, status=401)
-    listener = await _db(channels.resolve)(user, kind, object_id)
+    listener = await in_thread(channels.resolve)(user, kind, object_id)
     if listener is None:
         return JsonResponse({"detail": _("Not found.")}, status=404)
     last_id = _parse_last_id(request)
@@ -86,8 +60,8 @@ async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpRespons
             if last_sent is None:
                 from classnote.realtime.events import current_seq
 
-                last_sent = await _db(current_seq)(listener.channel)
-            for message in await _db(_load_since)(listener.channel, last_sent):
+                last_sent = await in_thread(current_seq)(listener.channel)
+            for message in await in_thread(load_since)(listener.channel, last_sent):
                 if message.visible_to(user_id, role):
                     yield _format(message, user_id)
                 last_sent = message.seq
@@ -111,7 +85,7 @@ async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpRespons
                     continue
                 if message.seq > last_sent + 1:
                     # Published out of order by two processes: take the missing ones from the store.
-                    for missed in await _db(_load_since)(listener.channel, last_sent, message.seq):
+                    for missed in await in_thread(load_since)(listener.channel, last_sent, message.seq):
                         if missed.visible_to(user_id, role):
                             yield _format(missed, user_id)
                 if message.visible_to(user_id, role):
@@ -126,7 +100,7 @@ async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpRespons
     return response
 
 
-@_db
+@in_thread
 def _session_alive(session_key: str | None, user_id: int) -> bool:
     """The stream's session still stands (not logged out, not past its lifetime); an open lesson
     screen counts as activity for the idle limit."""
