@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from classnote.accounts.models import Role, User, student_username
+from classnote.accounts.models import User, student_username
+from classnote.base.roles import Role
 from classnote.tenancy.models import Country, Membership, Municipality, Region, School, SchoolClass
 
 PASSWORD = "correct-horse-battery-staple"

@@ -35,7 +35,8 @@ from django.db import transaction
 from django.test import Client
 from django.utils import translation
 
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
+from classnote.base.roles import Role
 from classnote.tenancy.access import AUTHENTICATED, PUBLIC
 from tests.conftest import PASSWORD, Tenant, login_as, read_body
 from tests.test_isolation import Route, _values, all_routes

@@ -26,7 +26,8 @@ import pytest
 from django.test import Client
 
 import classnote
-from classnote.accounts.models import Role, User, student_username
+from classnote.accounts.models import User, student_username
+from classnote.base.roles import Role
 from classnote.tenancy.models import Country, Municipality, Region, School
 
 PACKAGE_DIR = Path(classnote.__file__).resolve().parent

@@ -13,7 +13,8 @@ from django.utils import translation
 
 from classnote.accounts import actions as account_actions
 from classnote.accounts import usercache
-from classnote.accounts.models import Role, User, student_username
+from classnote.accounts.models import User, student_username
+from classnote.base.roles import Role
 from classnote.cards import actions as cards
 from classnote.lessons import actions
 from classnote.tenancy.models import Membership

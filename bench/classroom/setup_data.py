@@ -27,7 +27,8 @@ def main(classes: int, students_per_class: int, out: Path) -> None:
     from django.core.management import call_command
     from django.db import transaction
 
-    from classnote.accounts.models import LoginCard, Role, User, student_username
+    from classnote.accounts.models import LoginCard, User, student_username
+    from classnote.base.roles import Role
     from classnote.cards.actions import create_card
     from classnote.lessons.models import Lesson, SubmissionBox
     from classnote.tenancy.models import Country, Membership, Municipality, Region, School, SchoolClass

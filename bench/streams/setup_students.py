@@ -26,7 +26,8 @@ from django.utils import timezone  # noqa: E402
 from django.utils.crypto import get_random_string  # noqa: E402
 
 from classnote.accounts import sessions  # noqa: E402
-from classnote.accounts.models import Role, User, student_username  # noqa: E402
+from classnote.accounts.models import User, student_username  # noqa: E402
+from classnote.base.roles import Role  # noqa: E402
 from classnote.lessons.models import Lesson  # noqa: E402
 from classnote.tenancy.models import Membership, School, SchoolClass  # noqa: E402
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
+from classnote.base.roles import Role
 from classnote.cards.models import Card
 from classnote.tenancy.models import Membership
 from tests.api.conftest import english, send, session, with_token

@@ -45,7 +45,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from classnote.accounts import tokens
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
+from classnote.base.roles import Role
 from classnote.cards.models import Card
 from classnote.tenancy.access import AUTHENTICATED
 from tests.api.conftest import session

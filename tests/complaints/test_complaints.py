@@ -14,8 +14,9 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
 from classnote.audit.models import AuditEntry
+from classnote.base.roles import Role
 from classnote.complaints import retention, spam
 from classnote.complaints.models import Complaint, ComplaintNote
 from tests.conftest import PASSWORD, Tenant, login_as

@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.http import Http404
 from django.utils import translation
 
-from classnote.accounts.actions import ActionError
+from classnote.base.errors import ActionError
 from classnote.files import services
 from classnote.files.models import StoredFile
 from classnote.files.services import StorageUnavailable, delete_upload, store_upload

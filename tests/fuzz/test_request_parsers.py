@@ -4,7 +4,7 @@ Ids in form fields and query strings (sending cards, linking a sequence, submitt
 dates (a pupil's leaving day), a return address after a form ("next"), a tenant chosen on the
 privacy page, page numbers: every answer is a page, a redirect to this site or a 4xx — never a
 server error — and no redirect leaves the site or carries a line break. Ids like "²" (isdigit()
-but not int()), 5,000 digits or beyond 64 bits were server errors before classnote.core.ids.
+but not int()), 5,000 digits or beyond 64 bits were server errors before classnote.base.ids.
 """
 
 from __future__ import annotations

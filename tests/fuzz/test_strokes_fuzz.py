@@ -18,7 +18,7 @@ from django.test import Client
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from classnote.accounts.actions import ActionError
+from classnote.base.errors import ActionError
 from classnote.cards import render
 from classnote.cards.actions import MAX_POINTS, MAX_STROKES, validate_strokes
 from classnote.cards.models import Background, Card

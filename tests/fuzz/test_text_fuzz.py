@@ -17,8 +17,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from classnote.accounts.forms import FORMULA_STARTS, no_formula
+from classnote.base.ids import MAX_ID, parse_id
 from classnote.complaints.forms import ComplaintForm
-from classnote.core.ids import MAX_ID, parse_id
 from classnote.lessons.actions import clean_text
 from classnote.realtime.views import _parse_last_id
 from classnote.tenancy.roster import clean_cell

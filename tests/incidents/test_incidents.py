@@ -10,8 +10,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
 from classnote.audit.models import AuditEntry
+from classnote.base.roles import Role
 from classnote.incidents import actions, retention
 from classnote.incidents.models import Incident
 from tests.conftest import PASSWORD, Tenant, login_as
@@ -235,7 +236,7 @@ def test_other_roles_cannot_reach_the_register(officer: User, tenant_a: Tenant) 
 
 
 def test_only_the_officer_may_write_through_the_actions(officer: User, tenant_a: Tenant) -> None:
-    from classnote.accounts.actions import ActionError
+    from classnote.base.errors import ActionError
 
     incident = make(officer, tenants=[tenant_a])
     with pytest.raises(ActionError):

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.test import Client
 from django.utils import timezone
 
-from classnote.accounts.actions import ActionError
+from classnote.base.errors import ActionError
 from classnote.cards import actions as cards
 from classnote.cards.models import Card
 from classnote.lessons import actions
@@ -180,7 +180,8 @@ def test_a_linked_sequence_is_copied_and_presented_in_order(tenant_a: Tenant) ->
 
 
 def test_the_submission_box_page_stays_cheap_at_300_entries(tenant_a: Tenant, django_assert_max_num_queries) -> None:
-    from classnote.accounts.models import Role, User, student_username
+    from classnote.accounts.models import User, student_username
+    from classnote.base.roles import Role
     from classnote.tenancy.models import Membership
 
     mine = Card.objects.get(origin=tenant_a.card, owner=tenant_a.student)

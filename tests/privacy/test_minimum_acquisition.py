@@ -10,9 +10,9 @@ from django.test import Client
 from django.utils import timezone
 
 from classnote.accounts import actions as account_actions
-from classnote.accounts.actions import ActionError
 from classnote.accounts.models import User
 from classnote.audit.models import AuditEntry
+from classnote.base.errors import ActionError
 from classnote.privacy import inventory
 from classnote.tenancy.models import Municipality
 from tests.conftest import Tenant, fresh_login, login_as

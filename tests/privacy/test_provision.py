@@ -14,10 +14,10 @@ from django.test import Client
 from django.utils import translation
 from django.utils.translation import gettext
 
-from classnote.accounts.actions import ActionError
 from classnote.audit.models import AuditEntry
+from classnote.base.errors import ActionError
+from classnote.base.inventory import Erase
 from classnote.privacy import actions, inventory
-from classnote.privacy.inventory import Erase
 from classnote.privacy.models import ProvisionRecord
 from tests.conftest import Tenant, fresh_login, login_as
 

@@ -9,11 +9,11 @@ from django.utils import translation
 
 from classnote.accounts.models import User
 from classnote.audit.models import AuditEntry
+from classnote.base.inventory import Purpose
 from classnote.cards.models import Card
 from classnote.lessons.models import Submission
 from classnote.portfolio import export
 from classnote.privacy import inventory, purposes
-from classnote.privacy.inventory import Purpose
 from classnote.stats import figures
 from classnote.tenancy.models import School
 from tests.conftest import Tenant, fresh_login, login_as

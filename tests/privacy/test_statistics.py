@@ -11,7 +11,8 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from classnote.accounts.models import Role, User, student_username
+from classnote.accounts.models import User, student_username
+from classnote.base.roles import Role
 from classnote.stats import figures
 from classnote.stats.figures import Row
 from classnote.tenancy.models import Membership, SchoolClass

@@ -11,8 +11,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
 from classnote.audit.models import AuditEntry
+from classnote.base.roles import Role
 from classnote.cards.models import Card
 from classnote.privacy import views
 from classnote.privacy.models import SupportGrant

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.test import Client
 
 import classnote
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
+from classnote.base.roles import Role
 from tests.conftest import PASSWORD, Tenant, login_as
 from tests.test_isolation import all_routes
 

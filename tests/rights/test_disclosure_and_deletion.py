@@ -232,7 +232,8 @@ def test_after_deletion_nothing_anywhere_holds_the_pupils_name_or_id(
 
 
 def test_a_demo_pupils_export_matches_the_inventory(db: None) -> None:
-    from classnote.accounts.models import Role, User
+    from classnote.accounts.models import User
+    from classnote.base.roles import Role
     from classnote.demo.data import create_demo
     from classnote.rights import disclosure
 

@@ -33,7 +33,8 @@ def test_a_school_admin_opens_a_request_for_a_pupil_with_a_deadline(tenant_a: Te
 
 
 def test_an_overdue_request_is_flagged_for_the_admin_and_the_privacy_officer(tenant_a: Tenant) -> None:
-    from classnote.accounts.models import Role, User
+    from classnote.accounts.models import User
+    from classnote.base.roles import Role
 
     client = admin_client(tenant_a.school_admin)
     request = _open(client, tenant_a.student.pk, "correction")

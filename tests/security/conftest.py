@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
+from classnote.base.roles import Role
 from tests.conftest import PASSWORD
 
 

@@ -32,8 +32,9 @@ from django.urls import resolve
 from django.utils import timezone
 
 from classnote.accounts import actions as account_actions
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
+from classnote.base.errors import ActionError
+from classnote.base.roles import Role
 from classnote.cards.models import Card
 from classnote.files.models import StoredFile
 from classnote.lessons.models import Lesson, Submission, SubmissionBox

@@ -23,7 +23,8 @@ from django.conf import settings
 from django.test import Client
 
 from classnote.accounts import actions
-from classnote.accounts.models import Role, User, student_username
+from classnote.accounts.models import User, student_username
+from classnote.base.roles import Role
 from tests.conftest import PASSWORD, Tenant
 
 SCHOOL_IP = "203.0.113.10"

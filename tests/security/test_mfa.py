@@ -32,8 +32,9 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.core.cache import cache
 from django.test import Client
 
-from classnote.accounts.models import ApiToken, LoginCard, Role, User
+from classnote.accounts.models import ApiToken, LoginCard, User
 from classnote.audit.models import AuditEntry
+from classnote.base.roles import Role
 from classnote.privacy.models import ProvisionRecord, SupportGrant
 from classnote.rights import workflow
 from classnote.tenancy.models import Municipality

@@ -138,8 +138,8 @@ def test_refused_csrf_checks_are_logged(tenant_a: Tenant, log_lines: LogLines) -
 
 def test_a_read_refused_for_its_purpose_is_logged(tenant_a: Tenant, log_lines: LogLines) -> None:
     from classnote.accounts.models import User
+    from classnote.base.inventory import Purpose
     from classnote.privacy import purposes
-    from classnote.privacy.inventory import Purpose
 
     with pytest.raises(purposes.PurposeRefused):
         purposes.check_reads(tenant_a.school_admin, Purpose.STATISTICS, {User: ["display_name"]})

@@ -14,8 +14,9 @@ from django.test import Client
 from django.utils import translation
 
 from classnote.accounts.actions import create_student
-from classnote.accounts.models import Role, User, student_username
+from classnote.accounts.models import User, student_username
 from classnote.audit.models import AuditEntry
+from classnote.base.roles import Role
 from classnote.tenancy import roster
 from classnote.tenancy.models import Membership, SchoolClass
 from tests.conftest import Tenant, fresh_login, login_as

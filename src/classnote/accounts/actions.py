@@ -16,17 +16,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from classnote.accounts import usercache
-from classnote.accounts.models import LoginCard, Role, User, student_username
+from classnote.accounts.models import LoginCard, User, student_username
 from classnote.audit.log import record
+from classnote.base.errors import ActionError
+from classnote.base.roles import Role
 from classnote.tenancy import access
 from classnote.tenancy.models import School, SchoolClass
 
 # No 0/O or 1/l/I: pupils copy these from paper.
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - an alphabet, not a password
-
-
-class ActionError(Exception):
-    """A refusal the user can act on; the message is translated."""
 
 
 def _taken_username(error: ValidationError) -> bool:

@@ -11,7 +11,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from classnote.accounts import usercache
-from classnote.accounts.models import LoginCard, Role, User, student_username
+from classnote.accounts.models import LoginCard, User, student_username
+from classnote.base.roles import Role
 
 # Checked against when no account matches, so a wrong school code or student ID takes
 # as long as a wrong password and response times do not reveal which accounts exist.

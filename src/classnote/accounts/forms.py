@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
+from classnote.base.roles import Role
 
 student_number_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$", _("Use up to 32 letters, digits, dots, hyphens or underscores.")

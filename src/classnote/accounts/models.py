@@ -15,23 +15,13 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from classnote.base import inventory as _inv
+from classnote.base.inventory import Audience as _A
+from classnote.base.inventory import Basis as _B
+from classnote.base.inventory import Category as _C
+from classnote.base.inventory import Purpose as _P
+from classnote.base.roles import ADMIN_ROLES, STAFF_ROLES, Role
 from classnote.tenancy.models import Municipality, School
-
-
-class Role(models.TextChoices):
-    STUDENT = "student", _("Student")
-    TEACHER = "teacher", _("Teacher")
-    SCHOOL_ADMIN = "school_admin", _("School administrator")
-    MUNICIPAL_ADMIN = "municipal_admin", _("Municipal administrator")
-    OPERATOR = "operator", _("Operator")
-    # The operator's privacy officer: works complaints, incidents and the deadlines of data-subject
-    # requests across tenants, without access to lesson content.
-    PRIVACY_OFFICER = "privacy_officer", _("Privacy officer")
-
-
-STAFF_ROLES = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN, Role.OPERATOR, Role.PRIVACY_OFFICER)
-ADMIN_ROLES = (Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN, Role.OPERATOR, Role.PRIVACY_OFFICER)
-OPERATOR_ROLES = (Role.OPERATOR, Role.PRIVACY_OFFICER)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -103,10 +93,6 @@ class User(AbstractBaseUser):
     @property
     def is_staff_member(self) -> bool:
         return self.role in STAFF_ROLES
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role in ADMIN_ROLES
 
     def session_kind(self) -> str:
         if self.role == Role.STUDENT:
@@ -196,11 +182,6 @@ class ApiToken(models.Model):
 # --- Data inventory (classnote.privacy.inventory) ------------------------------------------------
 # Pupils are represented by the least the lesson needs: a display name, the school-assigned student
 # ID and their classes. No e-mail address, no birth date.
-from classnote.privacy import inventory as _inv  # noqa: E402
-from classnote.privacy.inventory import Audience as _A  # noqa: E402
-from classnote.privacy.inventory import Basis as _B  # noqa: E402
-from classnote.privacy.inventory import Category as _C  # noqa: E402
-from classnote.privacy.inventory import Purpose as _P  # noqa: E402
 
 _SCHOOL = [_A.SELF, _A.CLASS_TEACHERS, _A.SCHOOL_ADMINS, _A.MUNICIPAL_ADMINS]
 _inv.declare(

@@ -19,8 +19,9 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import ApiToken, Role, User
+from classnote.accounts.models import ApiToken, User
+from classnote.base.errors import ActionError
+from classnote.base.roles import Role
 
 PREFIX = "cn_"
 TOKEN_ROLES = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)

@@ -15,10 +15,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from classnote.accounts import actions
 from classnote.accounts.forms import CardLoginForm, StudentLoginForm
-from classnote.accounts.models import Role
 from classnote.accounts.stepup import require_recent_login
+from classnote.base.requests import AuthedRequest
+from classnote.base.roles import Role
 from classnote.core import security_log
-from classnote.core.types import AuthedRequest
 from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, PUBLIC, audience
 

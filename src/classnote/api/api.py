@@ -25,9 +25,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.operation import PathView
 from ninja.security import django_auth
 
-from classnote.accounts.actions import ActionError
 from classnote.api import cards, files, lessons, tenancy, tokens
 from classnote.api.security import ApiAuthenticationError, TokenAuth, gate
+from classnote.base.errors import ActionError
 from classnote.cards.actions import VersionConflict
 from classnote.core import security_log
 

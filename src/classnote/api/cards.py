@@ -8,7 +8,6 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from classnote.accounts.actions import ActionError
 from classnote.api import lookups
 from classnote.api.common import IN_LESSON, TEACHING, answers, card_out, current_fields
 from classnote.api.schemas import (
@@ -22,9 +21,10 @@ from classnote.api.schemas import (
     MaterialsOut,
     SequenceIn,
 )
+from classnote.base.errors import ActionError
+from classnote.base.requests import AuthedRequest
 from classnote.cards import actions
 from classnote.cards.models import Card
-from classnote.core.types import AuthedRequest
 from classnote.lessons import summaries
 from classnote.privacy.reads import record_work_read
 from classnote.tenancy import access

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.urls import reverse
 
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
 from classnote.api.schemas import Error, ValidationErrorOut
+from classnote.base.roles import Role
 from classnote.lessons import summaries
 
 # Who takes part in lessons: pupils and the staff who teach (school administrators may teach).

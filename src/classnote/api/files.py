@@ -6,11 +6,11 @@ import uuid
 from django.utils.translation import gettext as _
 from ninja import File, Router, Status, UploadedFile
 
-from classnote.accounts.actions import ActionError
 from classnote.api import lookups
 from classnote.api.common import IN_LESSON, answers, file_out
 from classnote.api.schemas import FileOut
-from classnote.core.types import AuthedRequest
+from classnote.base.errors import ActionError
+from classnote.base.requests import AuthedRequest
 from classnote.files import services
 from classnote.files.validation import too_large
 from classnote.tenancy.access import audience

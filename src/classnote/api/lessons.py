@@ -9,8 +9,6 @@ from collections.abc import Mapping, Sequence
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import Role
 from classnote.api import lookups
 from classnote.api.common import IN_LESSON, TEACHING, answers, box_out, lesson_out, submission_out
 from classnote.api.schemas import (
@@ -33,7 +31,9 @@ from classnote.api.schemas import (
     SubmissionOut,
     SubmitIn,
 )
-from classnote.core.types import AuthedRequest
+from classnote.base.errors import ActionError
+from classnote.base.requests import AuthedRequest
+from classnote.base.roles import Role
 from classnote.lessons import actions, summaries
 from classnote.lessons.models import Group, Submission
 from classnote.portfolio.export import submissions_of

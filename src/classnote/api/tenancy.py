@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from ninja import Router
 
-from classnote.accounts.models import Role
 from classnote.api.common import answers
 from classnote.api.schemas import ClassOut, Me, MemberOut, SchoolOut
-from classnote.core.types import AuthedRequest
+from classnote.base.requests import AuthedRequest
+from classnote.base.roles import Role
 from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, audience
 from classnote.tenancy.models import Membership

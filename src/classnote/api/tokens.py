@@ -16,7 +16,7 @@ from classnote.accounts.stepup import require_recent_login_api
 from classnote.api.common import answers
 from classnote.api.schemas import CsrfOut, NewTokenOut, TokenIn, TokenOut
 from classnote.api.security import NoToken
-from classnote.core.types import AuthedRequest
+from classnote.base.requests import AuthedRequest
 from classnote.tenancy.access import AUTHENTICATED, audience
 
 router = Router(tags=["auth"])

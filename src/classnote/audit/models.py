@@ -7,7 +7,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from classnote.privacy.inventory import kept_reference
+from classnote.base import inventory as _inv
+from classnote.base.inventory import Audience as _A
+from classnote.base.inventory import Basis as _B
+from classnote.base.inventory import Category as _C
+from classnote.base.inventory import Purpose as _P
+from classnote.base.inventory import kept_reference
 
 
 class AuditHead(models.Model):
@@ -47,12 +52,6 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"audit #{self.pk} {self.action}"
 
-
-from classnote.privacy import inventory as _inv  # noqa: E402
-from classnote.privacy.inventory import Audience as _A  # noqa: E402
-from classnote.privacy.inventory import Basis as _B  # noqa: E402
-from classnote.privacy.inventory import Category as _C  # noqa: E402
-from classnote.privacy.inventory import Purpose as _P  # noqa: E402
 
 _KEPT = "security record kept 5 years; it holds ids and codes only, which name nobody once the account is gone"
 _inv.declare(AuditHead, not_personal=["id", "last_hash", "count"])

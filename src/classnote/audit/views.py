@@ -5,9 +5,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from classnote.accounts.models import Role
 from classnote.audit.models import AuditEntry
-from classnote.core.types import AuthedRequest
+from classnote.base.requests import AuthedRequest
+from classnote.base.roles import Role
 from classnote.tenancy import access
 from classnote.tenancy.access import audience
 

@@ -6,6 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from classnote.base import inventory as _inv
+from classnote.base.inventory import Audience as _A
+from classnote.base.inventory import Category as _C
+from classnote.base.inventory import Purpose as _P
 from classnote.files.models import StoredFile
 from classnote.tenancy.models import School
 
@@ -74,10 +78,6 @@ class Card(models.Model):
 
 
 # --- Data inventory (classnote.privacy.inventory) ------------------------------------------------
-from classnote.privacy import inventory as _inv  # noqa: E402
-from classnote.privacy.inventory import Audience as _A  # noqa: E402
-from classnote.privacy.inventory import Category as _C  # noqa: E402
-from classnote.privacy.inventory import Purpose as _P  # noqa: E402
 
 _WORK = [_A.SELF, _A.CLASS_TEACHERS, _A.CLASSMATES_WHEN_SHARED, _A.RECIPIENTS]
 

@@ -9,13 +9,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import Role
+from classnote.base.errors import ActionError
+from classnote.base.ids import parse_ids
+from classnote.base.requests import AuthedRequest
+from classnote.base.roles import Role
 from classnote.cards import actions
 from classnote.cards.forms import NewCardForm
 from classnote.cards.models import Background, Card
-from classnote.core.ids import parse_ids
-from classnote.core.types import AuthedRequest
 from classnote.privacy.reads import record_work_read
 from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, audience

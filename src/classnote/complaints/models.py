@@ -16,6 +16,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from classnote.base import inventory as _inv
+from classnote.base.inventory import Audience as _A
+from classnote.base.inventory import Basis as _B
+from classnote.base.inventory import Category as _C
+from classnote.base.inventory import Purpose as _P
 from classnote.tenancy.models import Municipality
 
 MESSAGE_MAX_LENGTH = 5000
@@ -101,11 +106,6 @@ class ComplaintNote(models.Model):
 
 # --- Data inventory (classnote.privacy.inventory) ------------------------------------------------
 # What a member of the public sends us is personal data of a person without an account.
-from classnote.privacy import inventory as _inv  # noqa: E402
-from classnote.privacy.inventory import Audience as _A  # noqa: E402
-from classnote.privacy.inventory import Basis as _B  # noqa: E402
-from classnote.privacy.inventory import Category as _C  # noqa: E402
-from classnote.privacy.inventory import Purpose as _P  # noqa: E402
 
 CASE_RETENTION = (
     "until the case is answered or closed + PRIVACY_COMPLAINT_RETENTION_DAYS (3 years by default); "

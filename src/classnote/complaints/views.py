@@ -12,12 +12,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import Role
+from classnote.base.errors import ActionError
+from classnote.base.requests import AuthedRequest
+from classnote.base.roles import Role
 from classnote.complaints import actions, spam
 from classnote.complaints.forms import CaseForm, ComplaintForm, NoteForm, StatusForm
 from classnote.complaints.models import Complaint
-from classnote.core.types import AuthedRequest
 from classnote.tenancy import access
 from classnote.tenancy.access import PUBLIC, audience
 

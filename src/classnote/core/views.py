@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from classnote.accounts import actions as account_actions
 from classnote.accounts.forms import LanguageForm
-from classnote.accounts.models import Role
+from classnote.base.requests import AuthedRequest
+from classnote.base.roles import Role
 from classnote.core import security_log
-from classnote.core.types import AuthedRequest
 from classnote.tenancy.access import AUTHENTICATED, PUBLIC, audience
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.db import transaction
 
 from classnote.accounts.actions import generate_password
-from classnote.accounts.models import Role, User, student_username
+from classnote.accounts.models import User, student_username
+from classnote.base.roles import Role
 from classnote.tenancy.models import Country, Membership, Municipality, Region, School, SchoolClass
 
 FAMILY = {

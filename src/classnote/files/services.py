@@ -18,8 +18,8 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from classnote.accounts.actions import ActionError
 from classnote.accounts.models import User
+from classnote.base.errors import ActionError
 from classnote.files import validation
 from classnote.files.images import process_image
 from classnote.files.models import StoredFile

@@ -20,7 +20,7 @@ from typing import IO
 import filetype
 from django.utils.translation import gettext as _
 
-from classnote.accounts.actions import ActionError
+from classnote.base.errors import ActionError
 from classnote.files.models import StoredFile
 from classnote.tenancy.models import Municipality
 

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from classnote.accounts.actions import ActionError
-from classnote.core.types import AuthedRequest
+from classnote.base.errors import ActionError
+from classnote.base.requests import AuthedRequest
 from classnote.files import services
 from classnote.files.models import StoredFile
 from classnote.files.validation import ascii_name, too_large

@@ -12,9 +12,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
 from classnote.audit.log import record
+from classnote.base.errors import ActionError
+from classnote.base.roles import Role
 from classnote.incidents.models import Incident
 from classnote.tenancy import access
 from classnote.tenancy.models import Municipality

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from classnote.accounts.models import Role
+from classnote.base.roles import Role
 from classnote.incidents.models import Incident
 from classnote.privacy.deadlines import Deadline
 from classnote.tenancy import access

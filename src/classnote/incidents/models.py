@@ -15,6 +15,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from classnote.base import inventory as _inv
+from classnote.base.inventory import Audience as _A
+from classnote.base.inventory import Basis as _B
+from classnote.base.inventory import Category as _C
+from classnote.base.inventory import Purpose as _P
 from classnote.tenancy.models import Municipality
 
 TEXT_MAX_LENGTH = 5000
@@ -142,11 +147,6 @@ class Incident(models.Model):
 # The register describes events, not people. The free-text fields are written by the privacy officer
 # under the rule "no names" (their help text says so); because free text can slip, they are declared
 # as case records anyway, readable by the officer and the affected boards' administrators.
-from classnote.privacy import inventory as _inv  # noqa: E402
-from classnote.privacy.inventory import Audience as _A  # noqa: E402
-from classnote.privacy.inventory import Basis as _B  # noqa: E402
-from classnote.privacy.inventory import Category as _C  # noqa: E402
-from classnote.privacy.inventory import Purpose as _P  # noqa: E402
 
 RETENTION = (
     "until the incident is closed + INCIDENT_RETENTION_DAYS (5 years by default, the record of the report "

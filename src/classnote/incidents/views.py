@@ -12,10 +12,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import Role
 from classnote.audit.log import record
-from classnote.core.types import AuthedRequest
+from classnote.base.errors import ActionError
+from classnote.base.requests import AuthedRequest
+from classnote.base.roles import Role
 from classnote.incidents import actions
 from classnote.incidents.forms import IncidentForm, ReportForm
 from classnote.incidents.models import Incident

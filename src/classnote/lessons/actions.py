@@ -11,8 +11,9 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
+from classnote.base.errors import ActionError
+from classnote.base.roles import Role
 from classnote.cards.actions import copy_card, copy_cards
 from classnote.cards.models import Card
 from classnote.lessons import summaries

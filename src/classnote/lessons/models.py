@@ -6,6 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from classnote.base import inventory as _inv
+from classnote.base.inventory import Audience as _A
+from classnote.base.inventory import Category as _C
+from classnote.base.inventory import Purpose as _P
 from classnote.tenancy.models import SchoolClass
 
 
@@ -87,10 +91,6 @@ class Group(models.Model):
 
 
 # --- Data inventory (classnote.privacy.inventory) ------------------------------------------------
-from classnote.privacy import inventory as _inv  # noqa: E402
-from classnote.privacy.inventory import Audience as _A  # noqa: E402
-from classnote.privacy.inventory import Category as _C  # noqa: E402
-from classnote.privacy.inventory import Purpose as _P  # noqa: E402
 
 
 def _record(*audience: _A, also: tuple[_P, ...] = ()) -> _inv.Personal:

@@ -8,12 +8,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import Role
+from classnote.base.errors import ActionError
+from classnote.base.ids import parse_id, parse_ids
+from classnote.base.requests import AuthedRequest
+from classnote.base.roles import Role
 from classnote.cards.forms import NewCardForm
 from classnote.cards.models import Background, Card
-from classnote.core.ids import parse_id, parse_ids
-from classnote.core.types import AuthedRequest
 from classnote.lessons import actions
 from classnote.lessons.forms import BoxForm, GroupForm, OpenLessonForm, ReturnForm
 from classnote.lessons.models import Group, Submission

@@ -4,12 +4,12 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from classnote.accounts.models import Role
 from classnote.accounts.stepup import require_recent_login
-from classnote.core.types import AuthedRequest
+from classnote.base.inventory import Purpose
+from classnote.base.requests import AuthedRequest
+from classnote.base.roles import Role
 from classnote.portfolio.export import READS, build_zip, submissions_of
 from classnote.privacy import purposes
-from classnote.privacy.inventory import Purpose
 from classnote.tenancy import access
 from classnote.tenancy.access import audience
 

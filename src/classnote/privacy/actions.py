@@ -13,12 +13,13 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
 from classnote.audit.log import record
+from classnote.base.errors import ActionError
+from classnote.base.inventory import Purpose
+from classnote.base.roles import Role
 from classnote.portfolio import export
 from classnote.privacy import purposes
-from classnote.privacy.inventory import Purpose
 from classnote.privacy.models import ProvisionRecord, SupportGrant, reference_validator
 from classnote.tenancy import access
 

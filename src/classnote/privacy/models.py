@@ -16,7 +16,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from classnote.privacy.inventory import kept_reference
+from classnote.base import inventory as _inv
+from classnote.base.inventory import Audience as _A
+from classnote.base.inventory import Basis as _B
+from classnote.base.inventory import Category as _C
+from classnote.base.inventory import Purpose as _P
+from classnote.base.inventory import kept_reference
 from classnote.tenancy.models import Municipality
 
 reference_validator = RegexValidator(
@@ -94,11 +99,6 @@ class ProvisionRecord(models.Model):
 
 
 # --- Data inventory (classnote.privacy.inventory) ------------------------------------------------
-from classnote.privacy import inventory as _inv  # noqa: E402
-from classnote.privacy.inventory import Audience as _A  # noqa: E402
-from classnote.privacy.inventory import Basis as _B  # noqa: E402
-from classnote.privacy.inventory import Category as _C  # noqa: E402
-from classnote.privacy.inventory import Purpose as _P  # noqa: E402
 
 _inv.declare(
     SupportGrant,

@@ -23,8 +23,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext
 
+from classnote.base.inventory import Purpose
 from classnote.privacy import inventory
-from classnote.privacy.inventory import Purpose
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from classnote.accounts.models import Role
+from classnote.base.roles import Role
 
 
 def record_work_read(actor: Any, action: str, *, target: Any, owner: Any) -> None:

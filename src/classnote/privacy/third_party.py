@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from classnote.privacy import inventory as inv
-from classnote.privacy.inventory import Audience as A
-from classnote.privacy.inventory import Basis as B
-from classnote.privacy.inventory import Category as C
-from classnote.privacy.inventory import Purpose as P
+from classnote.base import inventory as inv
+from classnote.base.inventory import Audience as A
+from classnote.base.inventory import Basis as B
+from classnote.base.inventory import Category as C
+from classnote.base.inventory import Purpose as P
 
 _SESSION = inv.personal(C.TECHNICAL, purposes=[P.LOGIN], retention=inv.WHILE_SESSION, audience=[A.NOBODY])
 _DEVICE = inv.personal(

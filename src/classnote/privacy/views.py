@@ -11,13 +11,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
 from classnote.accounts.stepup import require_recent_login
-from classnote.core.types import AuthedRequest
+from classnote.base.errors import ActionError
+from classnote.base.inventory import Purpose
+from classnote.base.requests import AuthedRequest
+from classnote.base.roles import Role
 from classnote.privacy import actions, deadlines, policy, purposes, who_viewed
 from classnote.privacy.forms import ProvisionForm, SupportGrantForm
-from classnote.privacy.inventory import Purpose
 from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, SCHOOL_MANAGERS, audience
 from classnote.tenancy.models import School, SchoolClass

@@ -17,8 +17,9 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
 from classnote.audit.models import AuditEntry
+from classnote.base.roles import Role
 from classnote.tenancy import access
 
 READ_SUFFIXES = (".viewed", ".downloaded", ".exported", ".provided", ".disclosed")

@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from django.db import models
 
+from classnote.base import inventory as _inv
+from classnote.base.inventory import Audience as _A
+from classnote.base.inventory import Category as _C
+from classnote.base.inventory import Purpose as _P
+
 
 class Channel(models.Model):
     """One stream of events, e.g. "lesson:42"; last_seq hands out sequence numbers."""
@@ -36,10 +41,6 @@ class Event(models.Model):
 
 
 # --- Data inventory (classnote.privacy.inventory) ------------------------------------------------
-from classnote.privacy import inventory as _inv  # noqa: E402
-from classnote.privacy.inventory import Audience as _A  # noqa: E402
-from classnote.privacy.inventory import Category as _C  # noqa: E402
-from classnote.privacy.inventory import Purpose as _P  # noqa: E402
 
 # Events repeat what they announce (a pupil's display name with a submission, a card's excerpt) so
 # that a reconnecting device can catch up. They are transient: kept for replay only.

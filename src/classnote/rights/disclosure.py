@@ -19,8 +19,8 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from classnote.base.inventory import Category
 from classnote.files.validation import clean_name
-from classnote.privacy.inventory import Category
 from classnote.rights.subjects import find
 
 FORMAT_VERSION = 1

@@ -22,7 +22,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
 
-from classnote.privacy.inventory import Erase
+from classnote.base.inventory import Erase
 from classnote.rights.models import DataSubjectRequest, DeletionReceipt, new_reference
 from classnote.rights.subjects import Found, find
 

@@ -14,7 +14,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from classnote.privacy.inventory import kept_reference
+from classnote.base import inventory as _inv
+from classnote.base.inventory import Audience as _A
+from classnote.base.inventory import Basis as _B
+from classnote.base.inventory import Category as _C
+from classnote.base.inventory import Purpose as _P
+from classnote.base.inventory import kept_reference
 
 
 def new_reference(prefix: str) -> str:
@@ -106,11 +111,6 @@ class DeletionReceipt(models.Model):
 
 
 # --- Data inventory (classnote.privacy.inventory) ------------------------------------------------
-from classnote.privacy import inventory as _inv  # noqa: E402
-from classnote.privacy.inventory import Audience as _A  # noqa: E402
-from classnote.privacy.inventory import Basis as _B  # noqa: E402
-from classnote.privacy.inventory import Category as _C  # noqa: E402
-from classnote.privacy.inventory import Purpose as _P  # noqa: E402
 
 _REQUEST = _inv.personal(
     _C.ACCOUNT,

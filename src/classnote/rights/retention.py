@@ -24,7 +24,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
+from classnote.base.roles import Role
 from classnote.rights import erasure
 from classnote.rights.models import DeletionReceipt
 from classnote.rights.subjects import find

@@ -9,8 +9,8 @@ from typing import Any
 
 from django.db import models
 
+from classnote.base.inventory import Declaration, Erase, Link
 from classnote.privacy import inventory
-from classnote.privacy.inventory import Declaration, Erase, Link
 
 
 @dataclass

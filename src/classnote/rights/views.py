@@ -9,10 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
 from classnote.accounts.stepup import require_recent_login
-from classnote.core.types import AuthedRequest
+from classnote.base.errors import ActionError
+from classnote.base.requests import AuthedRequest
+from classnote.base.roles import Role
 from classnote.rights import workflow
 from classnote.rights.forms import CloseForm, CorrectionForm, DeleteForm, OpenRequestForm
 from classnote.rights.models import DataSubjectRequest, DeletionReceipt

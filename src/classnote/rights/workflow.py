@@ -16,9 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
 from classnote.audit.log import record
+from classnote.base.errors import ActionError
+from classnote.base.roles import Role
 from classnote.lessons.actions import clean_text
 from classnote.privacy.deadlines import Deadline
 from classnote.rights import disclosure, erasure

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
+from classnote.base.errors import ActionError
+from classnote.base.roles import Role
 from classnote.security import reports
 from classnote.security.models import PatchReport
 from classnote.tenancy.access import require_roles

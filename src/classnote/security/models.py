@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from classnote.base import inventory as _inv
+
 
 class PatchReport(models.Model):
     class Trigger(models.TextChoices):
@@ -30,8 +32,6 @@ class PatchReport(models.Model):
     def __str__(self) -> str:
         return f"patch report {self.checked_at:%Y-%m-%d %H:%M}"
 
-
-from classnote.privacy import inventory as _inv  # noqa: E402
 
 _inv.declare(
     PatchReport,

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import Role
-from classnote.core.types import AuthedRequest
+from classnote.base.errors import ActionError
+from classnote.base.requests import AuthedRequest
+from classnote.base.roles import Role
 from classnote.security import actions, patches, reports
 from classnote.security.models import PatchReport
 from classnote.tenancy.access import audience

@@ -4,9 +4,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from classnote.core.types import AuthedRequest
+from classnote.base.inventory import Purpose
+from classnote.base.requests import AuthedRequest
 from classnote.privacy import purposes
-from classnote.privacy.inventory import Purpose
 from classnote.stats import figures
 from classnote.tenancy.access import SCHOOL_MANAGERS, audience
 

@@ -21,7 +21,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
+from classnote.base.roles import Role
 from classnote.tenancy.models import Membership, Municipality, School, SchoolClass
 
 PUBLIC = "public"

@@ -8,9 +8,10 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from classnote.accounts import actions as account_actions
-from classnote.accounts.actions import ActionError
-from classnote.accounts.models import Role, User
+from classnote.accounts.models import User
 from classnote.audit.log import record
+from classnote.base.errors import ActionError
+from classnote.base.roles import Role
 from classnote.tenancy import access, roster
 from classnote.tenancy.models import Membership, Municipality, School, SchoolClass
 

@@ -12,6 +12,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from classnote.base import inventory as _inv
+from classnote.base.inventory import Audience as _A
+from classnote.base.inventory import Category as _C
+from classnote.base.inventory import Purpose as _P
+
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9-]{1,31}$",
     _("Use 2–32 letters, digits or hyphens, starting with a letter or digit."),
@@ -152,10 +157,6 @@ class Membership(models.Model):
 
 # --- Data inventory (classnote.privacy.inventory): organisations are not personal data; ------------
 # a class's membership says which pupil is in which class.
-from classnote.privacy import inventory as _inv  # noqa: E402
-from classnote.privacy.inventory import Audience as _A  # noqa: E402
-from classnote.privacy.inventory import Category as _C  # noqa: E402
-from classnote.privacy.inventory import Purpose as _P  # noqa: E402
 
 _inv.declare(Country, not_personal=["id", "code", "name", "sort_order"])
 _inv.declare(Region, not_personal=["id", "country", "name", "sort_order"])

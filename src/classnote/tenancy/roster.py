@@ -43,9 +43,10 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from classnote.accounts.actions import ActionError
 from classnote.accounts.forms import StudentForm
-from classnote.accounts.models import Role, User, student_username
+from classnote.accounts.models import User, student_username
+from classnote.base.errors import ActionError
+from classnote.base.roles import Role
 from classnote.tenancy import access
 from classnote.tenancy.models import Membership, School, SchoolClass
 

@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from classnote.accounts import actions as account_actions
-from classnote.accounts.actions import ActionError
 from classnote.accounts.forms import StaffForm, StudentForm
-from classnote.accounts.models import ADMIN_ROLES, Role
 from classnote.accounts.stepup import require_recent_login
-from classnote.core.types import AuthedRequest
+from classnote.base.errors import ActionError
+from classnote.base.requests import AuthedRequest
+from classnote.base.roles import ADMIN_ROLES, Role
 from classnote.tenancy import access, actions, roster
 from classnote.tenancy.access import PUBLIC, audience
 from classnote.tenancy.forms import (
