@@ -31,6 +31,7 @@ test: install lint typecheck pytest audit
 lint:
 	.venv/bin/ruff check src tests bench
 	.venv/bin/ruff format --check src tests bench
+	.venv/bin/lint-imports --no-cache
 
 typecheck:
 	.venv/bin/mypy

@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "classnote.accounts.middleware.RequireMFAMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Innermost, so it sees a view's refusal first (classnote.core.refusals).
+    "classnote.core.refusals.RefusalMiddleware",
 ]
 
 ROOT_URLCONF = "classnote.urls"

@@ -11,6 +11,7 @@ from classnote.core import views as core
 from classnote.lessons import views as lessons
 from classnote.portfolio import views as portfolio
 from classnote.realtime import views as realtime
+from classnote.roster import views as roster
 from classnote.tenancy import views as tenancy
 
 urlpatterns = [
@@ -29,7 +30,7 @@ urlpatterns = [
     # Administration
     path("municipalities/<int:municipality_id>/", tenancy.municipality_detail, name="municipality_detail"),
     path("schools/<int:school_id>/", tenancy.school_detail, name="school_detail"),
-    path("schools/<int:school_id>/roster/", tenancy.roster_import, name="roster_import"),
+    path("schools/<int:school_id>/roster/", roster.roster_import, name="roster_import"),
     path("classes/<int:class_id>/", tenancy.class_detail, name="class_detail"),
     path("classes/<int:class_id>/login-cards/", accounts.login_cards, name="login_cards"),
     path("classes/<int:class_id>/members/<int:user_id>/remove/", tenancy.remove_member, name="remove_member"),

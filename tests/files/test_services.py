@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 from django.core.files.storage import default_storage
-from django.http import Http404
 from django.utils import translation
 
-from classnote.base.errors import ActionError
+from classnote.base.errors import ActionError, NotFound
 from classnote.files import services
 from classnote.files.models import StoredFile
 from classnote.files.services import StorageUnavailable, delete_upload, store_upload
@@ -77,7 +76,7 @@ def test_only_the_owner_deletes_and_only_files_no_card_uses(
     stored = store_upload(tenant_a.student, samples.upload("photo.png", samples.png()))
     with pytest.raises(ActionError, match="only your own"):
         delete_upload(tenant_a.teacher, tenant_a.file.pk)  # readable to the teacher, not theirs
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         delete_upload(tenant_b.student, stored.pk)
     with pytest.raises(ActionError, match="used on a card"):
         delete_upload(tenant_a.student, tenant_a.file.pk)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from classnote.accounts.forms import StudentForm, no_formula
 from classnote.accounts.models import student_username
-from classnote.tenancy import roster
+from classnote.roster import reader as roster
 from tests.conftest import Tenant
 from tests.fuzz import FUZZ, seen
 

@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 import pytest
+from classnote.tenancy.roster import clean_cell
 from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from hypothesis import example, given
@@ -18,10 +19,9 @@ from hypothesis import strategies as st
 
 from classnote.accounts.forms import FORMULA_STARTS, no_formula
 from classnote.base.ids import MAX_ID, parse_id
+from classnote.base.text import clean_text
 from classnote.complaints.forms import ComplaintForm
-from classnote.lessons.actions import clean_text
 from classnote.realtime.views import _parse_last_id
-from classnote.tenancy.roster import clean_cell
 from tests.fuzz import FUZZ
 
 any_text = st.one_of(

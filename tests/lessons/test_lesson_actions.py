@@ -8,11 +8,10 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from django.http import Http404
 from django.test import Client
 from django.utils import timezone
 
-from classnote.base.errors import ActionError
+from classnote.base.errors import ActionError, NotFound
 from classnote.cards import actions as cards
 from classnote.cards.models import Card
 from classnote.lessons import actions
@@ -85,7 +84,7 @@ def test_resubmission_keeps_history_and_late_is_flagged(tenant_a: Tenant) -> Non
     assert (first.number, first.is_current, second.number, second.is_current) == (1, False, 2, True)
     assert second.is_late
     assert second.card.frozen and second.card.text == "better" and first.card.text != "better"
-    with pytest.raises(Http404):  # a submitted snapshot cannot be edited: it is not among one's editable cards
+    with pytest.raises(NotFound):  # a submitted snapshot cannot be edited: it is not among one's editable cards
         cards.autosave(tenant_a.student, second.card.pk, second.card.version, {"text": "changed later"})
 
 

@@ -63,7 +63,8 @@ def every_log() -> Iterator[Capture]:
 
 def _rich_pupil(tenant: Tenant) -> Any:
     """The pupil with a distinctive name and ID, who has done everything a pupil does."""
-    from classnote.accounts.models import LoginCard, student_username
+    from classnote.accounts.actions import issue_login_card
+    from classnote.accounts.models import student_username
 
     pupil = tenant.student
     pupil.display_name, pupil.student_number = NAME, STUDENT_ID
@@ -94,7 +95,7 @@ def _rich_pupil(tenant: Tenant) -> Any:
     login_as(Client(), tenant.teacher).get(f"/cards/{tenant.submission.card_id}/")
     # The teacher returns the submission with a comment; a QR card is issued; the pupil logs in.
     lesson_actions.return_submission(tenant.teacher, tenant.submission.pk, "Well done")
-    LoginCard.issue(pupil, tenant.teacher)
+    issue_login_card(pupil, issued_by=tenant.teacher)
     client = Client()
     assert client.post(
         "/login/student/", {"school_code": tenant.school.code, "student_number": STUDENT_ID, "password": PASSWORD}

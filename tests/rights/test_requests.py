@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.test import Client
 from django.utils import timezone
 
+from classnote.accounts.actions import issue_login_card
 from classnote.accounts.models import LoginCard
 from classnote.audit.log import verify
 from classnote.audit.models import AuditEntry
@@ -101,7 +102,7 @@ def test_correction_changes_the_record_and_logs_which_fields(tenant_a: Tenant) -
 
 
 def test_cessation_deactivates_the_account_and_its_login_cards(tenant_a: Tenant) -> None:
-    LoginCard.issue(tenant_a.student, tenant_a.teacher)
+    issue_login_card(tenant_a.student, issued_by=tenant_a.teacher)
     client = admin_client(tenant_a.school_admin)
     request = _open(client, tenant_a.student.pk, "cessation")
     assert client.post(f"/requests/{request.pk}/cease/").status_code == 302

@@ -17,7 +17,7 @@ from classnote.accounts.actions import create_student
 from classnote.accounts.models import User, student_username
 from classnote.audit.models import AuditEntry
 from classnote.base.roles import Role
-from classnote.tenancy import roster
+from classnote.roster import reader as roster
 from classnote.tenancy.models import Membership, SchoolClass
 from tests.conftest import Tenant, fresh_login, login_as
 from tests.test_isolation import _snapshot

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from classnote.accounts import access as account_access
 from classnote.accounts import usercache
 from classnote.accounts.models import LoginCard, User, student_username
 from classnote.audit.log import record
@@ -92,7 +93,7 @@ def hash_passwords(passwords: Sequence[str]) -> list[str]:
 
 
 def create_students(actor: User, school: School, students: Sequence[NewStudent]) -> list[tuple[User, str]]:
-    """Many pupils at once (the roster import, tenancy.roster): the same checks as create_student,
+    """Many pupils at once (the roster import, classnote.roster): the same checks as create_student,
     in one transaction (all or none). Each first password is returned once. No audit entry per
     pupil: the caller records one with the counts."""
     school = access.get_school_for(actor, school.pk, manage=True)
@@ -149,7 +150,7 @@ def create_staff(actor: User, school: School, *, display_name: str, login_id: st
 
 
 def reset_password(actor: User, target_id: int) -> tuple[User, str]:
-    target = access.get_user_for(actor, target_id, manage=True)
+    target = account_access.get_user_for(actor, target_id, manage=True)
     password = generate_password(10 if target.role == Role.STUDENT else 14)
     with transaction.atomic():
         target.set_password(password)  # also ends the target's sessions (see User.get_session_auth_hash)
@@ -160,7 +161,7 @@ def reset_password(actor: User, target_id: int) -> tuple[User, str]:
 
 
 def set_active(actor: User, target_id: int, active: bool) -> User:
-    target = access.get_user_for(actor, target_id, manage=True)
+    target = account_access.get_user_for(actor, target_id, manage=True)
     if target.pk == actor.pk:
         raise ActionError(_("You cannot deactivate your own account."))
     target.is_active = active
@@ -174,7 +175,7 @@ def issue_login_cards(actor: User, school_class: SchoolClass) -> list[tuple[User
     """New QR login cards for every student of the class; earlier cards stop working."""
     school_class = access.get_class_for(actor, school_class.pk)
     students = (
-        access.manageable_users(actor)
+        account_access.manageable_users(actor)
         .filter(
             memberships__school_class=school_class,
             memberships__role="student",
@@ -186,15 +187,38 @@ def issue_login_cards(actor: User, school_class: SchoolClass) -> list[tuple[User
     issued = []
     with transaction.atomic():
         for student in students:
-            _card, token = LoginCard.issue(student, issued_by=actor)
-            issued.append((student, token))
+            issued.append((student, issue_login_card(student, issued_by=actor)))
         record(actor, "login_cards.issued", target=school_class, school_id=school_class.school_id, count=len(issued))
     return issued
 
 
+def issue_login_card(user: User, *, issued_by: User) -> str:
+    """Revoke the user's earlier cards and make a new one; returns its secret (only its hash is kept).
+    Trusted: the caller has checked that ISSUED_BY may (issue_login_cards)."""
+    token = secrets.token_urlsafe(24)
+    _revoke_cards(user)
+    LoginCard.objects.create(user=user, token_hash=LoginCard.hash_token(token), issued_by=issued_by)
+    return token
+
+
+def _revoke_cards(user: User) -> None:
+    LoginCard.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def end_access(person: User) -> None:
+    """Shut every way in of PERSON: the account is deactivated, its sessions end (session epoch),
+    its QR login cards and API tokens are revoked. For callers that have checked access and write
+    their own audit entry (cessation of use, classnote.rights.workflow)."""
+    person.is_active = False
+    person.session_epoch += 1
+    person.save(update_fields=["is_active", "session_epoch"])
+    _revoke_cards(person)
+    person.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
 def revoke_login_cards(actor: User, target_id: int) -> User:
-    target = access.get_user_for(actor, target_id, manage=True)
-    LoginCard.objects.filter(user=target, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    target = account_access.get_user_for(actor, target_id, manage=True)
+    _revoke_cards(target)
     record(actor, "login_card.revoked", target=target, school_id=target.school_id)
     return target
 
@@ -204,7 +228,7 @@ def set_left_on(actor: User, target_id: int, left_on: datetime.date | None) -> U
     retention period after it (classnote.rights.retention). The account is deactivated with it."""
     if actor.role not in (Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN):
         raise ActionError(_("Only school and municipal administrators record graduation."))
-    target = access.get_user_for(actor, target_id, manage=True)
+    target = account_access.get_user_for(actor, target_id, manage=True)
     if target.role != Role.STUDENT:
         raise ActionError(_("Only pupils graduate."))
     if left_on is not None and left_on > timezone.localdate() + datetime.timedelta(days=366):

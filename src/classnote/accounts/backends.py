@@ -13,6 +13,7 @@ from django.utils import timezone
 from classnote.accounts import usercache
 from classnote.accounts.models import LoginCard, User, student_username
 from classnote.base.roles import Role
+from classnote.tenancy.models import School
 
 # Checked against when no account matches, so a wrong school code or student ID takes
 # as long as a wrong password and response times do not reveal which accounts exist.
@@ -44,7 +45,6 @@ class StudentBackend(ModelBackend):
     def authenticate(  # type: ignore[override]
         self, request: HttpRequest | None, *, school_code: str, student_number: str, password: str
     ) -> User | None:
-        from classnote.tenancy.models import School
 
         school = School.objects.filter(code__iexact=school_code.strip()).first()
         user = None

@@ -60,7 +60,7 @@ class LanguageForm(forms.Form):
 
 
 class StudentForm(forms.Form):
-    """One pupil: the form of the school page, and each line of a roster import (tenancy.roster)."""
+    """One pupil: the form of the school page, and each line of a roster import (classnote.roster)."""
 
     display_name = forms.CharField(label=_("Display name"), max_length=80, validators=[no_formula])
     student_number = forms.CharField(label=_("Student ID"), max_length=32, validators=[student_number_validator])

@@ -7,7 +7,6 @@ school-assigned student ID and their classes. No e-mail address, no birth date.
 from __future__ import annotations
 
 import hashlib
-import secrets
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
@@ -140,14 +139,6 @@ class LoginCard(models.Model):
     @staticmethod
     def hash_token(token: str) -> str:
         return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-    @classmethod
-    def issue(cls, user: User, issued_by: User) -> tuple[LoginCard, str]:
-        """Revokes the user's earlier cards and returns the new card with its secret token."""
-        token = secrets.token_urlsafe(24)
-        cls.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        card = cls.objects.create(user=user, token_hash=cls.hash_token(token), issued_by=issued_by)
-        return card, token
 
     @property
     def active(self) -> bool:

@@ -15,10 +15,10 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from classnote.accounts.access import get_token_for
 from classnote.accounts.models import ApiToken, User
 from classnote.base.errors import ActionError
 from classnote.base.roles import Role
@@ -90,18 +90,12 @@ def issue(actor: User, name: str, expires_in_days: int | None = None) -> tuple[A
 
 
 def revoke(actor: User, token_id: int) -> ApiToken:
-    """Revoke one of ACTOR's own tokens (Http404 for any other id)."""
-    api_token = ApiToken.objects.filter(pk=token_id, user=actor).first()
-    if api_token is None:
-        raise Http404
+    """Revoke one of ACTOR's own tokens (NotFound for any other id)."""
+    api_token = get_token_for(actor, token_id)
     if api_token.revoked_at is None:
         api_token.revoked_at = timezone.now()
         api_token.save(update_fields=["revoked_at"])
     return api_token
-
-
-def revoke_all(user: User) -> int:
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 def authenticate(token: str) -> User | None:

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from classnote.accounts import access as account_access
 from classnote.accounts import actions
 from classnote.accounts.forms import CardLoginForm, StudentLoginForm
 from classnote.accounts.stepup import require_recent_login
@@ -130,7 +131,7 @@ def revoke_login_card(request: AuthedRequest, user_id: int) -> HttpResponse:
 @audience(*TEACHING_STAFF)
 @require_POST
 def reset_password(request: AuthedRequest, user_id: int) -> HttpResponse:
-    access.get_user_for(request.user, user_id, manage=True)
+    account_access.get_user_for(request.user, user_id, manage=True)
     require_recent_login(request)
     target, password = actions.reset_password(request.user, user_id)
     response = render(request, "accounts/new_password.html", {"target": target, "password": password})

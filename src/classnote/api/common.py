@@ -9,12 +9,7 @@ from django.urls import reverse
 
 from classnote.accounts.models import User
 from classnote.api.schemas import Error, ValidationErrorOut
-from classnote.base.roles import Role
 from classnote.lessons import summaries
-
-# Who takes part in lessons: pupils and the staff who teach (school administrators may teach).
-IN_LESSON = (Role.STUDENT, Role.TEACHER, Role.SCHOOL_ADMIN)
-TEACHING = (Role.TEACHER, Role.SCHOOL_ADMIN)
 
 
 def answers(ok: dict[int, Any], *extra: int) -> dict[int, Any]:
@@ -38,8 +33,28 @@ def file_out(stored: Any) -> dict[str, Any]:
     }
 
 
-def card_out(card: Any, user: User) -> dict[str, Any]:
+def card_links(card_id: int, picture: bool) -> dict[str, str]:
+    """Where the pages show a card and its picture (the domain's summaries carry ids only)."""
+    return {
+        "url": reverse("card_detail", args=[card_id]),
+        "thumbnail": reverse("card_thumbnail", args=[card_id]) if picture else "",
+    }
+
+
+def card_summary(card: Any) -> dict[str, Any]:
+    """classnote.lessons.summaries.card with the card's links."""
     summary = summaries.card(card)
+    return summary | card_links(summary["id"], summary["picture"])
+
+
+def shared_out(answer: dict[str, Any]) -> dict[str, Any]:
+    """A shared answer (classnote.lessons.queries.shared_answers) with its card's links."""
+    card = answer["card"]
+    return answer | {"card": card | card_links(card["id"], card["picture"])}
+
+
+def card_out(card: Any, user: User) -> dict[str, Any]:
+    summary = card_summary(card)
     mine = card.owner_id == user.pk
     items = sorted(card.sequence_items.all(), key=lambda item: (item.position, item.pk))
     return {
@@ -57,7 +72,7 @@ def card_out(card: Any, user: User) -> dict[str, Any]:
         "mine": mine,
         "editable": mine and not card.frozen,
         "file": file_out(card.file) if card.file_id else None,
-        "sequence": [summaries.card(item) for item in items],
+        "sequence": [card_summary(item) for item in items],
         "sequence_of": card.sequence_id,
         "created_at": card.created_at,
         "updated_at": card.updated_at,
@@ -104,7 +119,7 @@ def submission_out(submission: Any) -> dict[str, Any]:
         "late": submission.is_late,
         "student_id": submission.student_id,
         "student": submission.student.display_name,
-        "card": summaries.card(submission.card),
+        "card": card_summary(submission.card),
         "submitted_at": submission.submitted_at,
         "returned_at": submission.returned_at,
         "return_comment": submission.return_comment,

@@ -6,11 +6,12 @@ import uuid
 from django.utils.translation import gettext as _
 from ninja import File, Router, Status, UploadedFile
 
-from classnote.api import lookups
-from classnote.api.common import IN_LESSON, answers, file_out
+from classnote.api.common import answers, file_out
 from classnote.api.schemas import FileOut
 from classnote.base.errors import ActionError
 from classnote.base.requests import AuthedRequest
+from classnote.base.roles import LESSON_ROLES
+from classnote.cards import access as card_access
 from classnote.files import services
 from classnote.files.validation import too_large
 from classnote.tenancy.access import audience
@@ -19,7 +20,7 @@ router = Router(tags=["files"])
 
 
 @router.post("/files", response=answers({201: FileOut}, 413, 503))
-@audience(*IN_LESSON)
+@audience(*LESSON_ROLES)
 def upload_file(request: AuthedRequest, file: UploadedFile | None = File(None)) -> object:  # noqa: B008
     """Upload one file as multipart/form-data in the field "file". Its content decides whether it
     is accepted (images, PDF, office documents, audio, video); images are re-encoded without
@@ -33,6 +34,6 @@ def upload_file(request: AuthedRequest, file: UploadedFile | None = File(None)) 
 
 
 @router.get("/files/{file_id}", response=answers({200: FileOut}))
-@audience(*IN_LESSON)
+@audience(*LESSON_ROLES)
 def get_file(request: AuthedRequest, file_id: uuid.UUID) -> object:
-    return file_out(lookups.get_file(request.user, file_id))
+    return file_out(card_access.get_file_for(request.user, file_id))

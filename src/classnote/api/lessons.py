@@ -6,11 +6,9 @@ lesson's events)."""
 
 from collections.abc import Mapping, Sequence
 
-from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from classnote.api import lookups
-from classnote.api.common import IN_LESSON, TEACHING, answers, box_out, lesson_out, submission_out
+from classnote.api.common import answers, box_out, card_summary, lesson_out, shared_out, submission_out
 from classnote.api.schemas import (
     BoxIn,
     BoxOut,
@@ -31,22 +29,17 @@ from classnote.api.schemas import (
     SubmissionOut,
     SubmitIn,
 )
-from classnote.base.errors import ActionError
 from classnote.base.requests import AuthedRequest
-from classnote.base.roles import Role
-from classnote.lessons import actions, summaries
+from classnote.base.roles import LESSON_ROLES, TEACHING_ROLES, Role
+from classnote.lessons import access as lesson_access
+from classnote.lessons import actions
+from classnote.lessons import queries as lesson_queries
 from classnote.lessons.models import Group, Submission
 from classnote.portfolio.export import submissions_of
-from classnote.tenancy import access
+from classnote.tenancy import access as tenancy_access
 from classnote.tenancy.access import audience
 
 router = Router(tags=["lessons"])
-
-
-class Refused(ActionError):
-    """A refusal answered 403 with its own message."""
-
-    status = 403
 
 
 def _sent(delivered: Mapping[int, Sequence[object]]) -> dict[str, int]:
@@ -57,45 +50,38 @@ def _sent(delivered: Mapping[int, Sequence[object]]) -> dict[str, int]:
 
 
 @router.get("/classes/{class_id}/lessons", response=answers({200: list[LessonOut]}))
-@audience(*IN_LESSON)
+@audience(*LESSON_ROLES)
 def list_lessons(request: AuthedRequest, class_id: int) -> object:
     """The lessons of a class that I teach or attend, newest first."""
     user = request.user
-    school_class = lookups.get_class(user, class_id)
-    lessons = access.readable_lessons(user).filter(school_class=school_class).order_by("-created_at", "-pk")
-    teaching = set(access.teaching_lessons(user).filter(school_class=school_class).values_list("pk", flat=True))
-    return [lesson_out(lesson, lesson.pk in teaching) for lesson in lessons]
+    school_class = tenancy_access.get_class_for(user, class_id)
+    return [lesson_out(lesson, lesson.teaching) for lesson in lesson_queries.class_lessons(user, school_class)]
 
 
 @router.post("/classes/{class_id}/lessons", response=answers({201: LessonOut}))
-@audience(*TEACHING)
+@audience(*TEACHING_ROLES)
 def open_lesson(request: AuthedRequest, class_id: int, payload: OpenLessonIn) -> object:
     lesson = actions.open_lesson(request.user, class_id, payload.title)
     return Status(201, lesson_out(lesson, True))
 
 
 @router.get("/lessons/{lesson_id}", response=answers({200: LessonDetail}))
-@audience(*IN_LESSON)
+@audience(*LESSON_ROLES)
 def get_lesson(request: AuthedRequest, lesson_id: int) -> object:
     """A lesson with its submission boxes. Teachers also get the class and its groups; students
     get their classmates while peer sending is allowed (to choose whom to send to)."""
     user = request.user
-    lesson = lookups.get_lesson(user, lesson_id)
-    teaching = access.teaching_lessons(user).filter(pk=lesson.pk).exists()
-    students = actions.class_students(lesson)
+    lesson = lesson_access.get_lesson_for(user, lesson_id)
     groups: list[dict[str, object]] = []
-    if teaching:
+    if lesson.teaching:
+        students = lesson_queries.class_students(lesson)
         shown = [{"id": s.pk, "display_name": s.display_name, "student_number": s.student_number} for s in students]
         for group in Group.objects.filter(school_class_id=lesson.school_class_id).prefetch_related("members"):
             members = sorted(member.pk for member in group.members.all())
             groups.append({"id": group.pk, "name": group.name, "member_ids": members})
-    elif lesson.peer_sending and not lesson.closed_at:
-        shown = [
-            {"id": s.pk, "display_name": s.display_name, "student_number": ""} for s in students if s.pk != user.pk
-        ]
     else:
-        shown = []
-    return lesson_out(lesson, teaching) | {
+        shown = lesson_queries.classmate_choices(user, lesson)
+    return lesson_out(lesson, lesson.teaching) | {
         "boxes": [box_out(box) for box in lesson.boxes.all()],
         "students": shown,
         "groups": groups,
@@ -103,7 +89,7 @@ def get_lesson(request: AuthedRequest, lesson_id: int) -> object:
 
 
 @router.post("/lessons/{lesson_id}/send", response=answers({200: SendOut}))
-@audience(*TEACHING)
+@audience(*TEACHING_ROLES)
 def send_cards(request: AuthedRequest, lesson_id: int, payload: SendIn) -> object:
     """Send copies of my cards to the whole class, a group or chosen students."""
     delivered = actions.send_cards(
@@ -126,14 +112,14 @@ def peer_send(request: AuthedRequest, lesson_id: int, payload: PeerSendIn) -> ob
 
 
 @router.post("/lessons/{lesson_id}/peer-sending", response=answers({200: LessonOut}))
-@audience(*TEACHING)
+@audience(*TEACHING_ROLES)
 def set_peer_sending(request: AuthedRequest, lesson_id: int, payload: PeerSendingIn) -> object:
     lesson = actions.set_peer_sending(request.user, lesson_id, payload.allowed)
     return lesson_out(lesson, True)
 
 
 @router.post("/lessons/{lesson_id}/close", response=answers({200: LessonOut}))
-@audience(*TEACHING)
+@audience(*TEACHING_ROLES)
 def close_lesson(request: AuthedRequest, lesson_id: int) -> object:
     """Close the lesson: its submission boxes close, nothing more can be sent."""
     lesson = actions.close_lesson(request.user, lesson_id)
@@ -141,10 +127,10 @@ def close_lesson(request: AuthedRequest, lesson_id: int) -> object:
 
 
 @router.post("/lessons/{lesson_id}/groups", response=answers({201: GroupOut}))
-@audience(*TEACHING)
+@audience(*TEACHING_ROLES)
 def create_group(request: AuthedRequest, lesson_id: int, payload: GroupIn) -> object:
     """A named group of students of the lesson's class (to send cards to)."""
-    lesson = lookups.get_lesson(request.user, lesson_id, teach=True)
+    lesson = lesson_access.get_lesson_for(request.user, lesson_id, teach=True)
     group = actions.create_group(request.user, lesson.school_class_id, payload.name, payload.student_ids)
     members = sorted(group.members.values_list("pk", flat=True))
     return Status(201, {"id": group.pk, "name": group.name, "member_ids": members})
@@ -154,26 +140,26 @@ def create_group(request: AuthedRequest, lesson_id: int, payload: GroupIn) -> ob
 
 
 @router.post("/lessons/{lesson_id}/boxes", response=answers({201: BoxOut}))
-@audience(*TEACHING)
+@audience(*TEACHING_ROLES)
 def create_box(request: AuthedRequest, lesson_id: int, payload: BoxIn) -> object:
     box = actions.create_box(request.user, lesson_id, payload.title, payload.deadline)
     return Status(201, box_out(box))
 
 
 @router.post("/boxes/{box_id}/open", response=answers({200: BoxOut}))
-@audience(*TEACHING)
+@audience(*TEACHING_ROLES)
 def open_box(request: AuthedRequest, box_id: int) -> object:
     return box_out(actions.set_box_open(request.user, box_id, True))
 
 
 @router.post("/boxes/{box_id}/close", response=answers({200: BoxOut}))
-@audience(*TEACHING)
+@audience(*TEACHING_ROLES)
 def close_box(request: AuthedRequest, box_id: int) -> object:
     return box_out(actions.set_box_open(request.user, box_id, False))
 
 
 @router.post("/boxes/{box_id}/sharing", response=answers({200: BoxOut}))
-@audience(*TEACHING)
+@audience(*TEACHING_ROLES)
 def share_answers(request: AuthedRequest, box_id: int, payload: SharingIn) -> object:
     """Show (or stop showing) every student the class's current answers; anonymous hides names."""
     box = actions.share_answers(request.user, box_id, payload.sharing, anonymous=payload.anonymous)
@@ -181,18 +167,13 @@ def share_answers(request: AuthedRequest, box_id: int, payload: SharingIn) -> ob
 
 
 @router.get("/boxes/{box_id}/submissions", response=answers({200: list[SubmissionOut]}))
-@audience(*TEACHING)
+@audience(*TEACHING_ROLES)
 def list_box_submissions(request: AuthedRequest, box_id: int) -> object:
     """The current submission of each student (earlier ones are history)."""
     # The class's overview, as on the teacher's lesson page: not recorded per pupil; opening one
     # card (GET /api/cards/{id}) is (see classnote.privacy.reads).
-    box = lookups.get_box(request.user, box_id, teach=True)
-    current = (
-        Submission.objects.filter(box=box, is_current=True)
-        .select_related("box", "student", "card")
-        .order_by("student__student_number", "student__display_name", "pk")
-    )
-    return [submission_out(submission) for submission in current]
+    box = lesson_access.get_box_for(request.user, box_id, teach=True)
+    return [submission_out(submission) for submission in lesson_queries.current_submissions(box)]
 
 
 @router.post("/boxes/{box_id}/submissions", response=answers({201: SubmissionOut}))
@@ -207,15 +188,8 @@ def submit(request: AuthedRequest, box_id: int, payload: SubmitIn) -> object:
 @audience(Role.STUDENT)
 def list_shared_answers(request: AuthedRequest, box_id: int) -> object:
     """The class's current answers while the teacher shares them; without names when anonymous."""
-    box = lookups.get_box(request.user, box_id)
-    if not box.sharing:
-        raise Refused(_("The answers in this box are not shared right now."))
-    current = (
-        Submission.objects.filter(box=box, is_current=True)
-        .select_related("student", "card")
-        .order_by("submitted_at", "pk")
-    )
-    return [summaries.submission(submission, anonymous=box.sharing_anonymous) for submission in current]
+    box = lesson_access.get_box_for(request.user, box_id)
+    return [shared_out(answer) for answer in lesson_queries.shared_answers(box)]
 
 
 @router.get("/submissions", response=answers({200: list[SubmissionOut]}))
@@ -232,7 +206,7 @@ def list_my_submissions(request: AuthedRequest, box_id: Id | None = None, lesson
 
 
 @router.post("/submissions/{submission_id}/return", response=answers({200: SubmissionOut}))
-@audience(*TEACHING)
+@audience(*TEACHING_ROLES)
 def return_submission(request: AuthedRequest, submission_id: int, payload: ReturnIn) -> object:
     """Return a submission to its student with a comment."""
     submission = actions.return_submission(request.user, submission_id, payload.comment)
@@ -259,7 +233,7 @@ def list_portfolio(request: AuthedRequest) -> object:
                 "lesson_id": lesson.pk,
                 "lesson_title": lesson.title,
                 "task": submission.box.title,
-                "card": summaries.card(submission.card),
+                "card": card_summary(submission.card),
                 "returned_at": submission.returned_at,
                 "teacher_comment": submission.return_comment,
             }

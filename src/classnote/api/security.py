@@ -21,16 +21,20 @@ from functools import wraps
 from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, ConfigError
 from ninja.security import HttpBearer
 
+from classnote.accounts import access as account_access
 from classnote.accounts import tokens
 from classnote.accounts.models import User
-from classnote.api import lookups
+from classnote.base.errors import NotFound
+from classnote.cards import access as card_access
 from classnote.core.middleware import UserLanguageMiddleware
+from classnote.lessons import access as lesson_access
+from classnote.tenancy import access as tenancy_access
 from classnote.tenancy.access import AUTHENTICATED, PUBLIC
 
 _BEARER_USER = "_classnote_token_user"
@@ -84,7 +88,7 @@ def _int_id(value: object) -> int:
     except ValueError:
         raise _Malformed from None
     if not 1 <= number <= MAX_ID:
-        raise Http404
+        raise NotFound
     return number
 
 
@@ -95,15 +99,15 @@ def _uuid(value: object) -> uuid.UUID:
         raise _Malformed from None
 
 
-# Path parameter -> a check that the caller may read the object (Http404 otherwise).
+# Path parameter -> a check that the caller may read the object (NotFound otherwise).
 PATH_OBJECTS: dict[str, Callable[[User, Any], object]] = {
-    "class_id": lambda user, value: lookups.get_class(user, _int_id(value)),
-    "lesson_id": lambda user, value: lookups.get_lesson(user, _int_id(value)),
-    "card_id": lambda user, value: lookups.get_card(user, _int_id(value)),
-    "box_id": lambda user, value: lookups.get_box(user, _int_id(value)),
-    "submission_id": lambda user, value: lookups.get_submission(user, _int_id(value)),
-    "file_id": lambda user, value: lookups.get_file(user, _uuid(value)),
-    "token_id": lambda user, value: lookups.get_token(user, _int_id(value)),
+    "class_id": lambda user, value: tenancy_access.get_class_for(user, _int_id(value)),
+    "lesson_id": lambda user, value: lesson_access.get_lesson_for(user, _int_id(value)),
+    "card_id": lambda user, value: card_access.get_card_for(user, _int_id(value)),
+    "box_id": lambda user, value: lesson_access.get_box_for(user, _int_id(value)),
+    "submission_id": lambda user, value: lesson_access.get_submission_for(user, _int_id(value)),
+    "file_id": lambda user, value: card_access.get_file_for(user, _uuid(value)),
+    "token_id": lambda user, value: account_access.get_token_for(user, _int_id(value)),
 }
 
 

@@ -5,10 +5,9 @@ from ninja import Router
 from classnote.api.common import answers
 from classnote.api.schemas import ClassOut, Me, MemberOut, SchoolOut
 from classnote.base.requests import AuthedRequest
-from classnote.base.roles import Role
+from classnote.base.roles import TENANT_STAFF_ROLES, Role
 from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, audience
-from classnote.tenancy.models import Membership
 
 router = Router(tags=["tenancy"])
 
@@ -28,7 +27,7 @@ def me(request: AuthedRequest) -> object:
 
 
 @router.get("/schools", response=answers({200: list[SchoolOut]}))
-@audience(Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
+@audience(*TENANT_STAFF_ROLES)
 def list_schools(request: AuthedRequest) -> object:
     return access.readable_schools(request.user).order_by("name")
 
@@ -46,8 +45,9 @@ def get_class(request: AuthedRequest, class_id: int) -> object:
 
 
 @router.get("/classes/{class_id}/members", response=answers({200: list[MemberOut]}))
-@audience(Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
+@audience(*TENANT_STAFF_ROLES, Role.STUDENT)
 def list_members(request: AuthedRequest, class_id: int) -> object:
+    """The members of a class as its page lists them: staff see everyone, a pupil the class's teachers."""
     school_class = access.get_class_for(request.user, class_id)
-    memberships = Membership.objects.filter(school_class=school_class).select_related("user")
-    return [{"user_id": m.user_id, "display_name": m.user.display_name, "role": m.role} for m in memberships]
+    members = access.visible_members(request.user, school_class)
+    return [{"user_id": m.user_id, "display_name": m.user.display_name, "role": m.role} for m in members]

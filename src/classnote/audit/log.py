@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -35,6 +36,12 @@ def _content(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
+def _is_person(target: Any) -> bool:
+    """Whether the target is an account (the audit log sits below accounts and never imports it)."""
+    meta = getattr(target, "_meta", None)
+    return meta is not None and meta.label == settings.AUTH_USER_MODEL
+
+
 def record(
     actor: Any,
     action: str,
@@ -49,9 +56,7 @@ def record(
 
     ``subject`` is the person whose data the entry concerns; it defaults to the target when the
     target is a person."""
-    from classnote.accounts.models import User
-
-    if subject is None and isinstance(target, User):
+    if subject is None and _is_person(target):
         subject = target
     if municipality_id is None and actor is not None:
         municipality_id = getattr(actor, "municipality_id", None)

@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 from classnote.accounts.models import User
 from classnote.base.errors import ActionError
 from classnote.base.roles import Role
+from classnote.cards import access as card_access
 from classnote.cards.models import Background, Card
-from classnote.tenancy import access
+from classnote.files.models import StoredFile
+from classnote.files.services import discard, store_upload
 
 EDITABLE_FIELDS = ("title", "text", "link_url", "strokes", "background")
 MAX_STROKES = 5000
@@ -73,52 +75,89 @@ def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+WITH_FILE = (Card.Kind.IMAGE, Card.Kind.FILE)
+
+
+def _check_content(kind: str, *, has_file: bool, link_url: object) -> None:
+    """What a card of each kind needs, the same for the page and the API."""
+    if kind not in Card.Kind.values:
+        raise ActionError(_("Unknown kind of card."))
+    if has_file and kind not in WITH_FILE:
+        raise ActionError(_("Only image and file cards have a file."))
+    if kind in WITH_FILE and not has_file:
+        raise ActionError(_("Choose a photo or file."))
+    if kind == Card.Kind.LINK and not link_url:
+        raise ActionError(_("Enter the web link."))
+
+
 def create_card(
     actor: User,
     *,
     kind: str,
     lesson_id: int | None = None,
     library: str = "",
-    file: Any = None,
+    file_id: object = None,
+    upload: Any = None,
     **fields: Any,
 ) -> Card:
-    if kind not in Card.Kind.values:
-        raise ActionError(_("Unknown kind of card."))
+    """A new card of ACTOR, in a lesson they attend or teach (lesson_id), in their materials box
+    (library, staff only) or neither. An image or file card carries a file: one of ACTOR's own
+    uploads (file_id) or an upload stored here (upload) — stored only once every other check has
+    passed, and removed again if the card is refused after all. An image card whose file is not an
+    image becomes a file card; without a title the card takes the file's name (cut to 120)."""
     if actor.school_id is None:
         raise ActionError(_("Only members of a school can make cards."))
-    lesson = access.get_lesson_for(actor, lesson_id) if lesson_id is not None else None
+    _check_content(kind, has_file=file_id is not None or upload is not None, link_url=fields.get("link_url"))
+    lesson = card_access.lesson_for_new_card(actor, lesson_id) if lesson_id is not None else None
     if library and actor.role == Role.STUDENT:
         raise ActionError(_("Only staff have a materials box."))
-    if file is not None and file.owner_id != actor.pk:
-        raise ActionError(_("You can only attach your own files."))
-    card = Card(
-        owner=actor,
-        school_id=actor.school_id,
-        kind=kind,
-        lesson=lesson,
-        library=library,
-        file=file,
-        **_clean_fields(fields),
-    )
-    try:
-        card.full_clean(exclude=["owner", "school", "lesson", "file", "origin", "sent_by", "sequence", "strokes"])
-    except ValidationError as error:
-        raise ActionError(" ".join(error.messages)) from None
-    card.save()
+    clean = _clean_fields(fields)
+    stored = None
+    if file_id is not None:
+        stored = card_access.get_file_for(actor, file_id)
+        if stored.owner_id != actor.pk:
+            raise ActionError(_("You can only attach your own files."))
+    with transaction.atomic():
+        if upload is not None:
+            stored = store_upload(actor, upload)
+        try:
+            if stored is not None:
+                if kind == Card.Kind.IMAGE and stored.kind != StoredFile.Kind.IMAGE:
+                    kind = Card.Kind.FILE
+                clean["title"] = clean.get("title") or stored.name[:120]
+            card = Card(owner=actor, school_id=actor.school_id, kind=kind, lesson=lesson, library=library, file=stored)
+            for name, value in clean.items():
+                setattr(card, name, value)
+            try:
+                card.full_clean(
+                    exclude=["owner", "school", "lesson", "file", "origin", "sent_by", "sequence", "strokes"]
+                )
+            except ValidationError as error:
+                raise ActionError(" ".join(error.messages)) from None
+            card.save()
+        except BaseException:
+            if upload is not None and stored is not None:
+                discard(stored)
+            raise
     return card
 
 
-def autosave(actor: User, card_id: int, version: int, fields: dict[str, Any]) -> Card:
-    """Save an edit made on version `version`. A stale version is refused (VersionConflict)."""
-    return autosave_card(access.get_card_for(actor, card_id, edit=True), version, fields)
-
-
-def autosave_card(card: Card, version: int, fields: dict[str, Any]) -> Card:
-    """autosave() for a card the caller has already fetched through access.get_card_for(edit=True).
+def autosave(actor: User, card_id: int, version: object, fields: object) -> Card:
+    """Save an edit made on version `version`. A stale version is refused (VersionConflict); a
+    version that is no whole number or fields that are no mapping are refused after the card is
+    found (so a malformed body reveals nothing about other people's cards).
 
     One UPDATE guarded by the version (no transaction needed around a single statement); the
     card is read back only on a conflict, to hand the client the server's copy."""
-    clean = _clean_fields(fields)
+    card = card_access.get_card_for(actor, card_id, edit=True)
+    try:
+        # OverflowError: a version of 1e999 (int(inf)); bool is no version
+        version = int(version) if not isinstance(version, bool) and isinstance(version, int | str | float) else None
+    except (ValueError, OverflowError):
+        version = None
+    if version is None or not isinstance(fields, dict | None):
+        raise ActionError(_("The request is not valid."))
+    clean = _clean_fields(fields or {})
     now = timezone.now()
     updated = Card.objects.filter(pk=card.pk, version=version, frozen=False).update(
         version=F("version") + 1, updated_at=now, **clean
@@ -199,8 +238,8 @@ def _clone(card: Card, owner: User, **fields: Any) -> Card:
 
 def link_sequence(actor: User, lead_id: int, card_ids: list[int]) -> Card:
     """Make `card_ids` (in this order) the sequence presented after the lead card."""
-    lead = access.get_card_for(actor, lead_id, edit=True)
-    cards = {c.pk: c for c in access.editable_cards(actor).filter(pk__in=card_ids).exclude(pk=lead.pk)}
+    lead = card_access.get_card_for(actor, lead_id, edit=True)
+    cards = {c.pk: c for c in card_access.editable_cards(actor).filter(pk__in=card_ids).exclude(pk=lead.pk)}
     if len(cards) != len(set(card_ids)) or lead.pk in card_ids:
         raise ActionError(_("Only your own cards can be linked."))
     with transaction.atomic():
@@ -211,7 +250,7 @@ def link_sequence(actor: User, lead_id: int, card_ids: list[int]) -> Card:
 
 
 def save_to_library(actor: User, card_id: int, library: str) -> Card:
-    card = access.get_card_for(actor, card_id)
+    card = card_access.get_card_for(actor, card_id)
     if library not in (Card.Library.PERSONAL, Card.Library.SCHOOL):
         raise ActionError(_("Unknown library."))
     if actor.role == Role.STUDENT:
@@ -220,6 +259,8 @@ def save_to_library(actor: User, card_id: int, library: str) -> Card:
         return copy_card(card, owner=actor, library=library)
 
 
-def delete_card(actor: User, card_id: int) -> None:
-    card = access.get_card_for(actor, card_id, edit=True)
+def delete_card(actor: User, card_id: int) -> Card:
+    """Delete one of ACTOR's own cards; returns it (its lesson_id tells the page where to go back)."""
+    card = card_access.get_card_for(actor, card_id, edit=True)
     card.delete()
+    return card

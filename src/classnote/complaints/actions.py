@@ -18,9 +18,9 @@ from classnote.accounts.models import User
 from classnote.audit.log import record
 from classnote.base.errors import ActionError
 from classnote.base.roles import Role
+from classnote.complaints import access as complaint_access
 from classnote.complaints import mail
 from classnote.complaints.models import Complaint, ComplaintNote, hash_code
-from classnote.tenancy import access
 from classnote.tenancy.models import Municipality
 
 logger = logging.getLogger(__name__)
@@ -107,13 +107,13 @@ def find_by_code(reference: str, code: str) -> Complaint | None:
 def _officer_case(actor: User, complaint_id: int) -> Complaint:
     if actor.role != Role.PRIVACY_OFFICER:
         raise ActionError(_("Only the privacy officer works complaints."))
-    complaint: Complaint = access.get_complaint_for(actor, complaint_id)
+    complaint: Complaint = complaint_access.get_complaint_for(actor, complaint_id)
     return Complaint.objects.select_for_update().get(pk=complaint.pk)
 
 
 def view_case(actor: User, complaint_id: int) -> Complaint:
     """The officer opens a case: the read of a member of the public's message is recorded."""
-    complaint: Complaint = access.get_complaint_for(actor, complaint_id)
+    complaint: Complaint = complaint_access.get_complaint_for(actor, complaint_id)
     record(actor, "complaint.viewed", target=complaint)
     return complaint
 

@@ -8,15 +8,15 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from classnote.complaints import access as complaint_access
 from classnote.complaints.models import Complaint
 from classnote.privacy.deadlines import Deadline
-from classnote.tenancy import access
 
 
 def complaint_deadlines(user: Any) -> Iterator[Deadline]:
     if not getattr(user, "is_authenticated", False):
         return
-    for case in access.readable_complaints(user).filter(status__in=Complaint.OPEN_STATUSES):
+    for case in complaint_access.readable_complaints(user).filter(status__in=Complaint.OPEN_STATUSES):
         yield Deadline(
             kind=_("Complaint"),
             reference=case.reference,

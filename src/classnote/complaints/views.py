@@ -15,10 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from classnote.base.errors import ActionError
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import Role
+from classnote.complaints import access as complaint_access
 from classnote.complaints import actions, spam
 from classnote.complaints.forms import CaseForm, ComplaintForm, NoteForm, StatusForm
 from classnote.complaints.models import Complaint
-from classnote.tenancy import access
 from classnote.tenancy.access import PUBLIC, audience
 
 _SPAM_MESSAGES = {
@@ -107,7 +107,7 @@ def complaint_status(request: HttpRequest) -> HttpResponse:
 def complaint_queue(request: AuthedRequest) -> HttpResponse:
     """Open cases first by deadline; ?show=all lists the answered and closed ones too."""
     show_all = request.GET.get("show") == "all"
-    cases = access.readable_complaints(request.user)
+    cases = complaint_access.readable_complaints(request.user)
     if not show_all:
         cases = cases.filter(status__in=Complaint.OPEN_STATUSES)
     return render(
@@ -118,7 +118,7 @@ def complaint_queue(request: AuthedRequest) -> HttpResponse:
 @audience(Role.PRIVACY_OFFICER)
 @require_http_methods(["GET", "POST"])
 def complaint_detail(request: AuthedRequest, complaint_id: int) -> HttpResponse:
-    complaint = access.get_complaint_for(request.user, complaint_id)
+    complaint = complaint_access.get_complaint_for(request.user, complaint_id)
     note_form = NoteForm(prefix="note")
     case_form = CaseForm(prefix="case", initial={"status": complaint.status, "outcome": complaint.outcome})
     status = 200

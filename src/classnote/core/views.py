@@ -20,6 +20,7 @@ from classnote.accounts.forms import LanguageForm
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import Role
 from classnote.core import security_log
+from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, PUBLIC, audience
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
 @audience(AUTHENTICATED)
 @require_GET
 def home(request: AuthedRequest) -> HttpResponse:
-    from classnote.tenancy import access
 
     user = request.user
     if user.role == Role.PRIVACY_OFFICER:

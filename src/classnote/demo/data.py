@@ -11,6 +11,10 @@ from django.db import transaction
 from classnote.accounts.actions import generate_password
 from classnote.accounts.models import User, student_username
 from classnote.base.roles import Role
+from classnote.complaints.demo import create_demo_cases
+from classnote.incidents.demo import create_demo_incident
+from classnote.rights import workflow
+from classnote.rights.models import DataSubjectRequest
 from classnote.tenancy.models import Country, Membership, Municipality, Region, School, SchoolClass
 
 FAMILY = {
@@ -218,9 +222,6 @@ def _data_requests() -> None:
 
     from django.utils import timezone
 
-    from classnote.rights import workflow
-    from classnote.rights.models import DataSubjectRequest
-
     office = User.objects.filter(role=Role.SCHOOL_ADMIN).order_by("pk").first()
     if office is None:
         return
@@ -235,8 +236,6 @@ def _data_requests() -> None:
 
 def _privacy_cases(officer: User) -> None:
     """Complaints (one overdue) and an incident, so the privacy officer's dashboard is not empty."""
-    from classnote.complaints.demo import create_demo_cases
-    from classnote.incidents.demo import create_demo_incident
 
     first = Municipality.objects.filter(name=TENANTS[0].name).order_by("pk").last()
     create_demo_cases(officer, first)

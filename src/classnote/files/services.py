@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 from classnote.accounts.models import User
 from classnote.base.errors import ActionError
 from classnote.files import validation
+from classnote.files.access import get_own_file
 from classnote.files.images import process_image
 from classnote.files.models import StoredFile
-from classnote.tenancy import access
 
 logger = logging.getLogger(__name__)
 CHUNK = 64 * 1024
@@ -119,13 +119,18 @@ def store_upload(actor: User, uploaded_file: Any) -> StoredFile:
 
 
 def delete_upload(actor: User, file_id: object) -> None:
-    """Delete a file of ACTOR's own, row and bytes. A file a card shows is kept (the card needs it)."""
-    stored = access.get_file_for(actor, file_id)
-    if stored.owner_id != actor.pk:
-        raise ActionError(_("You can delete only your own files."))
+    """Delete a file of ACTOR's own (NotFound for anybody else's), row and bytes. A file a card shows
+    is kept (the card needs it)."""
+    stored = get_own_file(actor, file_id)
     if stored.cards.exists():
         raise ActionError(_("This file is used on a card and cannot be deleted."))
     stored.delete()  # the bytes follow once the transaction commits (delete_bytes_after_commit)
+
+
+def discard(stored: StoredFile) -> None:
+    """Remove a stored file whose row is being rolled back (its card was refused): the bytes now,
+    since a rolled-back deletion would never reach delete_bytes_after_commit."""
+    _delete_quietly(stored.storage_key, stored.thumbnail_key)
 
 
 def delete_bytes_after_commit(sender: Any, instance: StoredFile, **kwargs: Any) -> None:

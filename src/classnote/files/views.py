@@ -17,11 +17,11 @@ from django.views.decorators.http import require_POST, require_safe
 
 from classnote.base.errors import ActionError
 from classnote.base.requests import AuthedRequest
+from classnote.cards import access as card_access
 from classnote.files import services
 from classnote.files.models import StoredFile
 from classnote.files.validation import ascii_name, too_large
 from classnote.privacy.reads import record_work_read
-from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, audience
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def _serve(key: str, content_type: str, size: int | None, disposition: str, name
 @require_safe
 def file_download(request: AuthedRequest, file_id: Any) -> Any:
     """The file, if the user may read it (404 otherwise). Images may be shown inline (?inline=1)."""
-    stored = access.get_file_for(request.user, file_id)
+    stored = card_access.get_file_for(request.user, file_id)
     inline = (
         request.GET.get("inline") == "1"
         and stored.kind == StoredFile.Kind.IMAGE
@@ -125,7 +125,7 @@ def file_download(request: AuthedRequest, file_id: Any) -> Any:
 @audience(AUTHENTICATED)
 @require_safe
 def file_thumbnail(request: AuthedRequest, file_id: Any) -> Any:
-    stored = access.get_file_for(request.user, file_id)
+    stored = card_access.get_file_for(request.user, file_id)
     if not stored.thumbnail_key:
         raise Http404
     stem = stored.name.rsplit(".", 1)[0] if "." in stored.name else stored.name

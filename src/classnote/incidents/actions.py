@@ -16,8 +16,8 @@ from classnote.accounts.models import User
 from classnote.audit.log import record
 from classnote.base.errors import ActionError
 from classnote.base.roles import Role
+from classnote.incidents import access as incident_access
 from classnote.incidents.models import Incident
-from classnote.tenancy import access
 from classnote.tenancy.models import Municipality
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32
@@ -102,7 +102,7 @@ def update_incident(
     if unknown:
         raise ValueError(f"not fields of an incident: {sorted(unknown)}")
     with transaction.atomic():
-        found = access.get_incident_for(actor, incident_id, manage=True)
+        found = incident_access.get_incident_for(actor, incident_id, manage=True)
         incident = Incident.objects.select_for_update().get(pk=found.pk)
         _check({"discovered_at": incident.discovered_at, "occurred_at": incident.occurred_at, **values})
         changed = sorted(name for name, value in values.items() if getattr(incident, name) != value)
@@ -136,7 +136,7 @@ def file_report(actor: User, incident_id: int, report: str, filed_at: datetime |
     if filed_at > timezone.now():
         raise ActionError(_("A report cannot be filed in the future."))
     with transaction.atomic():
-        found = access.get_incident_for(actor, incident_id, manage=True)
+        found = incident_access.get_incident_for(actor, incident_id, manage=True)
         incident = Incident.objects.select_for_update().get(pk=found.pk)
         if filed_at < incident.discovered_at:
             raise ActionError(_("A report cannot be filed before the incident was discovered."))

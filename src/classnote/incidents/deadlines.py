@@ -10,16 +10,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from classnote.base.roles import Role
+from classnote.incidents import access as incident_access
 from classnote.incidents.models import Incident
 from classnote.privacy.deadlines import Deadline
-from classnote.tenancy import access
 
 
 def incident_deadlines(user: Any) -> Iterator[Deadline]:
     """The reports not yet filed for open incidents (the officer's deadlines, not the boards')."""
     if not getattr(user, "is_authenticated", False) or user.role != Role.PRIVACY_OFFICER:
         return
-    open_incidents = access.readable_incidents(user).filter(status=Incident.Status.OPEN)
+    open_incidents = incident_access.readable_incidents(user).filter(status=Incident.Status.OPEN)
     due = Q(preliminary_report_at__isnull=True) | Q(final_report_at__isnull=True)
     for incident in open_incidents.filter(due):
         url = reverse("incident_detail", args=[incident.pk])

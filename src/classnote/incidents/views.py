@@ -16,25 +16,21 @@ from classnote.audit.log import record
 from classnote.base.errors import ActionError
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import Role
+from classnote.incidents import access as incident_access
 from classnote.incidents import actions
 from classnote.incidents.forms import IncidentForm, ReportForm
 from classnote.incidents.models import Incident
-from classnote.tenancy import access
 from classnote.tenancy.access import audience
 
 
 def _affected(request: AuthedRequest, incident: Incident) -> list[Any]:
-    """The boards an incident affects, as far as the viewer may know: a municipal admin sees only theirs."""
-    boards = incident.municipalities.order_by("name")
-    if request.user.role != Role.PRIVACY_OFFICER:
-        boards = boards.filter(pk=request.user.municipality_id or 0)
-    return list(boards)
+    return list(incident_access.affected_boards(request.user, incident))
 
 
 @audience(Role.PRIVACY_OFFICER, Role.MUNICIPAL_ADMIN)
 @require_GET
 def incident_list(request: AuthedRequest) -> HttpResponse:
-    incidents = access.readable_incidents(request.user).order_by("-discovered_at", "-id")
+    incidents = incident_access.readable_incidents(request.user).order_by("-discovered_at", "-id")
     context = {"incidents": incidents, "officer": request.user.role == Role.PRIVACY_OFFICER}
     return render(request, "incidents/list.html", context)
 
@@ -64,7 +60,7 @@ def incident_new(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def incident_detail(request: AuthedRequest, incident_id: int) -> HttpResponse:
     """Everyone allowed sees the facts and deadlines; only the privacy officer edits them."""
-    incident = access.get_incident_for(request.user, incident_id)
+    incident = incident_access.get_incident_for(request.user, incident_id)
     officer = request.user.role == Role.PRIVACY_OFFICER
     if request.method == "POST" and not officer:
         raise PermissionDenied
@@ -118,7 +114,7 @@ def _detail_page(
 @require_POST
 def incident_report(request: AuthedRequest, incident_id: int) -> HttpResponse:
     """Mark the preliminary or the final report to the regulator as filed."""
-    incident = access.get_incident_for(request.user, incident_id, manage=True)
+    incident = incident_access.get_incident_for(request.user, incident_id, manage=True)
     which = request.POST.get("which", "")
     form = ReportForm(request.POST, prefix=which if which in actions.REPORTS else "preliminary")
     if not form.is_valid():

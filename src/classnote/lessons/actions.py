@@ -1,62 +1,46 @@
-"""Writes of the lesson: open, send, collect, return, share. Each takes the acting user, checks
-access, runs in one transaction, and stores its event for the lesson's stream (published after
-commit), so nothing is pushed that was not saved."""
+"""Writes of the lesson: open, send, collect, return, share. Each takes the acting user and ids,
+checks access through lessons.access (the only check: views and the API do not check before),
+runs in one transaction, and stores its event for the lesson's stream (published after commit),
+so nothing is pushed that was not saved. A refusal is an ActionError."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from classnote.accounts.models import User
-from classnote.base.errors import ActionError
+from classnote.base.errors import ActionError, NotFound
 from classnote.base.roles import Role
+from classnote.base.text import clean_text
+from classnote.cards import access as card_access
 from classnote.cards.actions import copy_card, copy_cards
 from classnote.cards.models import Card
-from classnote.lessons import summaries
+from classnote.lessons import access, queries, summaries
 from classnote.lessons.models import Group, Lesson, Submission, SubmissionBox
 from classnote.realtime.events import emit
-from classnote.tenancy import access
+from classnote.tenancy import access as tenancy_access
 from classnote.tenancy.models import Membership
 
+# Who receives an event meant for the lesson's teachers (the listener role lessons.streams gives them).
 TEACHERS = ["teacher"]
-
-
-def clean_text(value: str, limit: int) -> str:
-    """Free text from forms and the API: no NUL (PostgreSQL refuses it), trimmed, bounded."""
-    return value.replace("\x00", "").strip()[:limit]
+PUPILS = ["student"]
 
 
 def open_lesson(actor: User, class_id: int, title: str) -> Lesson:
-    school_class = access.get_class_for(actor, class_id)
-    if not Membership.objects.filter(school_class=school_class, user=actor, role="teacher").exists():
+    school_class = tenancy_access.get_class_for(actor, class_id)
+    if not tenancy_access.teaches(actor, school_class):
         raise ActionError(_("Only a teacher of this class can open a lesson."))
-    title = clean_text(title, 120) or _("Lesson")
-    with transaction.atomic():
-        lesson = Lesson.objects.create(school_class=school_class, title=title, created_by=actor)
-        emit(
-            f"class:{school_class.pk}",
-            "lesson.opened",
-            data={"lesson": {"id": lesson.pk, "title": lesson.title}},
-        )
-    return lesson
-
-
-def class_students(lesson: Lesson) -> list[User]:
-    return list(
-        User.objects.filter(
-            memberships__school_class_id=lesson.school_class_id,
-            memberships__role="student",
-            is_active=True,
-        ).order_by("student_number", "display_name")
-    )
+    title = clean_text(title, 120)
+    if not title:
+        raise ActionError(_("Enter a title for the lesson."))
+    return Lesson.objects.create(school_class=school_class, title=title, created_by=actor)
 
 
 def _recipients(lesson: Lesson, to: str, student_ids: list[int], group_id: int | None) -> list[User]:
-    students = class_students(lesson)
+    students = queries.class_students(lesson)
     if to == "class":
         return students
     if to == "group":
@@ -85,9 +69,9 @@ def send_cards(
 ) -> dict[int, list[Card]]:
     """Send copies of the teacher's cards; each recipient gets their own copy, the originals stay."""
     lesson = access.get_lesson_for(actor, lesson_id, teach=True)
-    if lesson.closed_at:
+    if not lesson.is_open:
         raise ActionError(_("This lesson is closed."))
-    originals = list(access.readable_cards(actor).filter(pk__in=card_ids, sequence__isnull=True))
+    originals = list(card_access.readable_cards(actor).filter(pk__in=card_ids, sequence__isnull=True))
     if not originals or len(originals) != len(set(card_ids)):
         raise ActionError(_("Choose cards to send."))
     recipients = _recipients(lesson, to, student_ids or [], group_id)
@@ -97,17 +81,20 @@ def send_cards(
 
 
 def peer_send(actor: User, lesson_id: int, card_id: int, student_ids: list[int]) -> dict[int, list[Card]]:
-    """A student sends a copy of their own card to classmates, while the teacher allows it."""
+    """A pupil sends a copy of their own card to classmates, while the teacher allows it."""
     lesson = access.get_lesson_for(actor, lesson_id)
     if actor.role != Role.STUDENT:
         raise ActionError(_("Only students send to classmates here."))
-    if not lesson.peer_sending or lesson.closed_at:
+    if not lesson.allows_peer_sending:
         raise ActionError(_("Sending to classmates is not allowed right now."))
-    card = access.get_card_for(actor, card_id, edit=True)
-    recipients = [s for s in _recipients(lesson, "students", student_ids, None) if s.pk != actor.pk]
-    if not recipients:
+    card = card_access.get_card_for(actor, card_id, edit=True)
+    allowed = {student.pk: student for student in queries.peer_recipients(actor, lesson)}
+    wanted = set(student_ids) - {actor.pk}
+    if wanted - set(allowed):
+        raise ActionError(_("Choose students of this class."))
+    if not wanted:
         raise ActionError(_("Choose classmates to send to."))
-    return _deliver(actor, lesson, [card], recipients)
+    return _deliver(actor, lesson, [card], [allowed[pk] for pk in allowed if pk in wanted])
 
 
 def _deliver(actor: User, lesson: Lesson, originals: list[Card], recipients: list[User]) -> dict[int, list[Card]]:
@@ -125,17 +112,18 @@ def _deliver(actor: User, lesson: Lesson, originals: list[Card], recipients: lis
 
 def create_box(actor: User, lesson_id: int, title: str, deadline: Any = None) -> SubmissionBox:
     lesson = access.get_lesson_for(actor, lesson_id, teach=True)
+    title = clean_text(title, 120)
+    if not title:
+        raise ActionError(_("Enter the task of the submission box."))
     with transaction.atomic():
-        box = SubmissionBox.objects.create(
-            lesson=lesson, title=clean_text(title, 120) or _("Submissions"), deadline=deadline
-        )
+        box = SubmissionBox.objects.create(lesson=lesson, title=title, deadline=deadline)
         emit(lesson.channel, "box.changed", data={"box": summaries.box(box)})
     return box
 
 
 def set_box_open(actor: User, box_id: int, is_open: bool) -> SubmissionBox:
     box = access.get_box_for(actor, box_id, teach=True)
-    if is_open and box.lesson.closed_at:
+    if is_open and not box.lesson.is_open:
         raise ActionError(_("This lesson is closed."))
     with transaction.atomic():
         box.is_open = is_open
@@ -145,13 +133,13 @@ def set_box_open(actor: User, box_id: int, is_open: bool) -> SubmissionBox:
 
 
 def submit(actor: User, box_id: int, card_id: int) -> Submission:
-    """A student submits a frozen snapshot of their card; earlier submissions stay as history."""
+    """A pupil submits a frozen snapshot of their card; earlier submissions stay as history."""
     box = access.get_box_for(actor, box_id)
     if actor.role != Role.STUDENT:
-        raise Http404
-    if not box.is_open:
+        raise NotFound
+    if not box.accepts_submissions():
         raise ActionError(_("This submission box is closed."))
-    card = access.get_card_for(actor, card_id, edit=True)
+    card = card_access.get_card_for(actor, card_id, edit=True)
     now = timezone.now()
     with transaction.atomic():
         previous = Submission.objects.select_for_update().filter(box=box, student=actor, is_current=True).first()
@@ -162,17 +150,12 @@ def submit(actor: User, box_id: int, card_id: int) -> Submission:
             previous.save(update_fields=["is_current"])
         snapshot = copy_card(card, owner=actor, lesson=box.lesson, frozen=True)
         submission = Submission.objects.create(
-            box=box,
-            student=actor,
-            card=snapshot,
-            number=number,
-            is_late=bool(box.deadline and now > box.deadline),
+            box=box, student=actor, card=snapshot, number=number, is_late=box.is_late(now)
         )
-        summary = summaries.submission(submission, anonymous=False)
         emit(
             box.lesson.channel,
             "submission.added",
-            data={"box_id": box.pk, "submission": summary},
+            data={"box_id": box.pk, "submission": summaries.submission(submission, anonymous=False)},
             roles=TEACHERS,
             users=[actor.pk],
         )
@@ -184,7 +167,7 @@ def submit(actor: User, box_id: int, card_id: int) -> Submission:
                     "box_id": box.pk,
                     "submission": summaries.submission(submission, anonymous=box.sharing_anonymous),
                 },
-                roles=["student"],
+                roles=PUPILS,
             )
     return submission
 
@@ -238,13 +221,16 @@ def close_lesson(actor: User, lesson_id: int) -> Lesson:
 
 
 def create_group(actor: User, class_id: int, name: str, student_ids: list[int]) -> Group:
-    school_class = access.get_class_for(actor, class_id)
-    if not Membership.objects.filter(school_class=school_class, user=actor, role="teacher").exists():
+    school_class = tenancy_access.get_class_for(actor, class_id)
+    if not tenancy_access.teaches(actor, school_class):
         raise ActionError(_("Only a teacher of this class can make groups."))
+    name = clean_text(name, 80)
+    if not name:
+        raise ActionError(_("Enter a name for the group."))
     members = User.objects.filter(
-        pk__in=student_ids, memberships__school_class=school_class, memberships__role="student"
+        pk__in=student_ids, memberships__school_class=school_class, memberships__role=Membership.Role.STUDENT
     )
     with transaction.atomic():
-        group = Group.objects.create(school_class=school_class, name=clean_text(name, 80) or _("Group"))
+        group = Group.objects.create(school_class=school_class, name=name)
         group.members.set(members)
     return group

@@ -6,6 +6,9 @@ class LessonsConfig(AppConfig):
     label = "lessons"
 
     def ready(self) -> None:
-        from classnote.lessons import streams
+        # The lesson registers what the layers below it ask of it: which lesson cards a user reads
+        # (cards), who may listen to a lesson's events and which events concern a person (realtime).
+        from classnote.lessons import access, streams
 
+        access.register()
         streams.register()

@@ -4,10 +4,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 
-class OpenLessonForm(forms.Form):
-    title = forms.CharField(label=_("Lesson title"), max_length=120)
-
-
 class BoxForm(forms.Form):
     static_fields = True  # see classnote.core.templatetags.classnote_forms
     title = forms.CharField(label=_("Task"), max_length=120)

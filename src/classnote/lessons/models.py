@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -28,9 +30,23 @@ class Lesson(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @staticmethod
+    def channel_name(lesson_id: int) -> str:
+        """The lesson's event channel (classnote.realtime): every change of the lesson is announced there."""
+        return f"lesson:{lesson_id}"
+
     @property
     def channel(self) -> str:
-        return f"lesson:{self.pk}"
+        return self.channel_name(self.pk)
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def allows_peer_sending(self) -> bool:
+        """Pupils may send cards to each other only while the teacher allows it and the lesson is open."""
+        return self.peer_sending and self.is_open
 
 
 class SubmissionBox(models.Model):
@@ -48,6 +64,14 @@ class SubmissionBox(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def accepts_submissions(self) -> bool:
+        """A box takes submissions while it is open (closing the lesson closes its boxes)."""
+        return self.is_open
+
+    def is_late(self, at: datetime) -> bool:
+        """Whether a submission made at `at` is late: after the box's deadline, if it has one."""
+        return self.deadline is not None and at > self.deadline
 
 
 class Submission(models.Model):

@@ -1,28 +1,32 @@
-"""Who may listen to which lesson and class streams (decided through tenancy.access)."""
+"""The lesson's event channel ("lesson:<id>"): who may listen (a pupil or teacher of the lesson,
+decided by lessons.access) and which lesson channels concern a person (the lessons of their
+classes), registered with classnote.realtime.channels when the app is ready."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from classnote.lessons import access
+from classnote.lessons.models import Lesson
 from classnote.realtime import channels
-from classnote.tenancy import access
+from classnote.tenancy.models import Membership
 
 
-def _lesson(user: Any, lesson_id: int) -> channels.Listener | None:
-    lesson = access.readable_lessons(user).filter(pk=lesson_id).first()
+def listener(user: Any, lesson_id: int) -> channels.Listener | None:
+    lesson = access.with_relation(access.readable_lessons(user), user).filter(pk=lesson_id).first()
     if lesson is None:
         return None
-    teaching = access.teaching_lessons(user).filter(pk=lesson_id).exists()
-    return channels.Listener(lesson.channel, "teacher" if teaching else "student")
+    return channels.Listener(lesson.channel, "teacher" if lesson.teaching else "student")
 
 
-def _class(user: Any, class_id: int) -> channels.Listener | None:
-    school_class = access.readable_classes(user).filter(pk=class_id).first()
-    if school_class is None or user.role not in ("student", "teacher", "school_admin"):
-        return None
-    return channels.Listener(f"class:{school_class.pk}", "student" if user.role == "student" else "teacher")
+def channels_of(person: Any) -> list[str]:
+    """The channels of the lessons of every class the person is (or was, while the membership
+    stands) a member of."""
+    classes = Membership.objects.filter(user_id=getattr(person, "pk", 0)).values("school_class")
+    return [
+        Lesson.channel_name(pk) for pk in Lesson.objects.filter(school_class__in=classes).values_list("pk", flat=True)
+    ]
 
 
 def register() -> None:
-    channels.register("lesson", _lesson)
-    channels.register("class", _class)
+    channels.register("lesson", listener, person_channels=channels_of)

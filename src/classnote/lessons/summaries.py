@@ -1,11 +1,11 @@
-"""The small JSON shapes that events and the API share (no personal data beyond what the
-recipient may see: anonymised shared answers carry no name)."""
+"""The small JSON shapes that events and the API share. Ids, not URLs: the pages and the API know
+their own routes (the lesson page builds links from data attributes, the API adds "url" and
+"thumbnail"). No personal data beyond what the recipient may see: anonymised shared answers carry
+no name and no student id."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from django.urls import reverse
 
 
 def has_picture(card: Any) -> bool:
@@ -18,8 +18,7 @@ def card(card: Any) -> dict[str, Any]:
         "kind": card.kind,
         "title": card.title,
         "excerpt": card.text[:140],
-        "thumbnail": reverse("card_thumbnail", args=[card.pk]) if has_picture(card) else "",
-        "url": reverse("card_detail", args=[card.pk]),
+        "picture": has_picture(card),
     }
 
 

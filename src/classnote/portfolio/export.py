@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from classnote.accounts.models import User
+from classnote.cards import render as card_render
 from classnote.cards.models import Card
 from classnote.files.models import StoredFile
 from classnote.files.validation import clean_name
@@ -42,8 +43,6 @@ def submissions_of(student: User) -> list[Submission]:
 
 
 def build_zip(student: User) -> bytes:
-    from classnote.cards import render as card_render
-
     entries: list[dict[str, Any]] = []
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

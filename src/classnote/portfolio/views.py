@@ -4,13 +4,13 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from classnote.accounts import access as account_access
 from classnote.accounts.stepup import require_recent_login
 from classnote.base.inventory import Purpose
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import Role
 from classnote.portfolio.export import READS, build_zip, submissions_of
 from classnote.privacy import purposes
-from classnote.tenancy import access
 from classnote.tenancy.access import audience
 
 
@@ -47,7 +47,7 @@ def my_portfolio_zip(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def student_portfolio_zip(request: AuthedRequest, user_id: int) -> HttpResponse:
     """The school exports a pupil's portfolio, e.g. when they transfer or graduate."""
-    student = access.get_user_for(request.user, user_id, manage=True)
+    student = account_access.get_user_for(request.user, user_id, manage=True)
     if student.role != Role.STUDENT:
         from django.http import Http404
 

@@ -23,6 +23,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext
 
+from classnote.audit.log import record
 from classnote.base.inventory import Purpose
 from classnote.privacy import inventory
 
@@ -82,7 +83,6 @@ def check_reads(
     **details: Any,
 ) -> str:
     """Allow the reads (model -> field names) for ``purpose`` or refuse them all; returns the code."""
-    from classnote.audit.log import record
 
     purpose_code = code(purpose)
     refused = {

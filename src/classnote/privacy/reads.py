@@ -14,14 +14,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from classnote.audit.log import record
 from classnote.base.roles import Role
+
+
+def record_person_read(actor: Any, person: Any) -> None:
+    """Staff opening another person's record is a read of personal data: the person (or their
+    school) sees it under "who viewed"."""
+    if person.pk != actor.pk:
+        record(actor, "account.viewed", target=person)
 
 
 def record_work_read(actor: Any, action: str, *, target: Any, owner: Any) -> None:
     """Record ``actor`` reading ``owner``'s work, if the owner is a pupil and the actor is not
     the owner nor another pupil (classmates see shared answers as part of the lesson)."""
-    from classnote.audit.log import record
-
     if owner is None or actor.pk == owner.pk or actor.role == Role.STUDENT or owner.role != Role.STUDENT:
         return
     record(actor, action, target=target, subject=owner, school_id=owner.school_id)

@@ -11,16 +11,19 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from classnote.accounts import access as account_access
 from classnote.accounts.models import User
 from classnote.accounts.stepup import require_recent_login
 from classnote.base.errors import ActionError
 from classnote.base.inventory import Purpose
 from classnote.base.requests import AuthedRequest
-from classnote.base.roles import Role
+from classnote.base.roles import SCHOOL_MANAGER_ROLES, Role
+from classnote.portfolio import actions as portfolio_actions
+from classnote.privacy import access as privacy_access
 from classnote.privacy import actions, deadlines, policy, purposes, who_viewed
 from classnote.privacy.forms import ProvisionForm, SupportGrantForm
 from classnote.tenancy import access
-from classnote.tenancy.access import AUTHENTICATED, SCHOOL_MANAGERS, audience
+from classnote.tenancy.access import AUTHENTICATED, audience
 from classnote.tenancy.models import School, SchoolClass
 
 
@@ -54,7 +57,7 @@ def support(request: AuthedRequest) -> HttpResponse:
     if user.role == Role.OPERATOR:
         if request.method == "POST":
             raise PermissionDenied
-        grants = access.active_support_grants(user).order_by("expires_at")
+        grants = privacy_access.active_support_grants(user).order_by("expires_at")
         return render(request, "privacy/support_operator.html", {"grants": grants})
     form = SupportGrantForm()
     status = 200
@@ -70,7 +73,7 @@ def support(request: AuthedRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Support access has been granted."))
                 return redirect("privacy_support")
-    grants = access.manageable_support_grants(user).order_by("-granted_at")[:50]
+    grants = privacy_access.manageable_support_grants(user).order_by("-granted_at")[:50]
     return render(request, "privacy/support.html", {"form": form, "grants": grants}, status=status)
 
 
@@ -88,7 +91,7 @@ def support_tenant(request: AuthedRequest, municipality_id: int) -> HttpResponse
     """What support may see while a grant runs: schools, classes, and people's display names and
     roles — never lesson content. Every opening is recorded in the tenant's audit log."""
     user = request.user
-    grant = access.get_support_grant_of(user, municipality_id)
+    grant = privacy_access.get_support_grant_of(user, municipality_id)
     municipality = grant.municipality
     purposes.check_reads(
         user,
@@ -99,9 +102,9 @@ def support_tenant(request: AuthedRequest, municipality_id: int) -> HttpResponse
         municipality_id=municipality.pk,
         grant=grant.pk,
     )
-    schools = access.supported_schools(user).filter(municipality=municipality).order_by("name")
-    classes = access.supported_classes(user).filter(school__municipality=municipality)
-    people = access.supported_users(user).filter(municipality=municipality).order_by("role", "display_name")
+    schools = privacy_access.supported_schools(user).filter(municipality=municipality).order_by("name")
+    classes = privacy_access.supported_classes(user).filter(school__municipality=municipality)
+    people = privacy_access.supported_users(user).filter(municipality=municipality).order_by("role", "display_name")
     context = {
         "grant": grant,
         "municipality": municipality,
@@ -123,7 +126,7 @@ def support_tenant(request: AuthedRequest, municipality_id: int) -> HttpResponse
 def my_views(request: AuthedRequest) -> HttpResponse:
     """Who (name and role), when and what: every read and export of my data by someone else."""
     page, rows = who_viewed.page_for(request.user, request.user, request.GET.get("page"))
-    provisions = access.readable_provision_records(request.user).filter(subject_id=request.user.pk)
+    provisions = privacy_access.readable_provision_records(request.user).filter(subject_id=request.user.pk)
     return render(
         request,
         "privacy/who_viewed.html",
@@ -131,13 +134,13 @@ def my_views(request: AuthedRequest) -> HttpResponse:
     )
 
 
-@audience(*SCHOOL_MANAGERS)
+@audience(*SCHOOL_MANAGER_ROLES)
 @require_GET
 def user_views(request: AuthedRequest, user_id: int) -> HttpResponse:
     """The same list for a person the admin manages ("for a young pupil, the school")."""
-    person = access.get_user_for(request.user, user_id, manage=True)
+    person = account_access.get_user_for(request.user, user_id, manage=True)
     page, rows = who_viewed.page_for(person, request.user, request.GET.get("page"))
-    provisions = access.readable_provision_records(request.user).filter(subject_id=person.pk)
+    provisions = privacy_access.readable_provision_records(request.user).filter(subject_id=person.pk)
     return render(
         request,
         "privacy/who_viewed.html",
@@ -151,18 +154,20 @@ def user_views(request: AuthedRequest, user_id: int) -> HttpResponse:
 def _with_names(user: User, records: list[Any]) -> list[Any]:
     """Name the records' subjects the user may still see (a deleted pupil shows as an id only)."""
     names = dict(
-        access.manageable_users(user).filter(pk__in={r.subject_id for r in records}).values_list("pk", "display_name")
+        account_access.manageable_users(user)
+        .filter(pk__in={r.subject_id for r in records})
+        .values_list("pk", "display_name")
     )
     for record in records:
         record.subject_name = names.get(record.subject_id, "")
     return records
 
 
-@audience(*SCHOOL_MANAGERS)
+@audience(*SCHOOL_MANAGER_ROLES)
 @require_http_methods(["GET", "POST"])
 def provide(request: AuthedRequest, user_id: int) -> HttpResponse:
     """Hand a pupil's portfolio to another organisation: only with a recorded legal basis."""
-    student = access.get_user_for(request.user, user_id, manage=True)
+    student = account_access.get_user_for(request.user, user_id, manage=True)
     if student.role != Role.STUDENT:
         raise Http404
     form = ProvisionForm()
@@ -173,7 +178,7 @@ def provide(request: AuthedRequest, user_id: int) -> HttpResponse:
         status = 400
         if form.is_valid():
             try:
-                provision, body = actions.provide_portfolio(request.user, student.pk, **form.cleaned_data)
+                provision, body = portfolio_actions.provide_portfolio(request.user, student.pk, **form.cleaned_data)
             except ActionError as error:
                 form.add_error(None, str(error))
             else:
@@ -184,23 +189,23 @@ def provide(request: AuthedRequest, user_id: int) -> HttpResponse:
     return render(request, "privacy/provide.html", {"person": student, "form": form}, status=status)
 
 
-@audience(*SCHOOL_MANAGERS)
+@audience(*SCHOOL_MANAGER_ROLES)
 @require_GET
 def provisions(request: AuthedRequest) -> HttpResponse:
     """The tenant's provision records: the school's for a school admin, the board's for a municipal admin."""
-    page = Paginator(access.readable_provision_records(request.user), 100).get_page(request.GET.get("page"))
+    page = Paginator(privacy_access.readable_provision_records(request.user), 100).get_page(request.GET.get("page"))
     records = _with_names(request.user, list(page))
     return render(
         request, "privacy/provisions.html", {"page": page, "records": records, "show_person": True, "person": None}
     )
 
 
-@audience(*SCHOOL_MANAGERS)
+@audience(*SCHOOL_MANAGER_ROLES)
 @require_GET
 def user_provisions(request: AuthedRequest, user_id: int) -> HttpResponse:
     """One person's provision records: what the person may ask to be disclosed."""
-    person = access.get_user_for(request.user, user_id, manage=True)
-    records = list(access.readable_provision_records(request.user).filter(subject_id=person.pk))
+    person = account_access.get_user_for(request.user, user_id, manage=True)
+    records = list(privacy_access.readable_provision_records(request.user).filter(subject_id=person.pk))
     return render(
         request, "privacy/provisions.html", {"page": None, "records": records, "show_person": False, "person": person}
     )

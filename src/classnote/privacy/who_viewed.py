@@ -20,7 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from classnote.accounts.models import User
 from classnote.audit.models import AuditEntry
 from classnote.base.roles import Role
-from classnote.tenancy import access
+from classnote.cards import access as card_access
+from classnote.lessons.models import Submission
+from classnote.privacy import access as privacy_access
 
 READ_SUFFIXES = (".viewed", ".downloaded", ".exported", ".provided", ".disclosed")
 LABELS = {
@@ -60,13 +62,12 @@ def _is_uuid(value: str) -> bool:
 
 def _items(reader: User, entries: list[AuditEntry]) -> dict[tuple[str, str], str]:
     """Titles of the cards, submissions and files the entries name, where ``reader`` may read them."""
-    from classnote.lessons.models import Submission
 
     wanted: dict[str, set[int | str]] = {}
     for entry in entries:
         wanted.setdefault(entry.target_type, set()).add(entry.target_id)
     found: dict[tuple[str, str], str] = {}
-    cards = access.readable_cards(reader)
+    cards = card_access.readable_cards(reader)
     card_ids = [int(pk) for pk in wanted.get("Card", ()) if str(pk).isdigit()]
     for card in cards.filter(pk__in=card_ids):
         found[("Card", str(card.pk))] = card.title or str(card.get_kind_display())
@@ -74,9 +75,9 @@ def _items(reader: User, entries: list[AuditEntry]) -> dict[tuple[str, str], str
     for submission in Submission.objects.filter(pk__in=submission_ids, card__in=cards).select_related("card"):
         found[("Submission", str(submission.pk))] = submission.card.title or str(submission.card.get_kind_display())
     file_ids = [pk for pk in wanted.get("StoredFile", ()) if _is_uuid(str(pk))]
-    for stored in access.readable_files(reader).filter(pk__in=file_ids):
+    for stored in card_access.readable_files(reader).filter(pk__in=file_ids):
         found[("StoredFile", str(stored.pk))] = stored.name
-    for provision in access.readable_provision_records(reader).filter(
+    for provision in privacy_access.readable_provision_records(reader).filter(
         pk__in=[int(pk) for pk in wanted.get("ProvisionRecord", ()) if str(pk).isdigit()]
     ):
         found[("ProvisionRecord", str(provision.pk))] = provision.recipient

@@ -24,7 +24,9 @@ from typing import Any
 
 from django.conf import settings
 
-from classnote.realtime.events import Message
+from classnote.realtime.messages import Message
+from classnote.realtime.models import Channel
+from classnote.realtime.store import in_thread, load_since
 
 logger = logging.getLogger(__name__)
 QUEUE_SIZE = 256
@@ -74,9 +76,6 @@ class Bus:
                 del self._subscribers[channel]
                 self._marks.pop(channel, None)
 
-    def connection_count(self) -> int:
-        return sum(len(queues) for queues in self._subscribers.values())
-
     def _deliver(self, message: Message) -> None:
         if message.channel in self._marks and message.seq > self._marks[message.channel]:
             self._marks[message.channel] = message.seq
@@ -97,8 +96,6 @@ class Bus:
         one query for the last sequence numbers of their channels, and a load only for a channel
         whose store stayed ahead of what was delivered here for a whole interval (a publish merely
         in flight is left to the bus)."""
-        from classnote.realtime.store import in_thread
-
         ahead: dict[str, int] = {}  # channel -> the store's last_seq found ahead at the previous check
         while self._subscribers:
             await asyncio.sleep(settings.REALTIME_CATCHUP_SECONDS)
@@ -190,8 +187,6 @@ class RedisBus(Bus):
 
 
 def _last_seqs(channels: list[str]) -> dict[str, int]:
-    from classnote.realtime.models import Channel
-
     found: dict[str, int] = {}
     for start in range(0, len(channels), CATCHUP_CHUNK):
         rows = Channel.objects.filter(name__in=channels[start : start + CATCHUP_CHUNK])
@@ -201,8 +196,6 @@ def _last_seqs(channels: list[str]) -> dict[str, int]:
 
 def _load_missed(due: dict[str, tuple[int, int]]) -> list[Message]:
     """The events in (after, upto] of each channel, in order."""
-    from classnote.realtime.store import load_since
-
     missed: list[Message] = []
     for channel, (after, upto) in due.items():
         missed.extend(load_since(channel, after, upto + 1, CATCHUP_LIMIT))

@@ -2,52 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
 
+from classnote.realtime.bus import get_bus
+from classnote.realtime.messages import Message
 from classnote.realtime.models import Channel, Event
-
-
-@dataclass(frozen=True)
-class Message:
-    """What travels over the bus and the stream: everything a connection needs, no database work."""
-
-    channel: str
-    seq: int
-    kind: str
-    audience: dict[str, Any]
-    data: dict[str, Any]
-    per_user: dict[str, Any]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "channel": self.channel,
-            "seq": self.seq,
-            "kind": self.kind,
-            "audience": self.audience,
-            "data": self.data,
-            "per_user": self.per_user,
-        }
-
-    @classmethod
-    def from_event(cls, event: Event, channel_name: str) -> Message:
-        return cls(channel_name, event.seq, event.kind, event.audience, event.data, event.per_user)
-
-    def visible_to(self, user_id: int, role: str) -> bool:
-        users = self.audience.get("users")
-        roles = self.audience.get("roles")
-        if users is None and roles is None:
-            return True
-        return (users is not None and user_id in users) or (roles is not None and role in roles)
-
-    def payload_for(self, user_id: int) -> dict[str, Any]:
-        body = dict(self.data)
-        mine = self.per_user.get(str(user_id))
-        if mine is not None:
-            body["mine"] = mine
-        return {"kind": self.kind, "seq": self.seq, "data": body}
 
 
 def emit(
@@ -77,12 +38,7 @@ def emit(
         )
     message = Message.from_event(event, channel_name)
 
-    def publish() -> None:
-        from classnote.realtime.bus import get_bus
-
-        get_bus().publish(message)
-
-    transaction.on_commit(publish)
+    transaction.on_commit(lambda: get_bus().publish(message))
     return message
 
 

@@ -4,12 +4,15 @@ reconnects with Last-Event-ID gets exactly what it missed, from here."""
 
 from __future__ import annotations
 
+import json
+
 from django.db import models
 
 from classnote.base import inventory as _inv
 from classnote.base.inventory import Audience as _A
 from classnote.base.inventory import Category as _C
 from classnote.base.inventory import Purpose as _P
+from classnote.realtime.channels import channels_of
 
 
 class Channel(models.Model):
@@ -56,20 +59,12 @@ _EVENT = _inv.personal(
 def events_of(user: object) -> models.QuerySet[Event]:
     """Stored events that concern a person: addressed to them, carrying a slice for them, or
     repeating their name or student ID (a submission announced to the teacher). Only the channels
-    of the person's classes and their lessons are searched."""
-    import json
-
-    from classnote.tenancy.models import Membership
-
+    the apps register for the person (realtime.channels.channels_of) are searched."""
     pk = getattr(user, "pk", 0)
-    class_ids = list(Membership.objects.filter(user_id=pk).values_list("school_class_id", flat=True))
-    from classnote.lessons.models import Lesson
-
-    lesson_ids = Lesson.objects.filter(school_class_id__in=class_ids).values_list("pk", flat=True)
-    names = [f"class:{c}" for c in class_ids] + [f"lesson:{lesson}" for lesson in lesson_ids]
     markers = [str(v) for v in (getattr(user, "display_name", ""), getattr(user, "student_number", "")) if v]
     found = []
-    for event in Event.objects.filter(channel__name__in=names).only("pk", "audience", "data", "per_user"):
+    events = Event.objects.filter(channel__name__in=channels_of(user)).only("pk", "audience", "data", "per_user")
+    for event in events:
         text = json.dumps([event.data, event.per_user], ensure_ascii=False)
         if (
             pk in (event.audience or {}).get("users", [])

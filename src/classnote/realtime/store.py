@@ -9,7 +9,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import connections
 
-from classnote.realtime.events import Message
+from classnote.realtime.messages import Message
 from classnote.realtime.models import Event
 
 REPLAY_LIMIT = 5000

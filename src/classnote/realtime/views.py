@@ -6,14 +6,22 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils.crypto import constant_time_compare
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from classnote.accounts import sessions
+from classnote.accounts.models import User
 from classnote.realtime import channels
 from classnote.realtime.bus import get_bus
-from classnote.realtime.events import Message
+from classnote.realtime.events import current_seq
+from classnote.realtime.messages import Message
 from classnote.realtime.store import in_thread, load_since
 from classnote.tenancy.access import AUTHENTICATED, audience
 
@@ -58,8 +66,6 @@ async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpRespons
             yield "retry: 3000\n\n"
             last_sent = last_id
             if last_sent is None:
-                from classnote.realtime.events import current_seq
-
                 last_sent = await in_thread(current_seq)(listener.channel)
             for message in await in_thread(load_since)(listener.channel, last_sent):
                 if message.visible_to(user_id, role):
@@ -104,16 +110,6 @@ async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpRespons
 def _session_alive(session_key: str | None, user_id: int) -> bool:
     """The stream's session still stands (not logged out, not past its lifetime); an open lesson
     screen counts as activity for the idle limit."""
-    import time
-
-    from django.conf import settings
-    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
-    from django.utils.crypto import constant_time_compare
-    from django.utils.module_loading import import_string
-
-    from classnote.accounts import sessions
-    from classnote.accounts.models import User
-
     if session_key is None:
         return False
     store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")(session_key)

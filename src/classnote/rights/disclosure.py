@@ -19,9 +19,11 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from classnote.accounts.models import User
 from classnote.base.inventory import Category
 from classnote.files.validation import clean_name
 from classnote.rights.subjects import find
+from classnote.tenancy.models import School, SchoolClass
 
 FORMAT_VERSION = 1
 WITHHELD_TECHNICAL = {
@@ -126,8 +128,6 @@ def write_tenant(target: Any, municipality: Any) -> int:
     """The tenant's full export, offered before its data is deleted after the contract ends: one
     folder per person (as in a disclosure export) and the structure (schools, classes) as JSON.
     TARGET is a path or a binary file. Returns the number of people written."""
-    from classnote.accounts.models import User
-    from classnote.tenancy.models import School, SchoolClass
 
     people = User.objects.filter(municipality=municipality).order_by("pk")
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:

@@ -22,6 +22,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
 
+from classnote.audit.log import record
 from classnote.base.inventory import Erase
 from classnote.rights.models import DataSubjectRequest, DeletionReceipt, new_reference
 from classnote.rights.subjects import Found, find
@@ -101,7 +102,6 @@ def erase(
 ) -> DeletionReceipt:
     """Delete PERSON everywhere and return the receipt. Runs in one transaction. ``found`` is the
     person's rows if the caller already looked them up (the retention job plans first)."""
-    from classnote.audit.log import record
 
     found = find(person) if found is None else found
     expected = plan(person, found)

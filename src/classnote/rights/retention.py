@@ -26,10 +26,13 @@ from django.utils import timezone
 
 from classnote.accounts.models import User
 from classnote.base.roles import Role
+from classnote.lessons.models import Lesson
+from classnote.privacy.models import ProvisionRecord
+from classnote.realtime.models import Channel, Event
 from classnote.rights import erasure
 from classnote.rights.models import DeletionReceipt
 from classnote.rights.subjects import find
-from classnote.tenancy.models import Municipality
+from classnote.tenancy.models import Municipality, School, SchoolClass
 
 PROVISION_RECORD_DAYS = 3 * 365 + 1
 
@@ -98,10 +101,6 @@ def tenants_due(today: dt.date) -> tuple[list[Municipality], list[Municipality]]
 
 
 def _tenant_structure(municipality: Municipality) -> dict[str, Any]:
-    from classnote.lessons.models import Lesson
-    from classnote.realtime.models import Channel
-    from classnote.tenancy.models import School, SchoolClass
-
     classes = SchoolClass.objects.filter(school__municipality=municipality)
     lessons = Lesson.objects.filter(school_class__in=classes)
     channels = Channel.objects.filter(
@@ -156,8 +155,6 @@ def run(*, dry_run: bool, today: dt.date | None = None) -> Report:
     # Replay events and sessions
     from django.contrib.sessions.models import Session
 
-    from classnote.realtime.models import Event
-
     old_events = Event.objects.filter(created_at__lt=now - timedelta(days=settings.REALTIME_EVENT_RETENTION_DAYS))
     expired = Session.objects.filter(expire_date__lt=now)
     if dry_run:
@@ -166,8 +163,6 @@ def run(*, dry_run: bool, today: dt.date | None = None) -> Report:
         report.events = old_events.delete()[0]
         report.sessions = expired.delete()[0]
     # Provision records: APPI asks to keep them 3 years (Enforcement Rules Art. 21); then they go.
-    from classnote.privacy.models import ProvisionRecord
-
     old_records = ProvisionRecord.objects.filter(provided_at__lt=now - timedelta(days=PROVISION_RECORD_DAYS))
     report.other["privacy.ProvisionRecord"] = old_records.count() if dry_run else old_records.delete()[0]
     # Complaint cases and incident records past their retention

@@ -9,18 +9,19 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from classnote.accounts import access as account_access
 from classnote.accounts.models import User
 from classnote.accounts.stepup import require_recent_login
 from classnote.base.errors import ActionError
 from classnote.base.requests import AuthedRequest
-from classnote.base.roles import Role
+from classnote.base.roles import SCHOOL_MANAGER_ROLES, Role
+from classnote.rights import access as rights_access
 from classnote.rights import workflow
 from classnote.rights.forms import CloseForm, CorrectionForm, DeleteForm, OpenRequestForm
-from classnote.rights.models import DataSubjectRequest, DeletionReceipt
-from classnote.tenancy import access
+from classnote.rights.models import DataSubjectRequest
 from classnote.tenancy.access import audience
 
-HANDLERS = (Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
+HANDLERS = SCHOOL_MANAGER_ROLES
 EVERYONE = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN, Role.PRIVACY_OFFICER)
 
 
@@ -28,13 +29,9 @@ EVERYONE = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN, Role.PRIVACY_
 @require_GET
 def request_list(request: AuthedRequest) -> HttpResponse:
     """Open requests with their deadlines (overdue first), then the closed ones."""
-    requests = access.readable_requests(request.user).select_related("subject").order_by("status", "due_at")
+    requests = rights_access.readable_requests(request.user).select_related("subject").order_by("status", "due_at")
     show_subject = request.user.role in HANDLERS
-    receipts = DeletionReceipt.objects.none()
-    if request.user.role == Role.MUNICIPAL_ADMIN:
-        receipts = DeletionReceipt.objects.filter(municipality_id=request.user.municipality_id or 0)[:50]
-    elif request.user.role == Role.SCHOOL_ADMIN:
-        receipts = DeletionReceipt.objects.filter(school_id=request.user.school_id or 0)[:50]
+    receipts = rights_access.readable_receipts(request.user)[:50]
     return render(
         request,
         "rights/list.html",
@@ -52,7 +49,7 @@ def _people(user: User) -> list[tuple[int, str]]:
     me = [(user.pk, str(_("Myself")))]
     if user.role not in HANDLERS:
         return me
-    managed = access.manageable_users(user).exclude(pk=user.pk).order_by("role", "school", "display_name")
+    managed = account_access.manageable_users(user).exclude(pk=user.pk).order_by("role", "school", "display_name")
     labels = [(u.pk, f"{u.display_name} ({u.get_role_display()} {u.student_number})") for u in managed[:5000]]
     return me + [(pk, label.replace(" )", ")")) for pk, label in labels]
 
@@ -89,7 +86,7 @@ def request_detail(request: AuthedRequest, request_id: int) -> HttpResponse:
 
 
 def _detail(request: AuthedRequest, request_id: int, *, error: str = "", status: int = 200) -> HttpResponse:
-    item: DataSubjectRequest = access.get_request_for(request.user, request_id)
+    item: DataSubjectRequest = rights_access.get_request_for(request.user, request_id)
     can_handle = request.user.role in HANDLERS and item.subject_id != request.user.pk
     context = {
         "item": item,
@@ -121,7 +118,7 @@ def _refused(request: AuthedRequest, request_id: int, error: ActionError) -> Htt
 @require_POST
 def request_export(request: AuthedRequest, request_id: int) -> HttpResponse:
     """The disclosure export (a step-up: the administrator confirms their identity first)."""
-    access.get_request_for(request.user, request_id, handle=True)
+    rights_access.get_request_for(request.user, request_id, handle=True)
     require_recent_login(request)
     try:
         item, body = workflow.disclose(request.user, request_id)
@@ -150,7 +147,7 @@ def request_correct(request: AuthedRequest, request_id: int) -> HttpResponse:
 @audience(*HANDLERS)
 @require_POST
 def request_cease(request: AuthedRequest, request_id: int) -> HttpResponse:
-    access.get_request_for(request.user, request_id, handle=True)
+    rights_access.get_request_for(request.user, request_id, handle=True)
     require_recent_login(request)
     try:
         workflow.cease(request.user, request_id)
@@ -163,7 +160,7 @@ def request_cease(request: AuthedRequest, request_id: int) -> HttpResponse:
 @audience(*HANDLERS)
 @require_POST
 def request_delete(request: AuthedRequest, request_id: int) -> HttpResponse:
-    access.get_request_for(request.user, request_id, handle=True)
+    rights_access.get_request_for(request.user, request_id, handle=True)
     require_recent_login(request)
     form = DeleteForm(request.POST)
     try:

@@ -11,20 +11,23 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from classnote.accounts.models import User
+from classnote.accounts import access as account_access
+from classnote.accounts import actions as account_actions
+from classnote.accounts.models import User, student_username
 from classnote.audit.log import record
 from classnote.base.errors import ActionError
 from classnote.base.roles import Role
-from classnote.lessons.actions import clean_text
+from classnote.base.text import clean_text
 from classnote.privacy.deadlines import Deadline
+from classnote.rights import access as rights_access
 from classnote.rights import disclosure, erasure
 from classnote.rights.models import DataSubjectRequest, DeletionReceipt, new_reference
-from classnote.tenancy import access
 
 Kind = DataSubjectRequest.Kind
 PROVISION_TABLES = {"privacy.ProvisionRecord"}
@@ -44,7 +47,7 @@ def open_request(actor: User, *, subject_id: int, kind: str, requester: str, det
         if requester != DataSubjectRequest.Requester.PERSON:
             raise ActionError(_("A request about yourself is made by you."))
     elif actor.role in (Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN):
-        subject = access.get_user_for(actor, subject_id, manage=True)
+        subject = account_access.get_user_for(actor, subject_id, manage=True)
     else:
         raise ActionError(_("Only school and municipal administrators open requests on behalf of others."))
     now = timezone.now()
@@ -66,7 +69,7 @@ def open_request(actor: User, *, subject_id: int, kind: str, requester: str, det
 
 
 def _open_for(actor: User, request_id: int, *kinds: str) -> DataSubjectRequest:
-    request: DataSubjectRequest = access.get_request_for(actor, request_id, handle=True)
+    request: DataSubjectRequest = rights_access.get_request_for(actor, request_id, handle=True)
     if not request.is_open:
         raise ActionError(_("This request is closed."))
     if request.subject is None:
@@ -111,10 +114,6 @@ def correct(actor: User, request_id: int, values: dict[str, str]) -> DataSubject
     if not changed:
         raise ActionError(_("Nothing was changed."))
     if "student_number" in changed:
-        from django.core.exceptions import ValidationError
-
-        from classnote.accounts.models import student_username
-
         person.username = student_username(person.school, person.student_number)  # type: ignore[arg-type]
         try:
             person.full_clean(exclude=["password"])
@@ -129,16 +128,10 @@ def correct(actor: User, request_id: int, values: dict[str, str]) -> DataSubject
 def cease(actor: User, request_id: int) -> DataSubjectRequest:
     """Cessation of use: the account is deactivated (sessions, QR cards and tokens end); the data
     stays until a deletion is requested or the retention period ends."""
-    from classnote.accounts.models import LoginCard
-
     request = _open_for(actor, request_id, Kind.CESSATION)
     person: User = request.subject  # type: ignore[assignment]
     with transaction.atomic():
-        person.is_active = False
-        person.session_epoch += 1
-        person.save(update_fields=["is_active", "session_epoch"])
-        LoginCard.objects.filter(user=person, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        person.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        account_actions.end_access(person)
         _close(actor, request, DataSubjectRequest.Status.COMPLETED, _("The account was deactivated."))
         record(actor, "request.ceased", target=request, subject=person)
     return request
@@ -173,7 +166,7 @@ def _close(actor: User, request: DataSubjectRequest, status: str, outcome: str) 
 
 def close(actor: User, request_id: int, *, status: str, outcome: str) -> DataSubjectRequest:
     """Complete (after disclosing or correcting) or refuse a request, with the outcome the person is told."""
-    request: DataSubjectRequest = access.get_request_for(actor, request_id, handle=True)
+    request: DataSubjectRequest = rights_access.get_request_for(actor, request_id, handle=True)
     if not request.is_open:
         raise ActionError(_("This request is closed."))
     if status not in (DataSubjectRequest.Status.COMPLETED, DataSubjectRequest.Status.REFUSED):
@@ -201,5 +194,7 @@ def officer_deadlines(user: User) -> Iterable[Deadline]:
             status=str(request.get_status_display()),
             url=reverse("request_list") + f"#{request.reference}",
         )
-        for request in access.readable_requests(user).filter(status=DataSubjectRequest.Status.OPEN).order_by("due_at")
+        for request in rights_access.readable_requests(user)
+        .filter(status=DataSubjectRequest.Status.OPEN)
+        .order_by("due_at")
     ]

@@ -51,6 +51,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from packaging.version import InvalidVersion, Version
 
+from classnote.privacy import egress
+
 URGENT_DAYS = 7
 ROUTINE_DAYS = 30
 MAX_FEED_BYTES = 64 * 1024 * 1024
@@ -414,8 +416,6 @@ def _decode(raw: bytes, name: str) -> Any:
 
 
 def _fetch(url: str, name: str) -> bytes:
-    from classnote.privacy import egress
-
     host = urlsplit(url).hostname or ""
     try:
         egress.check(host)  # before any lookup; the guard also watches every socket the fetch opens

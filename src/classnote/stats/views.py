@@ -6,12 +6,13 @@ from django.views.decorators.http import require_GET
 
 from classnote.base.inventory import Purpose
 from classnote.base.requests import AuthedRequest
+from classnote.base.roles import SCHOOL_MANAGER_ROLES
 from classnote.privacy import purposes
 from classnote.stats import figures
-from classnote.tenancy.access import SCHOOL_MANAGERS, audience
+from classnote.tenancy.access import audience
 
 
-@audience(*SCHOOL_MANAGERS)
+@audience(*SCHOOL_MANAGER_ROLES)
 @require_GET
 def statistics(request: AuthedRequest) -> HttpResponse:
     """Per school and class of the admin's own tenant; small groups suppressed (figures.py)."""

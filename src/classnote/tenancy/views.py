@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from itertools import groupby
 
 from django.contrib import messages
@@ -9,24 +10,25 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from classnote.accounts import access as account_access
 from classnote.accounts import actions as account_actions
 from classnote.accounts.forms import StaffForm, StudentForm
 from classnote.accounts.stepup import require_recent_login
 from classnote.base.errors import ActionError
 from classnote.base.requests import AuthedRequest
-from classnote.base.roles import ADMIN_ROLES, Role
-from classnote.tenancy import access, actions, roster
+from classnote.base.roles import ADMIN_ROLES, SCHOOL_MANAGER_ROLES, TENANT_STAFF_ROLES, Role
+from classnote.lessons import queries as lesson_queries
+from classnote.privacy.reads import record_person_read
+from classnote.roster import actions as roster_actions
+from classnote.tenancy import access, actions
 from classnote.tenancy.access import PUBLIC, audience
 from classnote.tenancy.forms import (
     AddMemberForm,
     MunicipalityPolicyForm,
-    RosterUploadForm,
     SchoolClassForm,
     SchoolForm,
 )
-from classnote.tenancy.models import Membership, Municipality, School
-
-TEACHING_STAFF = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
+from classnote.tenancy.models import Municipality
 
 
 @audience(PUBLIC)
@@ -34,7 +36,7 @@ TEACHING_STAFF = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
 def adopters(request: HttpRequest) -> HttpResponse:
     """Tenants that opted in, grouped by country and region, like the security page's list."""
     listed = (
-        Municipality.objects.filter(list_on_adopters_page=True)
+        access.listed_municipalities()
         .select_related("region__country")
         .order_by(
             "region__country__sort_order",
@@ -44,9 +46,8 @@ def adopters(request: HttpRequest) -> HttpResponse:
             "name",
         )
     )
-    listed_schools = School.objects.filter(list_on_adopters_page=True, municipality__list_on_adopters_page=True)
     schools_by_tenant: dict[int, list[str]] = {}
-    for school in listed_schools.order_by("name"):
+    for school in access.listed_schools().order_by("name"):
         schools_by_tenant.setdefault(school.municipality_id, []).append(school.name)
     countries = []
     for country, in_country in groupby(listed, key=lambda m: m.region.country):
@@ -158,7 +159,7 @@ def school_detail(request: AuthedRequest, school_id: int) -> HttpResponse:
                 messages.error(request, _("Unknown form."))
         except ActionError as error:
             messages.error(request, str(error))
-    people = access.manageable_users(request.user).filter(school=school).order_by("role", "display_name")
+    people = account_access.manageable_users(request.user).filter(school=school).order_by("role", "display_name")
     response = render(
         request,
         "tenancy/school.html",
@@ -180,7 +181,7 @@ def school_detail(request: AuthedRequest, school_id: int) -> HttpResponse:
     return response
 
 
-@audience(*TEACHING_STAFF, Role.STUDENT)
+@audience(*TENANT_STAFF_ROLES, Role.STUDENT)
 @require_http_methods(["GET", "POST"])
 def class_detail(request: AuthedRequest, class_id: int) -> HttpResponse:
     school_class = access.get_class_for(request.user, class_id)
@@ -189,7 +190,7 @@ def class_detail(request: AuthedRequest, class_id: int) -> HttpResponse:
     status = 200
     if can_manage:
         candidates = (
-            access.manageable_users(request.user)
+            account_access.manageable_users(request.user)
             .filter(
                 school=school_class.school,
                 is_active=True,
@@ -203,39 +204,30 @@ def class_detail(request: AuthedRequest, class_id: int) -> HttpResponse:
             add_form = AddMemberForm(request.POST, candidates=candidates)
             if add_form.is_valid():
                 try:
-                    actions.add_member(
+                    roster_actions.add_member(
                         request.user,
-                        school_class,
+                        school_class.pk,
                         add_form.cleaned_data["user"].pk,
                         add_form.cleaned_data["role"],
                     )
-                except ActionError as error:
+                except ActionError as error:  # shown beside the form
                     add_form.add_error(None, str(error))
                 else:
                     return redirect("class_detail", class_id=school_class.pk)
             status = 400
     elif request.method == "POST":
         return render(request, "errors/error.html", {"status": 403}, status=403)
-    members = (
-        Membership.objects.filter(school_class=school_class)
-        .select_related("user")
-        .order_by("-role", "user__student_number", "user__display_name")
-    )
-    if request.user.role == Role.STUDENT:
-        members = members.filter(role=Membership.Role.TEACHER)  # pupils see their teachers, not a roster
     return render(
         request,
         "tenancy/class.html",
         {
             "school_class": school_class,
-            "members": members,
+            "members": access.visible_members(request.user, school_class),
             "can_manage": can_manage,
             "add_form": add_form,
-            "can_issue_cards": request.user.role in TEACHING_STAFF,
-            "lessons": access.readable_lessons(request.user).filter(school_class=school_class)[:50],
-            "can_teach": Membership.objects.filter(
-                school_class=school_class, user=request.user, role="teacher"
-            ).exists(),
+            "can_issue_cards": request.user.role in TENANT_STAFF_ROLES,
+            "lessons": lesson_queries.class_lessons(request.user, school_class),
+            "can_teach": access.teaches(request.user, school_class),
         },
         status=status,
     )
@@ -244,26 +236,20 @@ def class_detail(request: AuthedRequest, class_id: int) -> HttpResponse:
 @audience(Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
 @require_POST
 def remove_member(request: AuthedRequest, class_id: int, user_id: int) -> HttpResponse:
-    school_class = access.get_class_for(request.user, class_id, manage=True)
-    access.get_user_for(request.user, user_id)
-    actions.remove_member(request.user, school_class, user_id)
-    return redirect("class_detail", class_id=school_class.pk)
+    roster_actions.remove_member(request.user, class_id, user_id)
+    return redirect("class_detail", class_id=class_id)
 
 
-@audience(*TEACHING_STAFF)
+@audience(*TENANT_STAFF_ROLES)
 @require_http_methods(["GET"])
 def user_detail(request: AuthedRequest, user_id: int) -> HttpResponse:
     return render_user(request, user_id)
 
 
 def render_user(request: AuthedRequest, user_id: int, *, status: int = 200) -> HttpResponse:
-    person = access.get_user_for(request.user, user_id, manage=True)
-    if person.pk != request.user.pk and request.method == "GET":
-        from classnote.audit.log import record
-
-        # Staff opening another person's record is a read of personal data: the person (or their
-        # school) can see it under "who viewed".
-        record(request.user, "account.viewed", target=person)
+    person = account_access.get_user_for(request.user, user_id, manage=True)
+    if request.method == "GET":
+        record_person_read(request.user, person)
     classes = access.readable_classes(request.user).filter(memberships__user=person)
     active_cards = person.login_cards.filter(revoked_at__isnull=True).count()
     return render(
@@ -274,7 +260,7 @@ def render_user(request: AuthedRequest, user_id: int, *, status: int = 200) -> H
             "classes": classes,
             "active_cards": active_cards,
             "can_deactivate": request.user.role != Role.TEACHER,
-            "can_see_views": request.user.role in access.SCHOOL_MANAGERS,  # who viewed, provision records
+            "can_see_views": request.user.role in SCHOOL_MANAGER_ROLES,  # who viewed, provision records
         },
         status=status,
     )
@@ -284,9 +270,7 @@ def render_user(request: AuthedRequest, user_id: int, *, status: int = 200) -> H
 @require_POST
 def set_user_left(request: AuthedRequest, user_id: int) -> HttpResponse:
     """Record (or clear) the day a pupil graduated or left."""
-    import datetime
-
-    access.get_user_for(request.user, user_id, manage=True)
+    account_access.get_user_for(request.user, user_id, manage=True)
     require_recent_login(request)  # a date in the past ends the account, as deactivation does
     raw = request.POST.get("left_on", "").strip()
     try:
@@ -305,7 +289,7 @@ def set_user_left(request: AuthedRequest, user_id: int) -> HttpResponse:
 @audience(Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
 @require_POST
 def set_user_active(request: AuthedRequest, user_id: int) -> HttpResponse:
-    access.get_user_for(request.user, user_id, manage=True)
+    account_access.get_user_for(request.user, user_id, manage=True)
     require_recent_login(request)
     active = request.POST.get("active") == "1"
     try:
@@ -315,59 +299,3 @@ def set_user_active(request: AuthedRequest, user_id: int) -> HttpResponse:
         return redirect("user_detail", user_id=user_id)
     messages.success(request, _("The account has been updated."))
     return redirect("user_detail", user_id=target.pk)
-
-
-# --- Roster import (tenancy.roster): upload -> preview line by line -> confirm -> first passwords ---
-
-
-@audience(Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
-@require_http_methods(["GET", "POST"])
-def roster_import(request: AuthedRequest, school_id: int) -> HttpResponse:
-    school = access.get_school_for(request.user, school_id, manage=True)
-    require_recent_login(request)  # new credentials for many pupils at once, as printing login cards
-    years = roster.school_years(request.user, school)
-    form = RosterUploadForm(years=years)
-    status = 200
-    if request.method == "POST" and "plan" in request.POST:
-        return _roster_confirm(request, school, years)
-    if request.method == "POST":
-        status = 400
-        form = RosterUploadForm(request.POST, request.FILES, years=years)
-        if getattr(request, "classnote_upload_too_large", False):
-            form.add_error("file", str(roster.too_large()))
-        elif form.is_valid():
-            try:
-                data = form.cleaned_data["file"].read(roster.MAX_BYTES + 1)
-                parsed = roster.read(data)
-                plan = roster.plan(request.user, school, form.cleaned_data["school_year"], parsed)
-            except ActionError as error:
-                form.add_error("file", str(error))
-            else:
-                return _roster_preview(request, plan)
-    return render(request, "tenancy/roster_upload.html", {"school": school, "form": form}, status=status)
-
-
-def _roster_preview(request: AuthedRequest, plan: roster.Plan, *, status: int = 200) -> HttpResponse:
-    signed = roster.sign(request.user, plan) if plan.actionable else ""
-    context = {"school": plan.school, "plan": plan, "counts": plan.counts, "signed": signed}
-    response = render(request, "tenancy/roster_preview.html", context, status=status)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _roster_confirm(request: AuthedRequest, school: School, years: list[int]) -> HttpResponse:
-    try:
-        year, digest, parsed = roster.unsign(request.user, school, request.POST.get("plan", ""))
-        plan = roster.plan(request.user, school, year, parsed)
-        if plan.digest() != digest:
-            messages.warning(request, _("The school's roster changed since the preview. Check the lines again."))
-            return _roster_preview(request, plan, status=409)
-        if not plan.actionable:
-            raise ActionError(_("There is nothing to import."))
-        imported = actions.import_roster(request.user, school, plan)
-    except ActionError as error:
-        context = {"school": school, "form": RosterUploadForm(years=years), "error": str(error)}
-        return render(request, "tenancy/roster_upload.html", context, status=400)
-    response = render(request, "tenancy/roster_done.html", {"school": school, "imported": imported}, status=201)
-    response["Cache-Control"] = "no-store"
-    return response

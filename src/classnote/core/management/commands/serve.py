@@ -26,6 +26,12 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from classnote.core.https_redirect import redirect_app
+from classnote.core.sqlite.base import serialize_writes
+from classnote.demo.data import create_demo, demo_exists
+from classnote.demo.management.commands.demo import format_logins, read_logins, write_logins
+from classnote.privacy import egress
+
 
 def _port(value: str) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 65535:
@@ -67,15 +73,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
 
-        from classnote.privacy import egress
-
         self._check_tls(options)
 
         # Before anything else: no outbound connection to a host outside the declared list.
         guarded = egress.install(extra_hosts=[options["host"]])
         if settings.DATABASES["default"]["ENGINE"] == "classnote.core.sqlite":
-            from classnote.core.sqlite.base import serialize_writes
-
             serialize_writes()  # this process's writers queue on a lock, not in SQLite's busy sleeps
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
@@ -83,12 +85,7 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
         logins = ""
         if options["demo"]:
-            from classnote.demo.data import demo_exists
-            from classnote.demo.management.commands.demo import format_logins, read_logins, write_logins
-
             if not demo_exists():
-                from classnote.demo.data import create_demo
-
                 write_logins(create_demo())
             logins = format_logins(read_logins())
 
@@ -163,8 +160,6 @@ class Command(BaseCommand):
         """The plain-HTTP listener in a thread of this process; its socket is bound here, so a port
         in use stops start-up instead of failing silently in the thread."""
         import uvicorn
-
-        from classnote.core.https_redirect import redirect_app
 
         config = uvicorn.Config(
             redirect_app(options["port"], list(settings.ALLOWED_HOSTS)),

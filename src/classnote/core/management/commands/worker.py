@@ -7,6 +7,8 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from classnote.privacy import egress
+
 
 class Command(BaseCommand):
     help = "Run background jobs (huey consumer). Use with REDIS_URL in scale-out."
@@ -15,7 +17,6 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from classnote.privacy import egress
 
         egress.install()  # no outbound connection to a host outside the declared list
         call_command("run_huey", workers=options["workers"], worker_type="thread")

@@ -8,6 +8,10 @@
   const role = root.dataset.role;
   const liveState = root.querySelector("[data-live-state]");
   let lastId = root.dataset.since;
+  // Events carry ids, not URLs: the page says where a card and its picture live ("/cards/0/...").
+  const cardLink = (template, id) => template.replace("/0/", `/${encodeURIComponent(id)}/`);
+  const cardUrl = (card) => cardLink(root.dataset.cardUrl, card.id);
+  const thumbnailUrl = (card) => (card.picture ? cardLink(root.dataset.cardThumbnail, card.id) : "");
 
   function connect() {
     // EventSource resends Last-Event-ID itself on automatic reconnects; "since" covers the
@@ -41,14 +45,14 @@
     for (const card of cards) {
       if (inbox.querySelector(`[data-card-id="${card.id}"]`)) continue; // exactly once
       const tile = template.content.firstElementChild.cloneNode(true);
-      tile.href = card.url;
+      tile.href = cardUrl(card);
       tile.dataset.cardId = card.id;
       tile.classList.add(`kind-${card.kind}`, "is-new");
       tile.querySelector("strong").textContent = card.title || "";
       tile.querySelector(".excerpt").textContent = card.excerpt || "";
-      if (card.thumbnail) {
+      if (card.picture) {
         const img = tile.querySelector("img");
-        img.src = card.thumbnail;
+        img.src = thumbnailUrl(card);
         img.hidden = false;
       }
       inbox.prepend(tile);
@@ -69,11 +73,11 @@
     tile.classList.add("is-new");
     tile.querySelector("[data-tile-check]").value = s.id;
     tile.querySelector("[data-tile-student]").textContent = s.student || "";
-    tile.querySelector("[data-tile-link]").href = s.card.url;
+    tile.querySelector("[data-tile-link]").href = cardUrl(s.card);
     tile.querySelector("[data-tile-excerpt]").textContent = `${s.card.title} ${s.card.excerpt}`.trim();
-    if (s.card.thumbnail) {
+    if (s.card.picture) {
       const img = tile.querySelector("[data-tile-thumb]");
-      img.src = s.card.thumbnail;
+      img.src = thumbnailUrl(s.card);
       img.hidden = false;
     }
     if (s.number > 1) tile.querySelector("[data-tile-number]").textContent = `#${s.number}`;

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from classnote.privacy import egress
 from classnote.security import patches, reports
 
 EXIT_OVERDUE = 1
@@ -59,11 +60,8 @@ class Command(BaseCommand):
         if not feeds:
             raise CommandError("No feed: pass --feed PATH_OR_URL or set SECURITY_FEED.", returncode=EXIT_USAGE)
         today = _day(options["today"]) if options["today"] else timezone.localdate()
-        if any(patches.is_url(feed) for feed in feeds):
-            from classnote.privacy import egress
-
-            if not egress.active():
-                egress.install()  # as `serve` and `worker` do: only declared hosts
+        if any(patches.is_url(feed) for feed in feeds) and not egress.active():
+            egress.install()  # as `serve` and `worker` do: only declared hosts
         try:
             advisories = patches.load(feeds)
             installed = (

@@ -14,7 +14,7 @@ as Japanese school systems export it; comma- or tab-separated.
   length, no formula-like values), duplicates in the file, the class (of this school and school
   year only), and whether the pupil exists already. Each line is to be created, updated,
   unchanged or refused with its reasons.
-* ``tenancy.actions.import_roster`` applies a plan in one transaction.
+* ``classnote.roster.actions.import_roster`` applies a plan in one transaction.
 
 Between the preview and the confirmation the accepted lines travel signed (``sign`` /
 ``unsign``: bound to the acting user and the school, valid for an hour); on confirmation the plan
@@ -43,6 +43,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from classnote.accounts import access as account_access
 from classnote.accounts.forms import StudentForm
 from classnote.accounts.models import User, student_username
 from classnote.base.errors import ActionError
@@ -346,7 +347,7 @@ def plan(actor: User, school: School, school_year: int, roster: Roster) -> Plan:
     repeated = {key for key, count in Counter(keys).items() if count > 1}
     existing = {
         user.username: user
-        for user in access.manageable_users(actor).filter(
+        for user in account_access.manageable_users(actor).filter(
             school=school, role=Role.STUDENT, username__in=[key for key in set(keys) if key not in repeated]
         )
     }
@@ -430,6 +431,7 @@ def _line(row: Row, key: str, known: _Known) -> Line:
 
 
 def _salt(actor: User, school: School) -> str:
+    # The salt keeps the module's former name, so a preview signed before the move stays valid.
     return f"classnote.tenancy.roster:{actor.pk}:{school.pk}"
 
 

@@ -1,0 +1,96 @@
+"""What the lesson shows, decided once for both front doors (the lesson pages and the API): who is
+in the class, whom a pupil may send to, the teacher's overview of a box, the answers a box shares
+(anonymised here, on the server) and a pupil's own history."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from classnote.accounts.models import User
+from classnote.base.errors import Refused
+from classnote.base.roles import Role
+from classnote.cards import access as card_access
+from classnote.cards.models import Card
+from classnote.lessons import access, summaries
+from classnote.lessons.models import Lesson, Submission, SubmissionBox
+from classnote.tenancy.models import Membership, SchoolClass
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+
+def class_lessons(user: User, school_class: SchoolClass) -> QuerySet[Lesson]:
+    """The lessons of a class the user teaches or attends, newest first, each with ``teaching``."""
+    lessons = access.readable_lessons(user).filter(school_class=school_class)
+    return access.with_relation(lessons, user).order_by("-created_at", "-pk")
+
+
+def class_students(lesson: Lesson) -> list[User]:
+    """The active pupils of the lesson's class, by student number and name."""
+    return list(
+        User.objects.filter(
+            memberships__school_class_id=lesson.school_class_id,
+            memberships__role=Membership.Role.STUDENT,
+            is_active=True,
+        ).order_by("student_number", "display_name", "pk")
+    )
+
+
+def peer_recipients(user: User, lesson: Lesson) -> list[User]:
+    """The classmates a pupil may send a card to: none unless the lesson allows peer sending now."""
+    if user.role != Role.STUDENT or not lesson.allows_peer_sending:
+        return []
+    return [student for student in class_students(lesson) if student.pk != user.pk]
+
+
+def classmate_choices(user: User, lesson: Lesson) -> list[dict[str, Any]]:
+    """Whom a pupil may pick to send a card to, as both doors show them: id and display name only."""
+    return [{"id": s.pk, "display_name": s.display_name, "student_number": ""} for s in peer_recipients(user, lesson)]
+
+
+def current_submissions(box: SubmissionBox) -> QuerySet[Submission]:
+    """The current submission of each pupil (earlier ones are history), as the teacher sees them."""
+    return (
+        Submission.objects.filter(box=box, is_current=True)
+        .select_related("box", "student", "card")
+        .order_by("student__student_number", "student__display_name", "pk")
+    )
+
+
+def shared_answers(box: SubmissionBox) -> list[dict[str, Any]]:
+    """The class's current answers while the teacher shares them, in the order they came in;
+    without names or student ids when anonymised. Refused while the box does not share."""
+    if not box.sharing:
+        raise Refused(_("The answers in this box are not shared right now."))
+    current = (
+        Submission.objects.filter(box=box, is_current=True)
+        .select_related("student", "card")
+        .order_by("submitted_at", "pk")
+    )
+    return [summaries.submission(submission, anonymous=box.sharing_anonymous) for submission in current]
+
+
+def own_submissions(user: User, boxes: Iterable[SubmissionBox]) -> dict[int, list[Submission]]:
+    """A pupil's own history per box: number, time, late, current, returned."""
+    history: dict[int, list[Submission]] = {box.pk: [] for box in boxes}
+    for submission in Submission.objects.filter(box_id__in=list(history), student_id=user.pk).order_by(
+        "submitted_at", "pk"
+    ):
+        history[submission.box_id].append(submission)
+    return history
+
+
+def lesson_cards(user: User, lesson: Lesson) -> QuerySet[Card]:
+    """The user's own cards in the lesson (not the submitted snapshots, not sequence members)."""
+    return card_access.editable_cards(user).filter(lesson=lesson, sequence__isnull=True)
+
+
+def materials(user: User) -> QuerySet[Card]:
+    """The teacher's own materials and the school's, to send in a lesson."""
+    return card_access.readable_cards(user).filter(
+        Q(owner_id=user.pk, library=Card.Library.PERSONAL) | Q(library=Card.Library.SCHOOL),
+        sequence__isnull=True,
+    )
