@@ -274,12 +274,6 @@ def test_card_autosave_saves_a_drawing_and_its_thinking_tool(t: Tenant) -> None:
     assert client.get(f"/cards/{card.pk}/image/").content != blank  # the server draws the saved strokes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cards/views.py passes json.dumps(card.strokes) to json_script, which encodes it again: "
-    "card.js's JSON.parse() of #card-strokes yields a string, drawing.js's cleanStrokes() turns it into [], "
-    "so a reopened drawing shows an empty canvas and the next stroke autosaves over the saved drawing",
-)
 def test_the_editor_of_a_saved_drawing_starts_from_its_strokes(t: Tenant) -> None:
     card = drawing(t.student, t)
     page = browser(t.student).get(f"/cards/{card.pk}/")

@@ -13,6 +13,7 @@ from django.contrib.auth import authenticate
 from django.test import Client
 from django.utils import timezone
 
+from classnote.accounts.actions import issue_login_card
 from classnote.accounts.models import LoginCard, Role, User, student_username
 from classnote.audit.models import AuditEntry
 from classnote.tenancy.models import Membership, Municipality, School, SchoolClass
@@ -338,7 +339,8 @@ def test_user_page_new_password_form(t: Tenant) -> None:
 
 
 def test_user_page_revoke_login_card_form(t: Tenant) -> None:
-    card, _token = LoginCard.issue(t.student, issued_by=t.teacher)
+    issue_login_card(t.student, issued_by=t.teacher)
+    card = LoginCard.objects.get(user=t.student, revoked_at__isnull=True)
     client = browser(t.teacher)
     url = f"/users/{t.student.pk}/"
     form = form_on(client.get(url), f"{url}login-card/revoke/", "Revoke login card")

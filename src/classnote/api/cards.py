@@ -4,7 +4,7 @@ Every write goes through classnote.cards.actions, as the web pages do."""
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from ninja import Router, Status
 
 from classnote.api.common import answers, card_out, card_summary, current_fields
@@ -23,7 +23,7 @@ from classnote.base.requests import AuthedRequest
 from classnote.base.roles import LESSON_ROLES, TEACHING_ROLES
 from classnote.cards import access as card_access
 from classnote.cards import actions
-from classnote.cards.models import Card
+from classnote.cards import queries as card_queries
 from classnote.lessons import access as lesson_access
 from classnote.privacy.reads import record_work_read
 from classnote.tenancy.access import audience
@@ -117,10 +117,7 @@ def save_to_library(request: AuthedRequest, card_id: int, payload: LibraryIn) ->
 @audience(*TEACHING_ROLES)
 def list_materials(request: AuthedRequest) -> object:
     """My materials box and my school's, as on the materials page."""
-    user = request.user
-    readable = card_access.readable_cards(user).filter(sequence__isnull=True).order_by("title", "pk")
-    personal = readable.filter(Q(owner=user, library=Card.Library.PERSONAL))
-    school = readable.filter(library=Card.Library.SCHOOL)
+    personal, school = card_queries.materials(request.user)
     return {
         "personal": [card_summary(card) for card in personal],
         "school": [card_summary(card) for card in school],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -125,7 +125,8 @@ def create_card(
                 if kind == Card.Kind.IMAGE and stored.kind != StoredFile.Kind.IMAGE:
                     kind = Card.Kind.FILE
                 clean["title"] = clean.get("title") or stored.name[:120]
-            card = Card(owner=actor, school_id=actor.school_id, kind=kind, lesson=lesson, library=library, file=stored)
+            card = Card(owner=actor, school_id=actor.school_id, kind=kind, library=library, file=stored)
+            card.lesson = cast(Any, lesson)
             for name, value in clean.items():
                 setattr(card, name, value)
             try:

@@ -15,9 +15,11 @@ from classnote.base.requests import AuthedRequest
 from classnote.base.roles import TEACHING_ROLES, Role
 from classnote.cards import access as card_access
 from classnote.cards import actions
+from classnote.cards import queries as card_queries
 from classnote.cards.forms import NewCardForm
 from classnote.cards.models import Background, Card
 from classnote.core.refusals import back_to, safe_path
+from classnote.lessons import queries as lesson_queries
 from classnote.privacy.reads import record_work_read
 from classnote.tenancy.access import AUTHENTICATED, audience
 
@@ -59,8 +61,8 @@ def card_detail(request: AuthedRequest, card_id: int) -> HttpResponse:
     if card.owner_id != request.user.pk:
         record_work_read(request.user, "card.viewed", target=card, owner=card.owner)
     boxes = []
-    if editable and card.lesson_id and request.user.role == Role.STUDENT:
-        boxes = list(card.lesson.boxes.filter(is_open=True))
+    if editable and card.lesson_id is not None and request.user.role == Role.STUDENT:
+        boxes = list(lesson_queries.open_boxes(card.lesson_id))
     context = {
         "card": card,
         "editable": editable,
@@ -68,12 +70,12 @@ def card_detail(request: AuthedRequest, card_id: int) -> HttpResponse:
         "backgrounds": Background.choices,
         "sequence": list(card.sequence_items.order_by("position")),
         "linkable": card_access.editable_cards(request.user)
-        .filter(lesson_id=card.lesson_id, sequence__isnull=True)
+        .filter(lesson=card.lesson, sequence__isnull=True)
         .exclude(pk=card.pk)
         if editable
         else [],
         "can_save_to_library": request.user.role in TEACHING_ROLES,
-        "strokes_json": json.dumps(card.strokes),
+        "strokes": card.strokes,
     }
     return render(request, "cards/card.html", context)
 
@@ -183,14 +185,13 @@ def card_image(request: AuthedRequest, card_id: int) -> HttpResponse:
 @audience(*TEACHING_ROLES)
 @require_http_methods(["GET"])
 def materials(request: AuthedRequest) -> HttpResponse:
-    personal = card_access.readable_cards(request.user).filter(owner=request.user, library=Card.Library.PERSONAL)
-    school = card_access.readable_cards(request.user).filter(library=Card.Library.SCHOOL)
+    personal, school = card_queries.materials(request.user)
     return render(
         request,
         "cards/materials.html",
         {
-            "personal": personal.filter(sequence__isnull=True),
-            "school": school.filter(sequence__isnull=True),
+            "personal": personal,
+            "school": school,
             "form": NewCardForm(initial={"library": Card.Library.PERSONAL}),
         },
     )

@@ -44,7 +44,7 @@ def with_relation(lessons: QuerySet[Lesson], user: User) -> QuerySet[Lesson]:
     teacher = Membership.objects.filter(
         school_class=OuterRef("school_class"), user_id=user.pk, role=Membership.Role.TEACHER
     )
-    return lessons.annotate(teaching=Exists(teacher))
+    return lessons.annotate(teaching=Exists(teacher))  # type: ignore[no-redef]  # declared on Lesson for the readers
 
 
 def get_lesson_for(user: User, pk: object, *, teach: bool = False) -> Lesson:

@@ -5,7 +5,7 @@ so nothing is pushed that was not saved. A refusal is an ActionError."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +27,7 @@ from classnote.tenancy.models import Membership
 # Who receives an event meant for the lesson's teachers (the listener role lessons.streams gives them).
 TEACHERS = ["teacher"]
 PUPILS = ["student"]
+MAX_COMMENT = 2000
 
 
 def open_lesson(actor: User, class_id: int, title: str) -> Lesson:
@@ -110,11 +111,29 @@ def _deliver(actor: User, lesson: Lesson, originals: list[Card], recipients: lis
     return delivered
 
 
-def create_box(actor: User, lesson_id: int, title: str, deadline: Any = None) -> SubmissionBox:
+def _deadline(value: datetime | None) -> datetime | None:
+    """A box's deadline: a moment without an offset is read in the service's time zone (TIME_ZONE),
+    for the page and the API alike; years outside 2000–2999 are refused."""
+    if value is None:
+        return None
+    try:
+        moment = timezone.make_aware(value) if timezone.is_naive(value) else value
+        year = moment.astimezone(UTC).year
+    except (OverflowError, ValueError):
+        year = 0
+    if not 2000 <= year <= 2999:
+        raise ActionError(_("Choose a deadline between the years 2000 and 2999."))
+    return moment
+
+
+def create_box(actor: User, lesson_id: int, title: str, deadline: datetime | None = None) -> SubmissionBox:
     lesson = access.get_lesson_for(actor, lesson_id, teach=True)
+    if not lesson.is_open:  # a closed lesson's boxes are closed; a new one must not open it again
+        raise ActionError(_("This lesson is closed."))
     title = clean_text(title, 120)
     if not title:
         raise ActionError(_("Enter the task of the submission box."))
+    deadline = _deadline(deadline)
     with transaction.atomic():
         box = SubmissionBox.objects.create(lesson=lesson, title=title, deadline=deadline)
         emit(lesson.channel, "box.changed", data={"box": summaries.box(box)})
@@ -174,9 +193,12 @@ def submit(actor: User, box_id: int, card_id: int) -> Submission:
 
 def return_submission(actor: User, submission_id: int, comment: str) -> Submission:
     submission = access.get_submission_for(actor, submission_id, teach=True)
+    comment = clean_text(comment, MAX_COMMENT + 1)
+    if len(comment) > MAX_COMMENT:  # refused, never cut: the teacher would lose the end of it
+        raise ActionError(_("The comment is too long (at most 2,000 characters)."))
     with transaction.atomic():
         submission.returned_at = timezone.now()
-        submission.return_comment = clean_text(comment, 2000)
+        submission.return_comment = comment
         submission.save(update_fields=["returned_at", "return_comment"])
         emit(
             submission.box.lesson.channel,

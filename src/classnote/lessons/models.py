@@ -24,6 +24,9 @@ class Lesson(models.Model):
     # Students may send cards to each other only while the teacher allows it.
     peer_sending = models.BooleanField(_("students may send cards to each other"), default=False)
 
+    # Whether the acting user teaches it: set by lessons.access.with_relation (get_lesson_for), not stored.
+    teaching: bool
+
     class Meta:
         ordering = ["-created_at"]
 

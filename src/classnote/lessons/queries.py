@@ -73,6 +73,11 @@ def shared_answers(box: SubmissionBox) -> list[dict[str, Any]]:
     return [summaries.submission(submission, anonymous=box.sharing_anonymous) for submission in current]
 
 
+def open_boxes(lesson_id: int) -> QuerySet[SubmissionBox]:
+    """The boxes of a lesson that take submissions now (a pupil's card page offers them)."""
+    return SubmissionBox.objects.filter(lesson_id=lesson_id, is_open=True)
+
+
 def own_submissions(user: User, boxes: Iterable[SubmissionBox]) -> dict[int, list[Submission]]:
     """A pupil's own history per box: number, time, late, current, returned."""
     history: dict[int, list[Submission]] = {box.pk: [] for box in boxes}

@@ -72,8 +72,8 @@ def lesson_detail(request: AuthedRequest, lesson_id: int) -> HttpResponse:
             }
         )
         return render(request, "lessons/teacher.html", context)
-    boxes = list(lesson.boxes.all())
-    history = queries.own_submissions(user, boxes)
+    pupil_boxes = list(lesson.boxes.all())
+    history = queries.own_submissions(user, pupil_boxes)
     context.update(
         {
             "my_cards": queries.lesson_cards(user, lesson).order_by("-created_at"),
@@ -83,7 +83,7 @@ def lesson_detail(request: AuthedRequest, lesson_id: int) -> HttpResponse:
                     "mine": history[box.pk],
                     "shared": queries.shared_answers(box) if box.sharing else None,
                 }
-                for box in boxes
+                for box in pupil_boxes
             ],
             "classmates": queries.classmate_choices(user, lesson),
         }
@@ -185,9 +185,8 @@ def box_compare(request: AuthedRequest, box_id: int) -> HttpResponse:
 @audience(*TEACHING_ROLES)
 @require_POST
 def submission_return(request: AuthedRequest, submission_id: int) -> HttpResponse:
-    form = ReturnForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
-    submission = actions.return_submission(request.user, submission_id, comment)
+    # The form only renders the field: the action checks the comment (as for the API).
+    submission = actions.return_submission(request.user, submission_id, request.POST.get("comment", ""))
     messages.success(request, _("The submission has been returned."))
     return _back(submission.box.lesson_id)
 

@@ -7,7 +7,7 @@ admins (a school admin: their school's) and by the person they concern."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -42,7 +42,8 @@ def active_support_grants(user: User) -> QuerySet[SupportGrant]:
 def get_support_grant_of(user: User, municipality_id: object) -> SupportGrant:
     """The running grant for this tenant (the latest to expire); NotFound without one."""
     try:
-        grant = active_support_grants(user).filter(municipality_id=municipality_id).order_by("-expires_at").first()
+        running = active_support_grants(user).filter(municipality_id=cast(Any, municipality_id))
+        grant = running.order_by("-expires_at").first()
     except (ValueError, TypeError, OverflowError):  # not an id (or beyond any the database holds)
         grant = None
     if grant is None:

@@ -74,7 +74,7 @@ def _items(reader: User, entries: list[AuditEntry]) -> dict[tuple[str, str], str
     submission_ids = [int(pk) for pk in wanted.get("Submission", ()) if str(pk).isdigit()]
     for submission in Submission.objects.filter(pk__in=submission_ids, card__in=cards).select_related("card"):
         found[("Submission", str(submission.pk))] = submission.card.title or str(submission.card.get_kind_display())
-    file_ids = [pk for pk in wanted.get("StoredFile", ()) if _is_uuid(str(pk))]
+    file_ids = [str(pk) for pk in wanted.get("StoredFile", ()) if _is_uuid(str(pk))]
     for stored in card_access.readable_files(reader).filter(pk__in=file_ids):
         found[("StoredFile", str(stored.pk))] = stored.name
     for provision in privacy_access.readable_provision_records(reader).filter(

@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+from classnote.privacy import deadlines
 
 
 class RightsConfig(AppConfig):
@@ -7,9 +10,7 @@ class RightsConfig(AppConfig):
     verbose_name = "Data-subject rights and retention"
 
     def ready(self) -> None:
-        from django.utils.translation import gettext_lazy as _
-
-        from classnote.privacy import deadlines
+        # Models are loaded only now: the app's own deadline queries are imported here.
         from classnote.rights import workflow
 
         deadlines.register(
