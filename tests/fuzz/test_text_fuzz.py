@@ -11,7 +11,6 @@ import re
 import unicodedata
 
 import pytest
-from classnote.tenancy.roster import clean_cell
 from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from hypothesis import example, given
@@ -22,6 +21,7 @@ from classnote.base.ids import MAX_ID, parse_id
 from classnote.base.text import clean_text
 from classnote.complaints.forms import ComplaintForm
 from classnote.realtime.views import _parse_last_id
+from classnote.roster.reader import clean_cell
 from tests.fuzz import FUZZ
 
 any_text = st.one_of(

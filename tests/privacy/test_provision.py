@@ -17,7 +17,8 @@ from django.utils.translation import gettext
 from classnote.audit.models import AuditEntry
 from classnote.base.errors import ActionError
 from classnote.base.inventory import Erase
-from classnote.privacy import actions, inventory
+from classnote.portfolio import actions
+from classnote.privacy import inventory
 from classnote.privacy.models import ProvisionRecord
 from tests.conftest import Tenant, fresh_login, login_as
 

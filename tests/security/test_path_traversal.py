@@ -229,7 +229,9 @@ def _files_with_legacy_names(tenant: Tenant) -> list[StoredFile]:
             sha256="0" * 64,
             storage_key=key,
         )
-        card = create_card(tenant.student, kind="file", lesson_id=tenant.lesson.pk, title=f"f{number}", file=stored)
+        card = create_card(
+            tenant.student, kind="file", lesson_id=tenant.lesson.pk, title=f"f{number}", file_id=stored.pk
+        )
         box = lesson_actions.create_box(tenant.teacher, tenant.lesson.pk, f"Box {number}")
         lesson_actions.submit(tenant.student, box.pk, card.pk)
         made.append(stored)

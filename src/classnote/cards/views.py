@@ -4,6 +4,7 @@ import json
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.request import RawPostDataException
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ from classnote.cards import actions
 from classnote.cards import queries as card_queries
 from classnote.cards.forms import NewCardForm
 from classnote.cards.models import Background, Card
-from classnote.core.refusals import back_to, safe_path
+from classnote.core.refusals import answers_json, back_to, safe_path
 from classnote.lessons import queries as lesson_queries
 from classnote.privacy.reads import record_work_read
 from classnote.tenancy.access import AUTHENTICATED, audience
@@ -82,13 +83,14 @@ def card_detail(request: AuthedRequest, card_id: int) -> HttpResponse:
 
 @audience(AUTHENTICATED)
 @require_POST
+@answers_json
 def card_autosave(request: AuthedRequest, card_id: int) -> JsonResponse:
     """JSON {"version": n, "fields": {...}} → {"version": n+1}; 409 with the server's copy on conflict.
     The action checks the card first, so a body that is not valid tells nothing about other cards."""
     try:
         payload = json.loads(request.body or b"{}")
-    # RecursionError: JSON nested thousands deep.
-    except (ValueError, RecursionError):
+    # RecursionError: JSON nested thousands deep; RawPostDataException: a form body (CSRF read it).
+    except (ValueError, RecursionError, RawPostDataException):
         payload = None
     if not isinstance(payload, dict):
         payload = {}

@@ -2,8 +2,8 @@
 
 * ``NotFound`` is the 404 page and ``Refused`` the 403 page, as if the view had raised Http404 or
   PermissionDenied (the same pages, the same security log entry).
-* Any other refusal of a JSON request (the card editor's autosave) is ``{"detail": ...}`` with the
-  refusal's status.
+* Any other refusal of a JSON request (a JSON body, or a view marked ``@answers_json`` like the card
+  editor's autosave) is ``{"detail": ...}`` with the refusal's status.
 * Any other refusal of a page is a message on the page the form was on: the same-site page named by
   the Referer (the browser sends it for same-origin requests: SECURE_REFERRER_POLICY), else the page
   the view names with :func:`back_to`, else home. Nothing was written: the action refused before its
@@ -39,6 +39,12 @@ def back_to(url_name: str, *kwarg_names: str) -> Callable[[V], V]:
         return view
 
     return decorate
+
+
+def answers_json(view: V) -> V:
+    """Mark a view whose client reads JSON (the card editor's autosave): its refusals are JSON too."""
+    view.classnote_json = True  # type: ignore[attr-defined]
+    return view
 
 
 def safe_path(request: HttpRequest, target: str) -> str | None:
@@ -77,9 +83,8 @@ def _declared_back(request: HttpRequest) -> str | None:
 
 
 def _wants_json(request: HttpRequest) -> bool:
-    return request.content_type == "application/json" or (
-        request.accepts("application/json") and not request.accepts("text/html")
-    )
+    match = request.resolver_match
+    return bool(match and getattr(match.func, "classnote_json", False)) or request.content_type == "application/json"
 
 
 class RefusalMiddleware:
