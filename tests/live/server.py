@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,17 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, message: str | Callable[[], str]) -> None:
+    """Poll `predicate` until it is true; fail with `message` (a string, or a function that describes
+    the state at the deadline) when it is still false after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            text = message() if callable(message) else message
+            raise AssertionError(f"not within {timeout:g} s: {text}")
+        time.sleep(0.02)
 
 
 def free_port() -> int:
@@ -175,13 +186,22 @@ class Stream:
     _thread: threading.Thread | None = None
     connected: threading.Event = field(default_factory=threading.Event)
     _client: Any = None
+    status: int | None = None  # the HTTP status the stream answered with (None: no answer)
+    body: str = ""  # the start of the body of an answer other than 200
+    error: BaseException | None = None  # why the connection failed or ended, if it did
 
     def open(self) -> Stream:
         self._stop.clear()
         self.connected.clear()
+        self.status, self.body, self.error = None, "", None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
-        assert self.connected.wait(10), "the event stream did not open"
+        assert self.connected.wait(10), f"the event stream {self.path} did not answer within 10 s"
+        if self.status != 200:
+            raise AssertionError(
+                f"the event stream {self.path} answered {self.status} instead of 200"
+                + (f": {self.body!r}" if self.status is not None else f" ({self.error!r})")
+            )
         return self
 
     def _run(self) -> None:
@@ -196,35 +216,40 @@ class Stream:
             cookies=self.browser.client.cookies,
             timeout=httpx.Timeout(5, read=None),
         )
-        with (
-            contextlib.suppress(httpx.HTTPError, RuntimeError, ValueError, OSError),
-            self._client.stream("GET", self.path, headers=headers) as response,
-        ):
-            self.connected.set()
-            event: dict[str, Any] = {}
-            for line in response.iter_lines():
-                if self._stop.is_set():
+        try:
+            with self._client.stream("GET", self.path, headers=headers) as response:
+                self.status = response.status_code
+                if response.status_code != 200:
+                    self.body = response.read()[:2000].decode(errors="replace")
                     return
-                if line.startswith("id: "):
-                    event["id"] = line[4:]
-                elif line.startswith("event: "):
-                    event["event"] = line[7:]
-                elif line.startswith("data: "):
-                    event["data"] = json.loads(line[6:])
-                elif line == "" and "event" in event:
-                    self.events.append(event)
-                    self.last_id = event.get("id", self.last_id)
-                    event = {}
-        self.connected.set()
+                self.connected.set()
+                event: dict[str, Any] = {}
+                for line in response.iter_lines():
+                    if self._stop.is_set():
+                        return
+                    if line.startswith("id: "):
+                        event["id"] = line[4:]
+                    elif line.startswith("event: "):
+                        event["event"] = line[7:]
+                    elif line.startswith("data: "):
+                        event["data"] = json.loads(line[6:])
+                    elif line == "" and "event" in event:
+                        self.events.append(event)
+                        self.last_id = event.get("id", self.last_id)
+                        event = {}
+        except (httpx.HTTPError, RuntimeError, ValueError, OSError) as error:
+            self.error = error  # close() cutting the connection ends up here too
+        finally:
+            self.connected.set()  # (also when it failed: open() reports the status)
 
     def wait_for(self, kind: str, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [e for e in self.events if e["event"] == kind]
-            if len(found) >= count:
-                return found
-            time.sleep(0.02)
-        raise AssertionError(f"expected {count} {kind!r} events, got {self.events}")
+        def found() -> list[dict[str, Any]]:
+            return [e for e in self.events if e["event"] == kind]
+
+        wait_until(
+            lambda: len(found()) >= count, timeout, lambda: f"expected {count} {kind!r} events, got {self.events}"
+        )
+        return found()
 
     def close(self) -> None:
         self._stop.set()

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.live.server import Browser, first, running, start
+from tests.live.server import Browser, first, running, start, wait_until
 from tests.live.test_realtime import open_lesson, send_text_card, signed_in
 
 pytestmark = pytest.mark.slow
@@ -76,11 +75,24 @@ def test_sigkill_while_students_submit_loses_nothing_acknowledged(tmp_path: Path
         threads = [threading.Thread(target=work, args=(s,)) for s in students]
         for thread in threads:
             thread.start()
-        time.sleep(3)
-        server.kill()  # SIGKILL, mid-write
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
+        try:
+            # The kill must land while every student is saving and has something acknowledged to
+            # lose: wait until each has an acknowledged draft and two acknowledged submissions (so
+            # one of them is already history); they keep writing until the kill.
+            wait_until(
+                lambda: all(s["acked_text"] is not None and s["acked_submissions"] >= 2 for s in students),
+                60,
+                lambda: (
+                    "the load did not get going: (acknowledged draft, acknowledged submissions) per student: "
+                    + str([(s["acked_text"] is not None, s["acked_submissions"]) for s in students])
+                    + f"; workers still running: {sum(t.is_alive() for t in threads)}"
+                ),
+            )
+        finally:
+            server.kill()  # SIGKILL, mid-write
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=30)
 
     assert sum(s["acked_submissions"] for s in students) >= STUDENTS, "the load did not get going"
     database = sqlite3.connect(f"file:{home / 'classnote.sqlite3'}?mode=ro", uri=True)

@@ -7,6 +7,8 @@ missing events from the store. Here a separate process stores an event with `emi
 patched to a no-op (it has no event loop, so in-process it would go nowhere anyway, and it is given
 no REDIS_URL): exactly an event whose publish was lost. The open stream must still receive it,
 with the catch-up every second; and a normally published event must still arrive exactly once.
+Before the lost event is stored, each stream has received a normally published event: so it has
+replayed and follows the bus, and the lost event can reach it only through the catch-up.
 The first test checks the catch-up's bookkeeping in-process, without a server."""
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from tests.conftest import require_service
 from tests.live.server import ROOT, Browser, Server, Stream, first, postgres_database, running, server_env
 from tests.live.test_realtime import open_lesson, send_text_card, signed_in
 
-CATCHUP = {"REALTIME_CATCHUP_SECONDS": "1"}
+CATCHUP_SECONDS = 1
+CATCHUP = {"REALTIME_CATCHUP_SECONDS": str(CATCHUP_SECONDS)}
 STORE_UNPUBLISHED = """
 from unittest import mock
 from django.db import transaction
@@ -62,11 +65,22 @@ def assert_caught_up(stream: Stream, store: int, teacher: Browser, lesson_id: in
     assert [(int(e["id"]), e["data"]["data"]["note"]) for e in caught] == [(store, "lost publish")]
     send_text_card(teacher, lesson_id, "Published normally")
     stream.wait_for("cards.received")
-    time.sleep(3)  # three catch-up intervals: nothing may arrive twice
+    # Both events are there; now nothing may arrive twice. A duplicate would come from a later
+    # catch-up interval re-delivering what the stream already has, and an absence cannot be waited
+    # for: so watch the stream, quietly, for three catch-up intervals.
+    time.sleep(3 * CATCHUP_SECONDS)
     ids = [int(e["id"]) for e in stream.events]
     assert ids == sorted(set(ids)), ids
     assert len(stream.wait_for("cards.received")) == 1
     assert len(stream.wait_for("test.unpublished")) == 1
+
+
+def following_the_bus(teacher: Browser, lesson_id: int, *streams: Stream) -> None:
+    """Publish an event normally (the teacher opens a submission box) and wait until every stream has
+    it: a stream takes events from the bus only once its replay from the store is done."""
+    assert teacher.post(f"/lessons/{lesson_id}/boxes/", {"title": "Sentinel"}).status_code == 302
+    for stream in streams:
+        stream.wait_for("box.changed", timeout=20)
 
 
 def assert_clean_log(server: Server) -> None:
@@ -137,8 +151,8 @@ def test_an_event_stored_but_never_published_reaches_open_streams(tmp_path: Path
         since = first(r'data-since="(\d+)"', student.get(f"/lessons/{lesson_id}/").text)
         stream = Stream(student, f"/events/lesson/{lesson_id}/?since={since}").open()
         watching = Stream(teacher, f"/events/lesson/{lesson_id}/?since={since}").open()
-        time.sleep(1.5)  # both streams have replayed and follow the bus
         try:
+            following_the_bus(teacher, lesson_id, stream, watching)
             seq = store_unpublished(home, lesson_id, "lost publish", **CATCHUP)
             assert int(watching.wait_for("test.unpublished", timeout=20)[0]["id"]) == seq
             assert_caught_up(stream, seq, teacher, lesson_id)
@@ -170,8 +184,8 @@ def test_catch_up_across_processes_on_postgresql_and_redis(tmp_path: Path) -> No
             _class_id, lesson_id = open_lesson(teacher, "Lost publish across processes")
             since = first(r'data-since="(\d+)"', student.get(f"/lessons/{lesson_id}/").text)
             stream = Stream(student, f"/events/lesson/{lesson_id}/?since={since}").open()
-            time.sleep(1.5)
             try:
+                following_the_bus(teacher, lesson_id, stream)  # through A, Redis and B
                 seq = store_unpublished(tmp_path / "c", lesson_id, "lost publish", **env)
                 assert_caught_up(stream, seq, teacher, lesson_id)
             finally:
