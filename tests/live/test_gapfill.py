@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from classnote.realtime import bus as buses
-from classnote.realtime.events import Message
+from classnote.realtime.messages import Message
 from tests.conftest import require_service
 from tests.live.server import ROOT, Browser, Server, Stream, first, postgres_database, running, server_env
 from tests.live.test_realtime import open_lesson, send_text_card, signed_in
