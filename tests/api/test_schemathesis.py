@@ -295,6 +295,11 @@ def happy_paths(t: Tenant) -> list[tuple[str, str, dict[str, Any]]]:
                 "body": {"card_id": copy.pk, "student_ids": [t.classmate.pk]},
             },
         ),
+        (
+            "POST /api/lessons/{lesson_id}/boxes",
+            "teacher",
+            {"path_parameters": lesson, "body": {"title": "Second task", "deadline": "2027-03-01T15:00:00+09:00"}},
+        ),
         ("POST /api/boxes/{box_id}/close", "teacher", {"path_parameters": box}),
         ("POST /api/boxes/{box_id}/open", "teacher", {"path_parameters": box}),
         ("POST /api/boxes/{box_id}/submissions", "student", {"path_parameters": box, "body": {"card_id": copy.pk}}),

@@ -130,8 +130,7 @@ def close_lesson(request: AuthedRequest, lesson_id: int) -> object:
 @audience(*TEACHING_ROLES)
 def create_group(request: AuthedRequest, lesson_id: int, payload: GroupIn) -> object:
     """A named group of students of the lesson's class (to send cards to)."""
-    lesson = lesson_access.get_lesson_for(request.user, lesson_id, teach=True)
-    group = actions.create_group(request.user, lesson.school_class_id, payload.name, payload.student_ids)
+    group = actions.create_lesson_group(request.user, lesson_id, payload.name, payload.student_ids)
     members = sorted(group.members.values_list("pk", flat=True))
     return Status(201, {"id": group.pk, "name": group.name, "member_ids": members})
 

@@ -63,6 +63,8 @@ def _storable(value: str) -> str:
 _NO_NUL = r"^[^\x00]*$"
 Name80 = Annotated[str, Field(min_length=1, max_length=80, pattern=_NO_NUL), AfterValidator(_storable)]
 Text120 = Annotated[str, Field(max_length=120, pattern=_NO_NUL), AfterValidator(_storable)]
+# A lesson's or a box's title: required, as on the page (the action refuses one of only spaces too).
+Title120 = Annotated[str, Field(min_length=1, max_length=120, pattern=_NO_NUL), AfterValidator(_storable)]
 Text2000 = Annotated[str, Field(max_length=2000, pattern=_NO_NUL), AfterValidator(_storable)]
 Text20000 = Annotated[str, Field(max_length=20000, pattern=_NO_NUL), AfterValidator(_storable)]
 
@@ -259,7 +261,7 @@ class LessonDetail(LessonOut):
 
 
 class OpenLessonIn(Schema):
-    title: Text120
+    title: Title120
 
 
 class SendIn(Schema):
@@ -289,7 +291,7 @@ class GroupIn(Schema):
 
 
 class BoxIn(Schema):
-    title: Text120
+    title: Title120
     deadline: Moment | None = None
 
 

@@ -13,9 +13,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from classnote.base.roles import TEACHING_ROLES, Role
 from classnote.cards import access as card_access
-from classnote.lessons.models import Group, Lesson, Submission, SubmissionBox
+from classnote.lessons.models import Lesson, Submission, SubmissionBox
 from classnote.tenancy.access import attended_classes, get_one, nothing, taught_classes
-from classnote.tenancy.models import Membership, SchoolClass
+from classnote.tenancy.models import Membership
 
 if TYPE_CHECKING:
     from classnote.accounts.models import User
@@ -70,11 +70,6 @@ def get_submission_for(user: User, pk: object, *, teach: bool = False) -> Submis
     """A submission of a lesson the user teaches, or (unless teach=True) one of the user's own."""
     submissions = Submission.objects.filter(submission_rule(user, teach=teach))
     return get_one(submissions.select_related("box__lesson", "card", "student"), pk)
-
-
-def class_groups(user: User, school_class: SchoolClass) -> QuerySet[Group]:
-    """The groups of a class the user teaches (to send cards to part of the class)."""
-    return Group.objects.filter(school_class=school_class, school_class__in=taught_classes(user))
 
 
 # --- What the lesson adds to the cards a user may read (classnote.cards.access) -------------------

@@ -256,3 +256,9 @@ def create_group(actor: User, class_id: int, name: str, student_ids: list[int]) 
         group = Group.objects.create(school_class=school_class, name=name)
         group.members.set(members)
     return group
+
+
+def create_lesson_group(actor: User, lesson_id: int, name: str, student_ids: list[int]) -> Group:
+    """A group of the class of a lesson the actor teaches (made from the lesson's page or API)."""
+    lesson = access.get_lesson_for(actor, lesson_id, teach=True)
+    return create_group(actor, lesson.school_class_id, name, student_ids)

@@ -203,7 +203,6 @@ def box_submit(request: AuthedRequest, box_id: int) -> HttpResponse:
 @require_POST
 @back_to("lesson_detail", "lesson_id")
 def group_create(request: AuthedRequest, lesson_id: int) -> HttpResponse:
-    lesson = access.get_lesson_for(request.user, lesson_id, teach=True)
     students = parse_ids(request.POST.getlist("students"))
-    actions.create_group(request.user, lesson.school_class_id, request.POST.get("name", ""), students)
-    return _back(lesson.pk)
+    actions.create_lesson_group(request.user, lesson_id, request.POST.get("name", ""), students)
+    return _back(lesson_id)

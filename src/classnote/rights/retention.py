@@ -103,10 +103,7 @@ def tenants_due(today: dt.date) -> tuple[list[Municipality], list[Municipality]]
 def _tenant_structure(municipality: Municipality) -> dict[str, Any]:
     classes = SchoolClass.objects.filter(school__municipality=municipality)
     lessons = Lesson.objects.filter(school_class__in=classes)
-    channels = Channel.objects.filter(
-        name__in=[f"class:{pk}" for pk in classes.values_list("pk", flat=True)]
-        + [f"lesson:{pk}" for pk in lessons.values_list("pk", flat=True)]
-    )
+    channels = Channel.objects.filter(name__in=[Lesson.channel_name(pk) for pk in lessons.values_list("pk", flat=True)])
     # Order matters: what protects comes last.
     return {
         "realtime.Channel": channels,
