@@ -28,8 +28,13 @@ from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import html5lib
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+
+from classnote.accounts.models import User
+from classnote.cards.models import Card
+from tests.conftest import Tenant, login_as
 
 # The forms of base.html, on every page: log out and the language menu.
 LAYOUT_ACTIONS = frozenset({"/accounts/logout/", "/settings/language/"})
@@ -429,3 +434,28 @@ def follow(client: Client, response: Any, expected: str | None = None) -> Any:
     page = client.get(target)
     assert page.status_code == 200, f"{target}: {page.status_code}"
     return page
+
+
+# --- What the page tests of lessons, cards and tenancy share ----------------------------------------
+
+
+@pytest.fixture(name="t")
+def english_tenant(tenant_a: Tenant) -> Tenant:
+    """Tenant A with its pages in English (the labels and messages the page tests read)."""
+    tenant_a.municipality.default_language = "en"
+    tenant_a.municipality.save(update_fields=["default_language"])
+    return tenant_a
+
+
+def browser(user: User) -> Client:
+    """A browser signed in as USER that sends the CSRF token as a real one must."""
+    return login_as(Client(enforce_csrf_checks=True), user)
+
+
+def lesson_url(t: Tenant) -> str:
+    return f"/lessons/{t.lesson.pk}/"
+
+
+def copy_of(t: Tenant, user: User) -> Card:
+    """USER's working copy of the task card sent to the class."""
+    return Card.objects.get(owner=user, origin=t.card, frozen=False)

@@ -17,16 +17,20 @@ from classnote.audit.models import AuditEntry
 from classnote.cards.actions import autosave, create_card
 from classnote.cards.models import Background, Card
 from classnote.lessons.models import Submission
-from tests.conftest import Tenant, login_as
+from tests.conftest import Tenant
 from tests.files import samples
 from tests.pages import (
     ENTER,
     Form,
     actions_of,
+    browser,
+    copy_of,
+    english_tenant,  # noqa: F401 - provides the fixture `t`
     follow,
     form_on,
     forms_of,
     headings,
+    lesson_url,
     messages_of,
     page_text,
     parse,
@@ -35,27 +39,6 @@ from tests.pages import (
 )
 
 STROKES = [{"c": "#d32f2f", "w": 6, "e": False, "p": [[100, 100], [400, 300], [700, 120]]}]
-
-
-@pytest.fixture
-def t(tenant_a: Tenant) -> Tenant:
-    """Tenant A with its pages in English (the labels and messages these tests read)."""
-    tenant_a.municipality.default_language = "en"
-    tenant_a.municipality.save(update_fields=["default_language"])
-    return tenant_a
-
-
-def browser(user: User) -> Client:
-    return login_as(Client(enforce_csrf_checks=True), user)
-
-
-def lesson_url(t: Tenant) -> str:
-    return f"/lessons/{t.lesson.pk}/"
-
-
-def copy_of(t: Tenant, user: User) -> Card:
-    """USER's working copy of the task card sent to the class."""
-    return Card.objects.get(owner=user, origin=t.card, frozen=False)
 
 
 def new_card(client: Client, page_url: str, **fields: Any) -> tuple[Card, Any]:

@@ -5,7 +5,6 @@ check on, and the outcome is read from the database and from the page the redire
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from classnote.accounts.models import User
@@ -15,40 +14,23 @@ from classnote.cards.models import Card
 from classnote.lessons import actions
 from classnote.lessons.models import Group, Lesson, Submission
 from classnote.tenancy.models import Membership
-from tests.conftest import Tenant, login_as
+from tests.conftest import Tenant
 from tests.pages import (
     actions_of,
+    browser,
+    copy_of,
+    english_tenant,  # noqa: F401 - provides the fixture `t`
     follow,
     form_on,
     forms_of,
     headings,
     inputs_named,
+    lesson_url,
     messages_of,
     page_text,
     parse,
     text_of,
 )
-
-
-@pytest.fixture
-def t(tenant_a: Tenant) -> Tenant:
-    """Tenant A with its pages in English (the labels and messages these tests read)."""
-    tenant_a.municipality.default_language = "en"
-    tenant_a.municipality.save(update_fields=["default_language"])
-    return tenant_a
-
-
-def browser(user: User) -> Client:
-    return login_as(Client(enforce_csrf_checks=True), user)
-
-
-def lesson_url(t: Tenant) -> str:
-    return f"/lessons/{t.lesson.pk}/"
-
-
-def copy_of(t: Tenant, user: User) -> Card:
-    """USER's working copy of the task card sent to the class."""
-    return Card.objects.get(owner=user, origin=t.card, frozen=False)
 
 
 def copies(t: Tenant, user: User, origin: Card | None = None) -> int:

@@ -20,6 +20,7 @@ from classnote.tenancy.models import Membership, Municipality, School, SchoolCla
 from tests.conftest import Tenant, login_as, recently_authenticated
 from tests.pages import (
     actions_of,
+    english_tenant,  # noqa: F401 - provides the fixture `t`
     follow,
     form_on,
     forms_of,
@@ -31,14 +32,6 @@ from tests.pages import (
     text_of,
     upload,
 )
-
-
-@pytest.fixture
-def t(tenant_a: Tenant) -> Tenant:
-    """Tenant A with its pages in English (the labels and messages these tests read)."""
-    tenant_a.municipality.default_language = "en"
-    tenant_a.municipality.save(update_fields=["default_language"])
-    return tenant_a
 
 
 def browser(user: User, *, step_up: bool = False) -> Client:
