@@ -10,6 +10,7 @@ from classnote.base import inventory as _inv
 from classnote.base.inventory import Audience as _A
 from classnote.base.inventory import Category as _C
 from classnote.base.inventory import Purpose as _P
+from classnote.base.roles import Role
 from classnote.files.models import StoredFile
 from classnote.tenancy.models import School
 
@@ -90,7 +91,7 @@ def _work(category: _C = _C.LEARNING_RECORD) -> _inv.Personal:
 
 def peer_copies_of(person: object) -> models.QuerySet[Card]:
     """Copies of a pupil's cards that they sent to classmates (peer sending)."""
-    if getattr(person, "role", "") != "student":
+    if getattr(person, "role", "") != Role.STUDENT:
         return Card.objects.none()
     return Card.objects.filter(sent_by_id=getattr(person, "pk", 0))
 

@@ -18,15 +18,15 @@ from classnote.base.text import clean_text
 from classnote.cards import access as card_access
 from classnote.cards.actions import copy_card, copy_cards
 from classnote.cards.models import Card
-from classnote.lessons import access, queries, summaries
+from classnote.lessons import access, queries, streams, summaries
 from classnote.lessons.models import Group, Lesson, Submission, SubmissionBox
 from classnote.realtime.events import emit
 from classnote.tenancy import access as tenancy_access
 from classnote.tenancy.models import Membership
 
-# Who receives an event meant for the lesson's teachers (the listener role lessons.streams gives them).
-TEACHERS = ["teacher"]
-PUPILS = ["student"]
+# Events meant for the lesson's teachers or pupils name their listener role (lessons.streams).
+TEACHERS = [streams.TEACHER]
+PUPILS = [streams.PUPIL]
 MAX_COMMENT = 2000
 
 

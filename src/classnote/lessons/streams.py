@@ -11,12 +11,16 @@ from classnote.lessons.models import Lesson
 from classnote.realtime import channels
 from classnote.tenancy.models import Membership
 
+# The listener roles of a lesson's channel: events are addressed to them (lessons.actions).
+TEACHER = "teacher"
+PUPIL = "student"
+
 
 def listener(user: Any, lesson_id: int) -> channels.Listener | None:
     lesson = access.with_relation(access.readable_lessons(user), user).filter(pk=lesson_id).first()
     if lesson is None:
         return None
-    return channels.Listener(lesson.channel, "teacher" if lesson.teaching else "student")
+    return channels.Listener(lesson.channel, TEACHER if lesson.teaching else PUPIL)
 
 
 def channels_of(person: Any) -> list[str]:

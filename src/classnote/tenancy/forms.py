@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from classnote.tenancy.actions import POLICY_FIELDS
-from classnote.tenancy.models import Municipality, School, SchoolClass
+from classnote.tenancy.models import Membership, Municipality, School, SchoolClass
 
 
 class SchoolForm(forms.ModelForm):
@@ -51,7 +51,7 @@ class SchoolClassForm(forms.ModelForm):
 
 class AddMemberForm(forms.Form):
     user: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Person"), queryset=None)
-    role = forms.ChoiceField(label=_("As"), choices=[("student", _("Student")), ("teacher", _("Teacher"))])
+    role = forms.ChoiceField(label=_("As"), choices=Membership.Role.choices[::-1])  # pupil first
 
     def __init__(self, *args: object, candidates: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
