@@ -25,7 +25,7 @@ def add_member(actor: User, class_id: int, member_id: int, role: str) -> Members
     member = account_access.get_user_for(actor, member_id)
     if member.school_id != school_class.school_id:
         raise ActionError(_("Only people of this school can join its classes."))
-    wanted_role = {Membership.Role.STUDENT: Role.STUDENT, Membership.Role.TEACHER: Role.TEACHER}.get(role)
+    wanted_role = {str(Membership.Role.STUDENT): Role.STUDENT, str(Membership.Role.TEACHER): Role.TEACHER}.get(role)
     if wanted_role is None or (
         member.role != wanted_role and not (role == Membership.Role.TEACHER and member.role == Role.SCHOOL_ADMIN)
     ):
