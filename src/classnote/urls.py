@@ -70,6 +70,8 @@ urlpatterns = [
     # Real time: Server-Sent Events (served by the async handler, see classnote.asgi)
     path("events/<slug:kind>/<int:object_id>/", realtime.stream, name="event_stream"),
     path("audit/", audit.audit_log, name="audit_log"),
+    # Handing a portfolio to another organisation is the portfolio's; its page sits with the privacy pages.
+    path("privacy/users/<int:user_id>/provide/", portfolio.provide_to_organisation, name="privacy_provide"),
     path("privacy/", include("classnote.privacy.urls")),
     path("statistics/", include("classnote.stats.urls")),
     path("requests/", include("classnote.rights.urls")),

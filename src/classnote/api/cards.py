@@ -19,13 +19,13 @@ from classnote.api.schemas import (
     MaterialsOut,
     SequenceIn,
 )
+from classnote.audit.reads import record_work_read
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import LESSON_ROLES, TEACHING_ROLES
 from classnote.cards import access as card_access
 from classnote.cards import actions
 from classnote.cards import queries as card_queries
 from classnote.lessons import access as lesson_access
-from classnote.privacy.reads import record_work_read
 from classnote.tenancy.access import audience
 
 router = Router(tags=["cards"])

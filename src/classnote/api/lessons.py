@@ -170,7 +170,7 @@ def share_answers(request: AuthedRequest, box_id: int, payload: SharingIn) -> ob
 def list_box_submissions(request: AuthedRequest, box_id: int) -> object:
     """The current submission of each student (earlier ones are history)."""
     # The class's overview, as on the teacher's lesson page: not recorded per pupil; opening one
-    # card (GET /api/cards/{id}) is (see classnote.privacy.reads).
+    # card (GET /api/cards/{id}) is (see classnote.audit.reads).
     box = lesson_access.get_box_for(request.user, box_id, teach=True)
     return [submission_out(submission) for submission in lesson_queries.current_submissions(box)]
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from classnote.audit.reads import record_work_read
 from classnote.base.errors import ActionError
 from classnote.base.ids import parse_ids
 from classnote.base.requests import AuthedRequest
@@ -21,7 +22,6 @@ from classnote.cards.forms import NewCardForm
 from classnote.cards.models import Background, Card
 from classnote.core.refusals import answers_json, back_to, safe_path
 from classnote.lessons import queries as lesson_queries
-from classnote.privacy.reads import record_work_read
 from classnote.tenancy.access import AUTHENTICATED, audience
 
 
@@ -151,7 +151,7 @@ def card_present(request: AuthedRequest, card_id: int) -> HttpResponse:
 
 
 # Thumbnails and full-size drawings are parts of pages whose opening is recorded (the card, the
-# comparison) or of the lesson's overview: not recorded one by one (see classnote.privacy.reads).
+# comparison) or of the lesson's overview: not recorded one by one (see classnote.audit.reads).
 @audience(AUTHENTICATED)
 @require_GET
 def card_thumbnail(request: AuthedRequest, card_id: int) -> HttpResponse:

@@ -15,13 +15,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from classnote.audit.reads import record_work_read
 from classnote.base.errors import ActionError
 from classnote.base.requests import AuthedRequest
 from classnote.cards import access as card_access
 from classnote.files import services
 from classnote.files.models import StoredFile
 from classnote.files.validation import ascii_name, too_large
-from classnote.privacy.reads import record_work_read
 from classnote.tenancy.access import AUTHENTICATED, audience
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def file_download(request: AuthedRequest, file_id: Any) -> Any:
     )
     if not inline and stored.owner_id != request.user.pk:
         # A download takes a copy away: recorded. Inline images belong to a page whose opening is
-        # recorded (one entry per card opened, see classnote.privacy.reads).
+        # recorded (one entry per card opened, see classnote.audit.reads).
         record_work_read(request.user, "file.downloaded", target=stored, owner=stored.owner)
     return _serve(
         stored.storage_key,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from classnote.audit.reads import record_work_read
 from classnote.base.ids import parse_id, parse_ids
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import LESSON_ROLES, TEACHING_ROLES, Role
@@ -21,7 +22,6 @@ from classnote.core.refusals import back_to
 from classnote.lessons import access, actions, queries
 from classnote.lessons.forms import BoxForm, GroupForm, ReturnForm
 from classnote.lessons.models import Group, Submission
-from classnote.privacy.reads import record_work_read
 from classnote.realtime.events import current_seq
 from classnote.tenancy.access import audience
 

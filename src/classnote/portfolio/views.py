@@ -1,16 +1,19 @@
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from classnote.accounts import access as account_access
 from classnote.accounts.stepup import require_recent_login
+from classnote.base.errors import ActionError
 from classnote.base.inventory import Purpose
 from classnote.base.requests import AuthedRequest
-from classnote.base.roles import Role
+from classnote.base.roles import SCHOOL_MANAGER_ROLES, Role
+from classnote.portfolio import actions
 from classnote.portfolio.export import READS, build_zip, submissions_of
 from classnote.privacy import purposes
+from classnote.privacy.forms import ProvisionForm
 from classnote.tenancy.access import audience
 
 
@@ -63,3 +66,29 @@ def student_portfolio_zip(request: AuthedRequest, user_id: int) -> HttpResponse:
         school_id=student.school_id,
     )
     return _zip_response(student, build_zip(student))
+
+
+@audience(*SCHOOL_MANAGER_ROLES)
+@require_http_methods(["GET", "POST"])
+def provide_to_organisation(request: AuthedRequest, user_id: int) -> HttpResponse:
+    """Hand a pupil's portfolio to another organisation: only with a recorded legal basis."""
+    student = account_access.get_user_for(request.user, user_id, manage=True)
+    if student.role != Role.STUDENT:
+        raise Http404
+    form = ProvisionForm()
+    status = 200
+    if request.method == "POST":
+        require_recent_login(request)
+        form = ProvisionForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                provision, body = actions.provide_portfolio(request.user, student.pk, **form.cleaned_data)
+            except ActionError as error:
+                form.add_error(None, str(error))
+            else:
+                response = HttpResponse(body, content_type="application/zip")
+                response["Content-Disposition"] = f'attachment; filename="portfolio-provision-{provision.pk}.zip"'
+                response["Cache-Control"] = "no-store"
+                return response
+    return render(request, "privacy/provide.html", {"person": student, "form": form}, status=status)

@@ -12,7 +12,6 @@ urlpatterns = [
     path("support/municipalities/<int:municipality_id>/", views.support_tenant, name="privacy_support_tenant"),
     path("views/", views.my_views, name="privacy_my_views"),
     path("users/<int:user_id>/views/", views.user_views, name="privacy_user_views"),
-    path("users/<int:user_id>/provide/", views.provide, name="privacy_provide"),
     path("users/<int:user_id>/provisions/", views.user_provisions, name="privacy_user_provisions"),
     path("provisions/", views.provisions, name="privacy_provisions"),
 ]

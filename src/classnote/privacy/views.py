@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -18,10 +18,9 @@ from classnote.base.errors import ActionError
 from classnote.base.inventory import Purpose
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import SCHOOL_MANAGER_ROLES, Role
-from classnote.portfolio import actions as portfolio_actions
 from classnote.privacy import access as privacy_access
 from classnote.privacy import actions, deadlines, policy, purposes, who_viewed
-from classnote.privacy.forms import ProvisionForm, SupportGrantForm
+from classnote.privacy.forms import SupportGrantForm
 from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, audience
 from classnote.tenancy.models import School, SchoolClass
@@ -161,32 +160,6 @@ def _with_names(user: User, records: list[Any]) -> list[Any]:
     for record in records:
         record.subject_name = names.get(record.subject_id, "")
     return records
-
-
-@audience(*SCHOOL_MANAGER_ROLES)
-@require_http_methods(["GET", "POST"])
-def provide(request: AuthedRequest, user_id: int) -> HttpResponse:
-    """Hand a pupil's portfolio to another organisation: only with a recorded legal basis."""
-    student = account_access.get_user_for(request.user, user_id, manage=True)
-    if student.role != Role.STUDENT:
-        raise Http404
-    form = ProvisionForm()
-    status = 200
-    if request.method == "POST":
-        require_recent_login(request)
-        form = ProvisionForm(request.POST)
-        status = 400
-        if form.is_valid():
-            try:
-                provision, body = portfolio_actions.provide_portfolio(request.user, student.pk, **form.cleaned_data)
-            except ActionError as error:
-                form.add_error(None, str(error))
-            else:
-                response = HttpResponse(body, content_type="application/zip")
-                response["Content-Disposition"] = f'attachment; filename="portfolio-provision-{provision.pk}.zip"'
-                response["Cache-Control"] = "no-store"
-                return response
-    return render(request, "privacy/provide.html", {"person": student, "form": form}, status=status)
 
 
 @audience(*SCHOOL_MANAGER_ROLES)

@@ -14,11 +14,11 @@ from classnote.accounts import access as account_access
 from classnote.accounts import actions as account_actions
 from classnote.accounts.forms import StaffForm, StudentForm
 from classnote.accounts.stepup import require_recent_login
+from classnote.audit.reads import record_person_read
 from classnote.base.errors import ActionError
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import ADMIN_ROLES, SCHOOL_MANAGER_ROLES, TENANT_STAFF_ROLES, Role
 from classnote.lessons import queries as lesson_queries
-from classnote.privacy.reads import record_person_read
 from classnote.roster import actions as roster_actions
 from classnote.tenancy import access, actions
 from classnote.tenancy.access import PUBLIC, audience
