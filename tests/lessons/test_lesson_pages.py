@@ -330,12 +330,6 @@ def test_box_compare_shows_the_chosen_submissions(t: Tenant) -> None:
     assert sorted(reads.values_list("subject", flat=True)) == sorted([t.student.pk, t.classmate.pk])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the submission tiles' return <form>s are nested in the compare <form> (lessons/teacher.html "
-    "includes _submission_tile.html inside it); browsers drop the first tile's <form> tag and its </form> ends "
-    "the compare form early, so the 'Compare chosen (2–4)' button belongs to no form and does nothing",
-)
 def test_compare_form_compares_the_ticked_submissions(t: Tenant) -> None:
     theirs = classmate_submits(t)
     client = browser(t.teacher)
@@ -364,12 +358,6 @@ def test_submission_return_with_a_comment(t: Tenant) -> None:
     assert "· returned" in tiles[str(t.classmate.pk)] and "· returned" not in tiles[str(t.student.pk)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the first submission tile's 'Return' form in each box is nested in the compare form; "
-    "browsers drop its <form> tag, so 'Return' sends the comment (and the CSRF token) as a GET to box_compare, "
-    "which answers 'Choose two to four submissions to compare.' and returns nothing",
-)
 def test_return_form_of_the_first_submission_tile_returns_it(t: Tenant) -> None:
     client = browser(t.teacher)
     page = client.get(lesson_url(t))

@@ -71,7 +71,9 @@
     tile.dataset.submission = s.id;
     tile.dataset.studentId = s.student_id;
     tile.classList.add("is-new");
-    tile.querySelector("[data-tile-check]").value = s.id;
+    const check = tile.querySelector("[data-tile-check]");
+    check.value = s.id;
+    check.setAttribute("form", grid.dataset.compareFormId); // the compare form cannot contain the tiles' own forms
     tile.querySelector("[data-tile-student]").textContent = s.student || "";
     tile.querySelector("[data-tile-link]").href = cardUrl(s.card);
     tile.querySelector("[data-tile-excerpt]").textContent = `${s.card.title} ${s.card.excerpt}`.trim();
@@ -108,8 +110,8 @@
   // Mark tiles the teacher has compared by keeping at most four ticked.
   root.addEventListener("change", (event) => {
     if (!event.target.matches("[data-tile-check]")) return;
-    const form = event.target.closest("form");
-    const ticked = form.querySelectorAll("[data-tile-check]:checked");
+    const grid = event.target.closest("[data-submission-grid]");
+    const ticked = grid.querySelectorAll("[data-tile-check]:checked");
     if (ticked.length > 4) event.target.checked = false;
   });
 
