@@ -2,8 +2,10 @@
 
 * a disclosure export contains every declared field of every inventoried table, and every file of
   the person (compared with the inventory, not with a hand-written list);
-* after deletion, no row of any table, no stored file and no log message holds the person's name
-  or school-assigned ID — and the audit chain still verifies.
+* after deletion, no row of any table, no stored file, no cache entry and no log message holds the
+  person's name or school-assigned ID (the pupil has submitted to a box that shares answers with
+  names, so stored events repeat the name); the sessions the person had opened are gone and no
+  longer sign anyone in — and the audit chain still verifies.
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ import json
 import logging
 import zipfile
 from collections.abc import Iterator
+from importlib import import_module
 from typing import Any
 
 import pytest
 from django.apps import apps
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
@@ -27,6 +33,7 @@ from classnote.cards.models import Card
 from classnote.files.models import StoredFile
 from classnote.lessons import actions as lesson_actions
 from classnote.privacy import inventory
+from classnote.realtime.models import Event
 from classnote.rights.models import DataSubjectRequest, DeletionReceipt
 from tests.conftest import PASSWORD, Tenant, login_as
 from tests.rights.conftest import admin_client
@@ -91,6 +98,10 @@ def _rich_pupil(tenant: Tenant) -> Any:
     # Peer sending: a copy goes to a classmate (the pupil's own work: it goes with the pupil).
     lesson_actions.set_peer_sending(tenant.teacher, tenant.lesson.pk, True)
     lesson_actions.peer_send(pupil, tenant.lesson.pk, mine.pk, [tenant.classmate.pk])
+    # A box whose answers the teacher shares with names: the classmates' event repeats the name.
+    shared_box = lesson_actions.create_box(tenant.teacher, tenant.lesson.pk, "Shared answers")
+    lesson_actions.share_answers(tenant.teacher, shared_box.pk, True, anonymous=False)
+    lesson_actions.submit(pupil, shared_box.pk, mine.pk)
     # The teacher opens the pupil's submitted card (audited with the pupil as subject).
     login_as(Client(), tenant.teacher).get(f"/cards/{tenant.submission.card_id}/")
     # The teacher returns the submission with a comment; a QR card is issued; the pupil logs in.
@@ -183,6 +194,26 @@ def _everything_in_storage(folder: str = "") -> Iterator[tuple[str, bytes]]:
         yield from _everything_in_storage(f"{folder}/{directory}" if folder else directory)
 
 
+def _everything_in_the_cache() -> Iterator[tuple[str, bytes]]:
+    """Every entry of the default cache, as stored (pickled bytes hold strings as UTF-8)."""
+    store = getattr(cache, "_cache", None)
+    if isinstance(store, dict):  # LocMemCache (the embedded default)
+        yield from ((str(key), bytes(value)) for key, value in list(store.items()))
+        return
+    client = getattr(store, "get_client", None)
+    if client is None:
+        pytest.fail(f"teach _everything_in_the_cache to read a {type(cache).__name__}")
+    redis = client(None, write=False)
+    for key in redis.scan_iter():
+        value = redis.get(key)
+        yield str(key), value if isinstance(value, bytes) else str(value).encode()
+
+
+def _signed_in_as(client: Client) -> Any:
+    me = client.get("/api/me")
+    return me.json()["id"] if me.status_code == 200 else None
+
+
 def test_after_deletion_nothing_anywhere_holds_the_pupils_name_or_id(
     tenant_a: Tenant, every_log: Capture, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -191,9 +222,20 @@ def test_after_deletion_nothing_anywhere_holds_the_pupils_name_or_id(
     file_keys = [k for f in StoredFile.objects.filter(owner=pupil) for k in (f.storage_key, f.thumbnail_key) if k]
     copy_for_classmate = Card.objects.get(owner=tenant_a.classmate, sent_by=pupil)
     material = tenant_a.card  # the teacher's card; its copies stay with the pupils when the teacher goes
-    # Before: the markers are really there (the search below can find them).
+    # The pupil's own browser, signed in before the deletion (its session and cached user hold them).
+    browser = Client()
+    browser.post(
+        "/login/student/", {"school_code": tenant_a.school.code, "student_number": STUDENT_ID, "password": PASSWORD}
+    )
+    assert browser.get("/home/").status_code == 200
+    assert _signed_in_as(browser) == pupil_id
+    session_key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    # Before: the markers are really there (the searches below can find them).
     assert any(NAME in text for _, text in _everything_in_the_database())
     assert any(STUDENT_ID in text for _, text in _everything_in_the_database())
+    assert Event.objects.filter(kind="shared.updated").exists(), "the shared box announced the pupil's answer"
+    assert any(NAME.encode() in value for _, value in _everything_in_the_cache()), "the signed-in user is cached"
+    assert Session.objects.filter(session_key=session_key).exists()
 
     client = admin_client(tenant_a.school_admin)
     client.post("/requests/new/", {"subject": pupil.pk, "kind": "deletion", "requester": "guardian"})
@@ -204,9 +246,23 @@ def test_after_deletion_nothing_anywhere_holds_the_pupils_name_or_id(
         response = client.post(f"/requests/{request.pk}/delete/", {"confirmation": request.reference.lower()})
     assert response.status_code == 302
 
-    # No row of any table.
+    # No row of any table (stored events included).
     leaks = [(label, text[:200]) for label, text in _everything_in_the_database() if NAME in text or STUDENT_ID in text]
     assert not leaks, leaks
+    # No cache entry (the cached user, sessions).
+    cached = [
+        key for key, value in _everything_in_the_cache() if NAME.encode() in value or STUDENT_ID.encode() in value
+    ]
+    assert not cached, cached
+    # The sessions the pupil opened are gone: no row names the account, the session's cached copy is
+    # gone, and the browser that was signed in is signed out (sent to the login page).
+    assert not Session.objects.filter(session_key=session_key).exists()
+    assert not [s.pk for s in Session.objects.all() if str(s.get_decoded().get("_auth_user_id")) == str(pupil_id)]
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    assert cache.get(store.cache_key) is None, "the session's cached copy outlived the deletion"
+    home = browser.get("/home/")
+    assert home.status_code == 302 and "/accounts/login/" in home["Location"]
+    assert _signed_in_as(browser) is None
     # No stored file (theirs are gone; nothing else mentions them).
     for key in file_keys:
         assert not default_storage.exists(key)

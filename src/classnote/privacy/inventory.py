@@ -57,6 +57,44 @@ def entries() -> list[dict[str, Any]]:
     return ledger
 
 
+def classification() -> dict[str, Any]:
+    """How every stored field is classified and how each model's rows are found for one person:
+    the reviewed snapshot (tests/privacy/inventory_snapshot.json, written by `classnote privacy
+    inventory --format snapshot`) pins it, so a reclassification is a reviewed change."""
+    fields: dict[str, Any] = {}
+    links: dict[str, Any] = {}
+    for model in sorted(apps.get_models(), key=lambda m: m._meta.label):
+        declaration = declaration_of(model)
+        label = model._meta.label
+        for model_field in model._meta.concrete_fields:
+            name = model_field.name
+            item = declaration.personal.get(name) if declaration is not None else None
+            if item is not None:
+                fields[f"{label}.{name}"] = {
+                    "personal": True,
+                    "category": str(item.category),
+                    "purposes": [str(p) for p in item.purposes],
+                    "legal_basis": str(item.legal_basis),
+                    "retention": item.retention,
+                    "audience": [str(a) for a in item.audience],
+                    "mext_class": item.mext_class,
+                    "optional": item.optional,
+                }
+            elif declaration is not None and name in declaration.not_personal:
+                fields[f"{label}.{name}"] = {"personal": False}
+            else:
+                fields[f"{label}.{name}"] = {"personal": None}  # undeclared: the build fails on it
+        if declaration is not None and (declaration.subject or declaration.unlinked):
+            links[label] = {
+                "subject": [
+                    {"path": link.label, "erase": str(link.erase), "reason": link.reason}
+                    for link in declaration.subject
+                ],
+                "unlinked": declaration.unlinked,
+            }
+    return {"fields": fields, "links": links}
+
+
 def unlinked_models() -> list[str]:
     """Models with personal fields that say neither how to find one person's rows nor why they can't."""
     return [
