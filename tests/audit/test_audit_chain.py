@@ -103,9 +103,26 @@ def test_a_removed_entry_is_detected_even_with_the_tracks_covered(tenant_a: Tena
     assert any(p.entry_id == following.pk and p.reason == EDITED for p in problems), problems
 
 
+@pytest.mark.parametrize("covered", ["last_hash", "count"])
+def test_removing_the_last_entry_is_detected_with_half_the_head_rewritten(tenant_a: Tenant, covered: str) -> None:
+    """The head holds both the last hash and the count: rewriting one of them to match the shortened
+    chain is not enough. (Rewriting both, like recomputing every hash, needs more than this log can
+    see: the head is the anchor that backups and `classnote audit verify` reports keep.)"""
+    *_, before_last, last = entries(tenant_a)
+    AuditEntry.objects.filter(pk=last.pk).delete()
+    head = AuditHead.objects.get(pk=1)
+    if covered == "last_hash":
+        AuditHead.objects.filter(pk=1).update(last_hash=before_last.hash)
+    else:
+        AuditHead.objects.filter(pk=1).update(count=head.count - 1)
+    problems = log.verify()
+    assert any(p.entry_id is None and "removed" in p.reason for p in problems), problems
+
+
 def test_the_untouched_chain_verifies(tenant_a: Tenant) -> None:
     entries(tenant_a)
     assert log.verify() == []
+    assert AuditHead.objects.count() == 1, "the chain has one head"
 
 
 # --- The format of the chain is stable: logs written before an upgrade still verify after it ------
@@ -152,5 +169,8 @@ def test_an_entry_belongs_to_the_actors_tenant_unless_told_otherwise(tenant_a: T
     assert (entry.actor_id, entry.actor_role) == (tenant_a.teacher.pk, "teacher")
     told = log.record(tenant_a.teacher, "test.told", municipality_id=tenant_b.municipality.pk, school_id=None)
     assert told.municipality_id == tenant_b.municipality.pk and told.school_id == tenant_a.school.pk
+    # A municipal admin (no school of their own) acting on a school's behalf: the school is kept.
+    board = log.record(tenant_a.municipal_admin, "test.for_a_school", school_id=tenant_a.school.pk)
+    assert (board.municipality_id, board.school_id) == (tenant_a.municipality.pk, tenant_a.school.pk)
     nobody = log.record(None, "test.system")
     assert (nobody.actor_id, nobody.actor_role, nobody.municipality_id, nobody.school_id) == (None, "", None, None)

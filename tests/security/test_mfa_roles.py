@@ -15,12 +15,17 @@ from classnote.base.roles, so that narrowing ``ADMIN_ROLES`` or ``User.requires_
 from __future__ import annotations
 
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
 from django.test import Client
+from django.utils import translation
+from django.utils.translation import gettext
 
 from classnote.accounts.models import User, student_username
 from classnote.base.roles import Role
 from classnote.tenancy.models import Municipality
-from tests.conftest import PASSWORD, Tenant
+from tests.conftest import PASSWORD, Tenant, recently_authenticated
 
 # role -> (must use MFA without the teachers' policy, with the teachers' policy)
 EXPECTED = {
@@ -83,3 +88,62 @@ def test_the_middleware_holds_every_role_that_must_use_mfa(tenant_a: Tenant, rol
     else:
         assert page.status_code == 200, (role, page.status_code)
         assert api.status_code == 200, (role, api.status_code)
+
+
+def test_removing_the_second_factor_is_noticed_in_the_same_session(tenant_a: Tenant) -> None:
+    """The middleware checks enrolment once per session and remembers it; a visit to the
+    second-factor pages (where a factor is removed) makes it check again. An administrator who
+    removes their authenticator app is sent to enrol again at the next page, not at the next login."""
+    admin = tenant_a.school_admin
+    TOTP.activate(admin, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client = Client()
+    client.force_login(admin, backend="classnote.accounts.backends.StaffBackend")
+    assert client.get("/home/").status_code == 200  # enrolled: checked, and remembered
+    recently_authenticated(client, admin)
+    assert client.post("/accounts/2fa/totp/deactivate/").status_code == 302
+    assert not Authenticator.objects.filter(user=admin).exists()
+    page = client.get("/home/")
+    assert page.status_code == 302 and page["Location"].startswith(ENROL), page.status_code
+    assert client.get("/api/me").status_code == 403
+
+
+def test_only_the_users_own_app_or_passkey_counts_as_enrolled(tenant_a: Tenant) -> None:
+    """Another user's authenticator app does not let an administrator in, and neither do recovery
+    codes alone (they are a way back in, not a second factor)."""
+    TOTP.activate(tenant_a.municipal_admin, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    admin = tenant_a.school_admin
+    RecoveryCodes.activate(admin)
+    client = Client()
+    client.force_login(admin, backend="classnote.accounts.backends.StaffBackend")
+    page = client.get("/home/")
+    assert page.status_code == 302 and page["Location"].startswith(ENROL)
+    assert client.get("/api/me").status_code == 403
+
+
+def _in_japanese(message: str) -> str:
+    with translation.override("ja"):
+        translated = gettext(message)
+    assert translated != message, f"no Japanese translation of {message!r}"
+    return translated
+
+
+def test_the_refusals_are_in_the_users_language(tenant_a: Tenant) -> None:
+    """Tenant A speaks Japanese: the enrolment demand (page and API) and the API's step-up refusal
+    come in Japanese, under the API's usual "detail" key."""
+    admin = tenant_a.school_admin
+    client = Client()
+    client.force_login(admin, backend="classnote.accounts.backends.StaffBackend")
+    api = client.get("/api/me")
+    assert api.status_code == 403
+    assert api.json() == {"detail": _in_japanese("Set up two-factor login first.")}
+    page = client.get("/home/", follow=True)  # to enrolment (by way of the password, after force_login)
+    assert page.redirect_chain[0][0].startswith(ENROL)
+    assert _in_japanese("Your role requires two-factor login. Please set it up now.") in page.content.decode()
+
+    teacher = Client()
+    teacher.force_login(tenant_a.teacher, backend="classnote.accounts.backends.StaffBackend")
+    refused = teacher.post("/api/tokens", {"name": "script"}, content_type="application/json")
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == _in_japanese(
+        "Confirm it is you first: enter your password at /accounts/reauthenticate/, then try again within five minutes."
+    )
