@@ -22,8 +22,11 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.core.management import call_command
+from django.db import models
 
+from classnote.base.inventory import Erase
 from classnote.privacy import inventory
 
 SNAPSHOT = Path(__file__).with_name("inventory_snapshot.json")
@@ -83,3 +86,63 @@ def test_the_documented_command_writes_the_snapshot() -> None:
     out = StringIO()
     call_command("privacy", "inventory", "--format", "snapshot", stdout=out)
     assert json.loads(out.getvalue()) == snapshot()
+
+
+def test_a_field_nobody_declared_is_pinned_as_undeclared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snapshot never calls a field personal or not personal that no declaration names: a new
+    field, or a model whose declaration is gone, shows as undeclared (and the build fails on it)."""
+    from classnote.accounts.models import User
+
+    extra = models.CharField(name="nickname", max_length=20)
+    extra.set_attributes_from_name("nickname")
+    extra.model = User
+    monkeypatch.setattr(User._meta, "concrete_fields", (*User._meta.concrete_fields, extra))
+    assert inventory.classification()["fields"]["accounts.User.nickname"] == {"personal": None}
+    monkeypatch.delattr(User, "PRIVACY")
+    fields = inventory.classification()["fields"]
+    assert fields["accounts.User.id"] == {"personal": None}
+    assert fields["accounts.User.display_name"] == {"personal": None}
+    assert "accounts.User" not in inventory.classification()["links"]
+
+
+def test_a_personal_model_without_links_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """unlinked_models() is what makes the build fail on a model whose rows deletion could not find."""
+    from classnote.base.inventory import Declaration
+    from classnote.lessons.models import Submission
+
+    assert inventory.unlinked_models() == []
+    bare = Declaration(personal=Submission.PRIVACY.personal, not_personal=Submission.PRIVACY.not_personal)
+    monkeypatch.setattr(Submission, "PRIVACY", bare)
+    assert inventory.unlinked_models() == ["lessons.Submission"]
+
+
+def test_the_models_searched_for_a_person_are_those_with_personal_fields() -> None:
+    """Disclosure and deletion search the models personal_models() names (classnote.rights.subjects)."""
+    labels = [model._meta.label for model, _ in inventory.personal_models()]
+    pinned = snapshot()["fields"]
+    assert labels == sorted({key.rsplit(".", 1)[0] for key, entry in pinned.items() if entry["personal"]})
+    assert all(declaration.personal for _, declaration in inventory.personal_models())
+
+
+def test_kept_references_never_cascade_and_hold_no_constraint() -> None:
+    """A row kept under a legal obligation (Erase.KEEP: the audit log, provision records) must
+    survive the person's deletion unchanged: its reference to them neither cascades, nor is set to
+    null by the database, nor blocks the deletion with a database constraint
+    (classnote.base.inventory.kept_reference)."""
+    checked = 0
+    for model, declaration in inventory.personal_models():
+        for link in declaration.subject:
+            if link.erase != Erase.KEEP or not isinstance(link.path, str) or "__" in link.path:
+                continue
+            field = model._meta.get_field(link.path)
+            assert field.remote_field.on_delete is models.DO_NOTHING, f"{model._meta.label}.{link.path}"
+            assert field.db_constraint is False, f"{model._meta.label}.{link.path}"
+            assert field.remote_field.related_name == "+", f"{model._meta.label}.{link.path}"
+            checked += 1
+    assert checked >= 3
+
+
+def test_the_models_and_the_migrations_agree(db: None) -> None:
+    """No model change (a kept reference's constraint or nullability included) is left without its
+    migration."""
+    call_command("makemigrations", "--check", "--dry-run", stdout=StringIO())
