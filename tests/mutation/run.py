@@ -47,6 +47,7 @@ class Group:
     files: tuple[str, ...]  # paths under src/ to mutate
     mutants: tuple[str, ...]  # mutmut mutant-name globs to run (functions of those files)
     tests: tuple[str, ...]  # the tests that hold the group
+    extra: str = ""  # more [tool.mutmut] settings for this group
 
 
 ACCESS_FILES = (
@@ -115,6 +116,10 @@ GROUPS = [
         ("classnote.privacy.egress.*",),
         # (its test of a real child process is left out: the child does not run the mutant)
         ("tests/privacy/test_egress.py", "-k", "not a_real_process"),
+        # The guard is an audit hook: once the tests install it in mutmut's own process, mutmut's
+        # next change of its environment calls the mutated hook there. A fork server keeps the
+        # tests out of mutmut's process.
+        'process_isolation = "forkserver"\n',
     ),
     Group(
         "access",
@@ -159,7 +164,7 @@ def prepare(group: Group) -> Path:
         f"only_mutate = {_toml_list(group.files)}\n"
         f"pytest_add_cli_args_test_selection = {_toml_list(group.tests)}\n"
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-W", "ignore"]\n'
-        "use_git_change_detection = false\n"
+        "use_git_change_detection = false\n" + group.extra
     )
     target = home / "pyproject.toml"
     if not target.exists() or target.read_text(encoding="utf-8") != config:
