@@ -236,6 +236,8 @@ def test_after_deletion_nothing_anywhere_holds_the_pupils_name_or_id(
     assert Event.objects.filter(kind="shared.updated").exists(), "the shared box announced the pupil's answer"
     assert any(NAME.encode() in value for _, value in _everything_in_the_cache()), "the signed-in user is cached"
     assert Session.objects.filter(session_key=session_key).exists()
+    sessions = [s.pk for s in Session.objects.all() if str(s.get_decoded().get("_auth_user_id")) == str(pupil_id)]
+    assert len(sessions) >= 2  # the login in _rich_pupil and the browser's
 
     client = admin_client(tenant_a.school_admin)
     client.post("/requests/new/", {"subject": pupil.pk, "kind": "deletion", "requester": "guardian"})
@@ -276,6 +278,8 @@ def test_after_deletion_nothing_anywhere_holds_the_pupils_name_or_id(
     assert receipt.performed_by_id == tenant_a.school_admin.pk and receipt.reason == "request"
     assert receipt.deleted["accounts.User"] == 1 and receipt.files_deleted == 2
     assert receipt.deleted["lessons.Submission"] >= 1
+    assert receipt.deleted["sessions.Session"] == len(sessions), receipt.deleted
+    assert (receipt.municipality_id, receipt.school_id) == (tenant_a.municipality.pk, tenant_a.school.pk)
     for counts in (receipt.deleted, receipt.unlinked, receipt.kept):  # counts per table, nothing else
         assert all(isinstance(label, str) and isinstance(n, int) for label, n in counts.items())
     request.refresh_from_db()
