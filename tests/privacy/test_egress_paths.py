@@ -76,3 +76,21 @@ def test_the_guarded_loop_refuses_raw_connects_and_datagrams_to_outside_hosts() 
         loop.run_until_complete(datagram("127.0.0.1"))  # loopback is allowed
     finally:
         loop.close()
+
+
+def test_an_allowed_lookup_answers_as_without_the_guard() -> None:
+    """The guard only says yes or no: an allowed lookup gets the resolver's own answer, with the
+    caller's family, type, protocol and flags (or the resolver's defaults), on both paths."""
+    for args in [("localhost", 80), ("127.0.0.1", 443, socket.AF_INET), ("localhost", 53, 0, socket.SOCK_DGRAM)]:
+        assert socket.getaddrinfo(*args) == egress._original_getaddrinfo(*args), args
+    loop = egress.event_loop()
+    try:
+        guarded = loop.run_until_complete(loop.getaddrinfo("localhost", 80, type=socket.SOCK_STREAM))
+    finally:
+        loop.close()
+    plain = asyncio.new_event_loop()
+    try:
+        expected = plain.run_until_complete(plain.getaddrinfo("localhost", 80, type=socket.SOCK_STREAM))
+    finally:
+        plain.close()
+    assert sorted(guarded) == sorted(expected)
