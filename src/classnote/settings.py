@@ -192,6 +192,13 @@ REDIS_URL = env.string("REDIS_URL", "")
 REALTIME_CHANNEL_PREFIX = env.string("REALTIME_CHANNEL_PREFIX", "")
 # Seconds between the event streams' checks for stored events the bus lost (realtime/bus.py).
 REALTIME_CATCHUP_SECONDS = env.integer("REALTIME_CATCHUP_SECONDS", 5, minimum=1, maximum=300)
+# Open event streams per session and per person; over a cap the oldest closes (realtime/bus.py).
+REALTIME_STREAMS_PER_SESSION = env.integer("REALTIME_STREAMS_PER_SESSION", 4, minimum=1, maximum=100)
+REALTIME_STREAMS_PER_USER = env.integer("REALTIME_STREAMS_PER_USER", 10, minimum=1, maximum=1000)
+# Percent of the open-file limit above which a new stream gets 503 + Retry-After (realtime/capacity.py).
+REALTIME_FD_HIGH_WATER = env.integer("REALTIME_FD_HIGH_WATER", 80, minimum=10, maximum=95)
+# Seconds between a stream's own re-checks of its session and channel (besides the notices).
+REALTIME_RECHECK_SECONDS = env.integer("REALTIME_RECHECK_SECONDS", 60, minimum=5, maximum=3600)
 if PRODUCTION and REDIS_URL.lower().startswith("redis://") and env.boolean("REDIS_REQUIRE_TLS", True):
     raise ImproperlyConfigured("REDIS_URL must use rediss:// (TLS) in production, or set REDIS_REQUIRE_TLS=false.")
 if PRODUCTION and REDIS_URL.lower().startswith("rediss://") and env.boolean("REDIS_REQUIRE_TLS", True):

@@ -16,11 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from classnote.accounts import access as account_access
-from classnote.accounts import usercache
+from classnote.accounts import sessions, usercache
 from classnote.accounts.models import LoginCard, User, student_username
 from classnote.audit.log import record
 from classnote.base.errors import ActionError
 from classnote.base.roles import Role
+from classnote.realtime.events import access_changed
 from classnote.tenancy import access
 from classnote.tenancy.models import School, SchoolClass
 
@@ -202,7 +203,10 @@ def issue_login_card(user: User, *, issued_by: User) -> str:
 
 
 def _revoke_cards(user: User) -> None:
-    LoginCard.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    """Revoke the user's cards; the sessions they opened end (accounts.sessions.card_revoked)."""
+    cards = list(LoginCard.objects.filter(user=user, revoked_at__isnull=True).values_list("pk", flat=True))
+    LoginCard.objects.filter(pk__in=cards).update(revoked_at=timezone.now())
+    sessions.cards_revoked(user.pk, cards)
 
 
 def end_access(person: User) -> None:
@@ -249,8 +253,9 @@ def logout_everywhere(user: User) -> None:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(session_epoch=user.session_epoch + 1)
         user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        access_changed([user.pk])  # an update() sends no signal: the open streams are told here
     user.session_epoch += 1
-    usercache.forget(user.pk)  # an update() sends no signal
+    usercache.forget(user.pk)  # (nor does the cache hear of it)
 
 
 def set_language(user: User, language: str) -> None:
