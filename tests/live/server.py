@@ -251,6 +251,14 @@ class Stream:
         )
         return found()
 
+    @property
+    def ended(self) -> bool:
+        """The server ended the stream (or the connection failed)."""
+        return self._thread is not None and not self._thread.is_alive()
+
+    def wait_ended(self, timeout: float = 10) -> None:
+        wait_until(lambda: self.ended, timeout, lambda: f"{self.path} did not end; events: {self.events}")
+
     def close(self) -> None:
         self._stop.set()
         with contextlib.suppress(Exception):
