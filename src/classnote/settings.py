@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "classnote.accounts.middleware.SessionPolicyMiddleware",
+    # After the session policy (an ended session is no user), before any view: writes per person.
+    "classnote.core.throttle.WriteRateMiddleware",
     "classnote.core.middleware.UserLanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -192,6 +194,8 @@ REDIS_URL = env.string("REDIS_URL", "")
 REALTIME_CHANNEL_PREFIX = env.string("REALTIME_CHANNEL_PREFIX", "")
 # Seconds between the event streams' checks for stored events the bus lost (realtime/bus.py).
 REALTIME_CATCHUP_SECONDS = env.integer("REALTIME_CATCHUP_SECONDS", 5, minimum=1, maximum=300)
+# Changes (POST, PUT, PATCH, DELETE) one signed-in user may make per minute; 0: no limit (core/throttle.py).
+WRITE_RATE_PER_MINUTE = env.integer("WRITE_RATE_PER_MINUTE", 240, minimum=0, maximum=100000)
 # Open event streams per session and per person; over a cap the oldest closes (realtime/bus.py).
 REALTIME_STREAMS_PER_SESSION = env.integer("REALTIME_STREAMS_PER_SESSION", 4, minimum=1, maximum=100)
 REALTIME_STREAMS_PER_USER = env.integer("REALTIME_STREAMS_PER_USER", 10, minimum=1, maximum=1000)
