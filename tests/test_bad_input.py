@@ -95,6 +95,13 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
+@pytest.fixture(autouse=True)
+def no_write_rate_limit(settings: Any) -> None:
+    """These tests send hundreds of writes a minute from one account on purpose: the limit per person
+    (core.throttle, tested in tests/test_throttle.py) would answer them 429 instead of checking them."""
+    settings.WRITE_RATE_PER_MINUTE = 0
+
+
 # --- Reading forms and error messages out of a page -------------------------------------------------
 
 
