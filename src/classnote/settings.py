@@ -291,10 +291,12 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 # A school's pupils and staff share one public IP: per-IP limits must be generous, per-account strict.
+# Per key first: an attempt refused by an account's limit then does not use up the address's budget
+# (classnote.accounts.throttling counts each attempt before its check).
 ACCOUNT_RATE_LIMITS = {
     "login": "300/m/ip",
-    "login_failed": "120/5m/ip,5/15m/key",
-    "student_login_failed": "300/5m/ip,8/15m/key",
+    "login_failed": "5/15m/key,120/5m/ip",
+    "student_login_failed": "8/15m/key,300/5m/ip",
     "card_login_failed": "60/5m/ip",
     "change_password": "5/m/user",
     "reauthenticate": "10/m/user",
