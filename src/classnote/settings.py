@@ -463,16 +463,28 @@ LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "classnote.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "classnote.core.logging.RequestIdFilter"},
+        # Message and fields cut to classnote.core.logging.LOG_TEXT_LIMIT characters: a request's
+        # Host, path or headers can be thousands of characters long.
+        "limit_length": {"()": "classnote.core.logging.LimitLengthFilter"},
+        "as_warning": {"()": "classnote.core.logging.AsWarning"},
+    },
     "formatters": {"json": {"()": "classnote.core.logging.JsonFormatter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id", "limit_length"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's request logger would print the URL and sometimes POST data of failing requests.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # A bad Host header is sent by anyone who likes (scanners): a warning, not an error.
+        "django.security.DisallowedHost": {"level": "WARNING", "filters": ["as_warning"]},
         "huey": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
