@@ -16,6 +16,7 @@ from classnote.accounts import access as account_access
 from classnote.accounts import actions, throttling
 from classnote.accounts.forms import CardLoginForm, StudentLoginForm
 from classnote.accounts.stepup import require_recent_login
+from classnote.base.errors import NotFound
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import Role
 from classnote.core import security_log
@@ -84,6 +85,24 @@ def card_login(request: HttpRequest) -> HttpResponse:
         login(request, user)
         return redirect("home")
     return render(request, "accounts/card_login.html")
+
+
+@audience(PUBLIC)
+@require_http_methods(["GET", "POST"])
+def password_forgotten(request: HttpRequest) -> HttpResponse:
+    """In place of allauth's reset-by-mail form (/accounts/password/reset/), which mailed any
+    address typed into it: accounts have no e-mail address. A school administrator (a teacher, for
+    their pupils) makes a new password on the person's page (``reset_password`` below). A POST
+    gets the same page and sends nothing."""
+    return render(request, "accounts/password_forgotten.html")
+
+
+@audience(AUTHENTICATED)
+@require_http_methods(["GET", "POST"])
+def email_addresses(request: AuthedRequest) -> HttpResponse:
+    """In place of allauth's e-mail page, where any signed-in user could add an address, and have a
+    confirmation mailed to it: classnote keeps no e-mail address of an account."""
+    raise NotFound
 
 
 @audience(AUTHENTICATED)
