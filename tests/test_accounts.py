@@ -20,6 +20,7 @@ from django.test import Client, RequestFactory
 from classnote.accounts import actions
 from classnote.accounts.hashers import ClassnoteArgon2Hasher
 from classnote.accounts.models import LoginCard
+from classnote.base.errors import ActionError
 from tests.conftest import PASSWORD, Tenant, fresh_login, login_as
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -363,3 +364,17 @@ def test_nobody_resets_a_password_outside_their_school(tenant_a: Tenant, tenant_
     assert admin.post(f"/users/{tenant_a.municipal_admin.pk}/password/").status_code == 404
     pupil = fresh_login(Client(), tenant_a.student)
     assert pupil.post(f"/users/{tenant_a.classmate.pk}/password/").status_code in (403, 404)
+
+
+def test_the_account_actions_refuse_invalid_fields_as_a_refusal_not_a_crash(tenant_a: Tenant) -> None:
+    """The model's validators (classnote.base.validators) hold for direct callers of the actions too."""
+    with pytest.raises(ActionError, match="spreadsheets"):
+        actions.create_student(tenant_a.school_admin, tenant_a.school, display_name="=1+1", student_number="x900")
+    with pytest.raises(ActionError):
+        actions.create_student(tenant_a.school_admin, tenant_a.school, display_name="Fine", student_number="a b/c")
+    with pytest.raises(ActionError):
+        actions.create_students(tenant_a.school_admin, tenant_a.school, [actions.NewStudent("@SUM(1)", "x901")])
+    with pytest.raises(ActionError):
+        actions.create_staff(
+            tenant_a.school_admin, tenant_a.school, display_name="-x", login_id="fine-login", role="teacher"
+        )
