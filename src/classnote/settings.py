@@ -297,15 +297,20 @@ ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_EMAIL_FIELD = None
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# No mail through allauth (accounts have no address; AccountAdapter.send_mail sends nothing): a
+# forgotten password is reset by a school administrator (accounts.views.password_forgotten).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 # A school's pupils and staff share one public IP: per-IP limits must be generous, per-account strict.
+# Per key first: an attempt refused by an account's limit then does not use up the address's budget
+# (classnote.accounts.throttling counts each attempt before its check).
 ACCOUNT_RATE_LIMITS = {
     "login": "300/m/ip",
-    "login_failed": "120/5m/ip,5/15m/key",
-    "student_login_failed": "300/5m/ip,8/15m/key",
+    "login_failed": "5/15m/key,120/5m/ip",
+    "student_login_failed": "8/15m/key,300/5m/ip",
     "card_login_failed": "60/5m/ip",
     "change_password": "5/m/user",
     "reauthenticate": "10/m/user",
@@ -472,16 +477,28 @@ LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "classnote.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "classnote.core.logging.RequestIdFilter"},
+        # Message and fields cut to classnote.core.logging.LOG_TEXT_LIMIT characters: a request's
+        # Host, path or headers can be thousands of characters long.
+        "limit_length": {"()": "classnote.core.logging.LimitLengthFilter"},
+        "as_warning": {"()": "classnote.core.logging.AsWarning"},
+    },
     "formatters": {"json": {"()": "classnote.core.logging.JsonFormatter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id", "limit_length"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's request logger would print the URL and sometimes POST data of failing requests.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # A bad Host header is sent by anyone who likes (scanners): a warning, not an error.
+        "django.security.DisallowedHost": {"level": "WARNING", "filters": ["as_warning"]},
         "huey": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

@@ -21,6 +21,7 @@ from classnote.accounts.models import LoginCard, User, student_username
 from classnote.audit.log import record
 from classnote.base.errors import ActionError
 from classnote.base.roles import Role
+from classnote.base.validators import describe
 from classnote.realtime.events import access_changed
 from classnote.tenancy import access
 from classnote.tenancy.models import School, SchoolClass
@@ -71,7 +72,7 @@ def create_student(
         # create_user() validates the model first, so a taken ID usually arrives as a ValidationError
         # of the unique login ID; a concurrent duplicate as an IntegrityError.
         if isinstance(error, ValidationError) and not _taken_username(error):
-            raise
+            raise ActionError(describe(error, User)) from None  # the model's validators (base.validators)
         raise _student_taken() from None
     record(actor, "account.created", target=user, school_id=school.pk, role=user.role)
     return user, password
@@ -121,7 +122,7 @@ def create_students(actor: User, school: School, students: Sequence[NewStudent])
                 created.append((user, password))
     except (IntegrityError, ValidationError) as error:
         if isinstance(error, ValidationError) and not _taken_username(error):
-            raise
+            raise ActionError(describe(error, User)) from None  # the model's validators (base.validators)
         raise _student_taken() from None
     return created
 
@@ -144,7 +145,7 @@ def create_staff(actor: User, school: School, *, display_name: str, login_id: st
             )
     except (IntegrityError, ValidationError) as error:
         if isinstance(error, ValidationError) and not _taken_username(error):
-            raise
+            raise ActionError(describe(error, User)) from None  # the model's validators (base.validators)
         raise ActionError(_("This login ID is already taken.")) from None
     record(actor, "account.created", target=user, school_id=school.pk, role=user.role)
     return user, password
