@@ -95,6 +95,21 @@ class EventStream:
                 self.body += message.get("body", b"").decode()
                 self.ended = not message.get("more_body", False)
 
+    async def read_for(self, seconds: float) -> None:
+        """Read what arrives within SECONDS, or until the response ends; unlike a wait that fails,
+        this leaves the request running (asgiref cancels the application when a read times out)."""
+        assert self._communicator is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while not self.ended and (left := deadline - loop.time()) > 0:
+            try:
+                message = await asyncio.wait_for(self._communicator.output_queue.get(), left)
+            except TimeoutError:
+                return
+            if message["type"] == "http.response.body":
+                self.body += message.get("body", b"").decode()
+                self.ended = not message.get("more_body", False)
+
     async def wait_events(self, count: int) -> list[dict[str, Any]]:
         await self.read_until(lambda stream: len(stream.events) >= count, f"{count} event(s)")
         return self.events

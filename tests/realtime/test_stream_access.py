@@ -13,9 +13,11 @@ a stream that is never ended fails its test after sse.TIMEOUT instead of hanging
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import resource
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -26,10 +28,12 @@ from django.test import Client
 from classnote.accounts import actions as account_actions
 from classnote.accounts.models import User
 from classnote.lessons import actions
+from classnote.realtime import bus, views
+from classnote.realtime.bus import QUEUE_SIZE
 from classnote.realtime.models import Event
 from classnote.roster import actions as roster_actions
-from tests.conftest import Tenant, login_as
-from tests.realtime.sse import EventStream, Screens, act, lesson_page, new_card, run, session_cookie
+from tests.conftest import Tenant, login_as, require_service
+from tests.realtime.sse import TIMEOUT, EventStream, Screens, act, lesson_page, new_card, run, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -322,6 +326,85 @@ def test_a_user_holds_at_most_their_cap_of_streams_across_sessions(tenant_a: Ten
         await act(actions.create_box, tenant_a.teacher, tenant_a.lesson.pk, "Still live")
         for live in streams[1:]:
             await live.wait_events(1)
+
+    run(scenario)
+
+
+def test_a_burst_of_opens_from_one_session_leaves_at_most_its_cap_open(tenant_a: Tenant) -> None:
+    """Found by bench/probe/streams.py through the scale-out path: 300 opens at once from one session
+    left 17 open. Every open closes the oldest over the cap with a notice to all of the person's
+    streams; a stream still busy with its own start-up (the database work of its replay) while more
+    notices than its queue holds arrived lost the one that named it, and stayed open outside the book."""
+    path, since = lesson_page(tenant_a.student, tenant_a)
+    pupil = session_cookie(tenant_a.student)
+    cap = settings.REALTIME_STREAMS_PER_SESSION
+    burst = QUEUE_SIZE + 44
+
+    async def scenario(screens: Screens) -> None:
+        streams = await asyncio.gather(*(screens.open(f"{path}?since={since}", pupil) for _ in range(burst)))
+        assert all(stream.status == 200 for stream in streams)
+        # Read every stream until it ends; the ones that stay open for TIMEOUT.
+        await asyncio.gather(*(stream.read_for(TIMEOUT) for stream in streams))
+        still_open = [stream for stream in streams if not stream.ended]
+        assert len(still_open) <= cap, f"{len(still_open)} streams of one session open (cap {cap})"
+        assert all("event: stream.closed" in stream.body for stream in streams if stream.ended)
+
+    run(scenario)
+
+
+def test_on_redis_a_stream_of_a_busy_lesson_still_counts_toward_the_cap(
+    tenant_a: Tenant, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared book (Redis) forgets a stream whose entry is not refreshed within BOOK_STALE_SECONDS.
+    The refresh came only with the heartbeat, sent when the stream had been idle for HEARTBEAT_SECONDS:
+    in a lesson with an event more often than that (a pupil resubmitting is enough), the person's
+    streams fell out of the book and no cap counted them any more. Here both times are shortened."""
+    require_service("Redis", "127.0.0.1", 6379)
+    settings.REALTIME_CHANNEL_PREFIX = f"test-{uuid.uuid4().hex}:"
+    monkeypatch.setattr(bus, "BOOK_STALE_SECONDS", 2)
+    monkeypatch.setattr(views, "HEARTBEAT_SECONDS", 0.5)
+    monkeypatch.setattr(bus, "_bus", bus.RedisBus("redis://127.0.0.1:6379/15"))
+    path, since = lesson_page(tenant_a.student, tenant_a)
+    pupil = session_cookie(tenant_a.student)
+    cap = settings.REALTIME_STREAMS_PER_SESSION
+
+    async def scenario(screens: Screens) -> None:
+        oldest = await screens.open(f"{path}?since={since}", pupil)
+        for n in range(12):  # busy for about 3 s: an event every 0.25 s
+            await act(actions.create_box, tenant_a.teacher, tenant_a.lesson.pk, f"Busy {n}")
+            await asyncio.sleep(0.25)
+        await oldest.wait_events(12)
+        for _ in range(cap):
+            await screens.open(f"{path}?since={since}", pupil)
+        await oldest.read_until(lambda s: s.ended, "the end of the oldest stream, over the cap")
+        assert "event: stream.closed" in oldest.body
+
+    run(scenario)
+
+
+def test_on_redis_a_stream_whose_close_notice_was_lost_closes_at_its_next_heartbeat(
+    tenant_a: Tenant, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pub/sub delivers at most once: a close notice published while a process was (re)subscribing
+    never arrives there. The stream closed by the cap then finds its entry gone from the shared book at
+    its next heartbeat, is counted again, and closes."""
+    require_service("Redis", "127.0.0.1", 6379)
+    settings.REALTIME_CHANNEL_PREFIX = f"test-{uuid.uuid4().hex}:"
+    monkeypatch.setattr(views, "HEARTBEAT_SECONDS", 0.5)
+    monkeypatch.setattr(bus, "_bus", bus.RedisBus("redis://127.0.0.1:6379/15"))
+    other_process = bus.RedisBus("redis://127.0.0.1:6379/15")
+    monkeypatch.setattr(other_process, "publish", lambda message: None)  # its notices are lost
+    path, since = lesson_page(tenant_a.student, tenant_a)
+    pupil = session_cookie(tenant_a.student)
+    cap = settings.REALTIME_STREAMS_PER_SESSION
+
+    async def scenario(screens: Screens) -> None:
+        streams = [await screens.open(f"{path}?since={since}", pupil) for _ in range(cap)]
+        # One more stream of the session, opened on another process: over the cap, the oldest closes.
+        await other_process.admit(bus.Ticket.of(tenant_a.student.pk, pupil.partition("=")[2]))
+        await streams[0].read_until(lambda s: s.ended, "the end of the oldest stream, over the cap")
+        assert "event: stream.closed" in streams[0].body
+        assert not any(stream.ended for stream in streams[1:])
 
     run(scenario)
 

@@ -16,7 +16,12 @@ Each stream is also subscribed to its person's channel (``user:<id>``), where no
 access changed (re-check now), or some of their streams are to close. The bus keeps the book of open
 streams per person that the caps per session and per user are counted on (REALTIME_STREAMS_PER_SESSION,
 REALTIME_STREAMS_PER_USER): in process memory on the embedded default, in Redis across processes.
-Admitting a stream over a cap closes that person's oldest streams, wherever they are held.
+Admitting a stream over a cap closes that person's oldest streams, wherever they are held: the process
+holding a stream named in a close notice marks it closing (``closing``) and wakes only that stream, so
+no number of notices to the person's other streams can crowd the mark out of its queue. A stream's
+entry in the shared book is refreshed on a clock (``refresh``, every heartbeat interval, busy or not);
+a stream that finds its entry gone (its close notice lost in a Redis reconnect, or its entry lapsed)
+is admitted again, and closes if that puts it over a cap.
 """
 
 from __future__ import annotations
@@ -94,15 +99,22 @@ class Bus:
         self._marks: dict[str, int] = {}
         self._catchup: asyncio.Task[None] | None = None
         self._book: dict[int, dict[str, Ticket]] = {}  # user id -> their open streams (in-process book)
+        self._streams: dict[str, asyncio.Queue[Message | None]] = {}  # stream (ticket) id -> its queue, here
+        self._closing: set[str] = set()  # streams held here that are to close (over a cap)
 
     # --- stream side (event loop) -----------------------------------------------------------------
-    def subscribe(self, channel: str, person: int | None = None) -> asyncio.Queue[Message | None]:
-        """A queue of the channel's messages, and of the notices to PERSON if given."""
+    def subscribe(
+        self, channel: str, person: int | None = None, stream: str | None = None
+    ) -> asyncio.Queue[Message | None]:
+        """A queue of the channel's messages, and of the notices to PERSON if given; STREAM (its ticket
+        id) is what a close notice names."""
         self._loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Message | None] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self._subscribers.setdefault(channel, set()).add(queue)
         if person is not None:
             self._subscribers.setdefault(person_channel(person), set()).add(queue)
+        if stream is not None:
+            self._streams[stream] = queue
         self._started()
         if self._catchup is None or self._catchup.done() or self._catchup.get_loop() is not self._loop:
             self._catchup = self._loop.create_task(self._catch_up(), name="realtime catch-up")
@@ -113,7 +125,12 @@ class Bus:
         if channel in self._subscribers:
             self._marks[channel] = min(self._marks.get(channel, seq), seq)
 
-    def unsubscribe(self, channel: str, queue: asyncio.Queue[Message | None], person: int | None = None) -> None:
+    def unsubscribe(
+        self, channel: str, queue: asyncio.Queue[Message | None], person: int | None = None, stream: str | None = None
+    ) -> None:
+        if stream is not None:
+            self._streams.pop(stream, None)
+            self._closing.discard(stream)
         for name in (channel, person_channel(person)) if person is not None else (channel,):
             queues = self._subscribers.get(name)
             if queues is not None:
@@ -127,13 +144,30 @@ class Bus:
         closing = over_caps(await self._book_add(ticket), *self._caps())
         if closing:
             await self._book_remove(ticket.user_id, closing)
-            self.publish(Message(person_channel(ticket.user_id), 0, CLOSE_STREAMS, {}, {"streams": closing}, {}))
+            notice = Message(person_channel(ticket.user_id), 0, CLOSE_STREAMS, {}, {"streams": closing}, {})
+            self._close_here(notice)  # at once here; the other processes hear it through the bus
+            self.publish(notice)
 
     async def release(self, ticket: Ticket) -> None:
         await self._book_remove(ticket.user_id, [ticket.id])
 
     async def refresh(self, ticket: Ticket) -> None:
-        """The stream is still open (called at every heartbeat): its entry in a shared book stays."""
+        """The stream is still open (called on a clock, every heartbeat interval): its entry in a shared
+        book stays; an entry found gone is entered again, which closes the stream if that is over a cap."""
+
+    def closing(self, stream: str) -> bool:
+        """Whether the stream (held here) is to close: a cap closed it."""
+        return stream in self._closing
+
+    def _close_here(self, notice: Message) -> None:
+        """Mark the streams named in a close notice that this process holds closing, and wake each of
+        them (only them: a person's other streams are not told)."""
+        named = notice.data.get("streams")
+        for stream in named if isinstance(named, list) else ():
+            queue = self._streams.get(stream) if isinstance(stream, str) else None
+            if queue is not None and stream not in self._closing:
+                self._closing.add(stream)
+                self._put(queue, notice)
 
     @staticmethod
     def _caps() -> tuple[int, int]:
@@ -153,21 +187,28 @@ class Bus:
             self._book.pop(user_id, None)
 
     def _deliver(self, message: Message) -> None:
+        if message.is_notice and message.kind == CLOSE_STREAMS:
+            self._close_here(message)
+            return
         if message.channel in self._marks and message.seq > self._marks[message.channel]:
             self._marks[message.channel] = message.seq
         for queue in list(self._subscribers.get(message.channel, ())):
-            try:
-                queue.put_nowait(message)
-            except asyncio.QueueFull:
-                if message.is_notice:  # a notice must arrive: it replaces the oldest queued message
-                    with contextlib.suppress(asyncio.QueueEmpty, asyncio.QueueFull):
-                        queue.get_nowait()
-                        queue.put_nowait(message)
-                    continue
-                # A stuck client: end its stream (None); it reconnects and replays from the store.
-                with contextlib.suppress(asyncio.QueueFull):
+            self._put(queue, message)
+
+    @staticmethod
+    def _put(queue: asyncio.Queue[Message | None], message: Message) -> None:
+        try:
+            queue.put_nowait(message)
+        except asyncio.QueueFull:
+            if message.is_notice:  # a notice must arrive: it replaces the oldest queued message
+                with contextlib.suppress(asyncio.QueueEmpty, asyncio.QueueFull):
                     queue.get_nowait()
-                    queue.put_nowait(None)
+                    queue.put_nowait(message)
+                return
+            # A stuck client: end its stream (None); it reconnects and replays from the store.
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.get_nowait()
+                queue.put_nowait(None)
 
     def _started(self) -> None:
         """Hook for buses that need a listener task."""
@@ -279,9 +320,14 @@ class RedisBus(Bus):
                 await client.zrem(key, *gone)
 
     async def refresh(self, ticket: Ticket) -> None:
-        with contextlib.suppress(Exception):
-            member = f"{ticket.opened:.6f}|{ticket.id}|{ticket.session}"
-            await self._async_client().zadd(self._book_key(ticket.user_id), {member: time.time()}, xx=True)
+        member = f"{ticket.opened:.6f}|{ticket.id}|{ticket.session}"
+        try:
+            key = self._book_key(ticket.user_id)
+            kept = await self._async_client().zadd(key, {member: time.time()}, xx=True, ch=True)
+        except Exception:  # noqa: BLE001 - Redis unreachable: try again at the next heartbeat
+            return
+        if not kept:  # closed by a cap while the notice was lost, or lapsed: counted again
+            await self.admit(ticket)
 
     def _started(self) -> None:
         if self._listener is None or self._listener.done():

@@ -25,7 +25,7 @@ from classnote.core.refusals import answers_json
 from classnote.realtime import capacity, channels
 from classnote.realtime.bus import Ticket, get_bus
 from classnote.realtime.events import current_seq
-from classnote.realtime.messages import ACCESS_CHANGED, CLOSE_STREAMS, Message
+from classnote.realtime.messages import ACCESS_CHANGED, Message
 from classnote.realtime.store import in_thread, load_since
 from classnote.tenancy.access import AUTHENTICATED, audience
 
@@ -87,10 +87,10 @@ async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpRespons
 
     async def events() -> AsyncIterator[str]:
         bus = get_bus()
-        queue = bus.subscribe(listener.channel, person=user_id)
+        queue = bus.subscribe(listener.channel, person=user_id, stream=ticket.id)
         try:
+            await bus.ready()  # first: a close notice naming this stream can reach this process
             await bus.admit(ticket)
-            await bus.ready()
             yield "retry: 3000\n\n"
             current = await in_thread(current_seq)(listener.channel)
             # A starting point beyond the channel (state from before a restore) starts at the present.
@@ -103,15 +103,22 @@ async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpRespons
             bus.replayed(listener.channel, last_sent)  # from here on the bus (or its catch-up) brings the rest
             loop = asyncio.get_running_loop()
             recheck_at = loop.time() + settings.REALTIME_RECHECK_SECONDS
+            beat_at = loop.time() + HEARTBEAT_SECONDS
             while True:
                 message: Message | None = None
                 try:
-                    message = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                    message = await asyncio.wait_for(queue.get(), max(beat_at - loop.time(), 0))
                     if message is None:
                         return  # this client fell behind; it reconnects and replays
                 except TimeoutError:
+                    pass
+                if loop.time() >= beat_at:  # on a clock, however busy the channel: the book's entry stays
+                    beat_at = loop.time() + HEARTBEAT_SECONDS
                     yield ": ping\n\n"
                     await bus.refresh(ticket)
+                if bus.closing(ticket.id):
+                    yield STREAM_CLOSED
+                    return
                 notice = message is not None and message.is_notice and message.kind == ACCESS_CHANGED
                 if notice or loop.time() > recheck_at:
                     recheck_at = loop.time() + settings.REALTIME_RECHECK_SECONDS
@@ -121,9 +128,6 @@ async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpRespons
                 if message is None:
                     continue
                 if message.is_notice:
-                    if message.kind == CLOSE_STREAMS and ticket.id in message.data.get("streams", ()):
-                        yield STREAM_CLOSED
-                        return
                     continue
                 if message.seq <= last_sent:
                     continue
@@ -138,7 +142,7 @@ async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpRespons
                     yield _format(message, user_id)
                 last_sent = message.seq
         finally:
-            bus.unsubscribe(listener.channel, queue, person=user_id)
+            bus.unsubscribe(listener.channel, queue, person=user_id, stream=ticket.id)
             await bus.release(ticket)
 
     response = StreamingHttpResponse(events(), content_type="text/event-stream; charset=utf-8")
