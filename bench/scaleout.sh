@@ -28,8 +28,16 @@
 # with Last-Event-ID, their requests are retried on a connection error or a 5xx). The killed
 # process is then started again (as systemd's Restart= would), before the stream check and wrk.
 #
+# --probe (issue 12, findings 2-4 across processes): in each run, after the stream check,
+# bench/probe/streams.py probes the event streams through the proxy: 20 streams of one session
+# (cap per session), a burst of 300 opens, a replay after sharing stopped or turned anonymous, log out
+# everywhere with streams in two sessions on both processes (time to each stream's end), 11 sessions
+# of one pupil (cap per user), 20 streams multiplexed on one HTTP/2 connection. Its lines go to the
+# log and results.md; a failed probe fails the run (after wrk). For the probe, the proxy adds
+# X-Classnote-Upstream (the app process) to /events/ answers.
+#
 # Usage: bench/scaleout.sh [--workers "1 2"] [--duration 20] [--connections 64] [--max-minutes 20]
-#                          [--no-classroom] [--kill] [--kill-after S] [--keep] [-- bench.classroom arguments]
+#                          [--no-classroom] [--kill] [--kill-after S] [--probe] [--keep] [-- bench.classroom arguments]
 # Needs: nginx (apt-get install nginx-light), wrk, psql, redis-cli, the project venv (uv sync).
 set -euo pipefail
 
@@ -45,6 +53,8 @@ RUN_CLASSROOM=1
 KEEP=0
 KILL=0
 KILL_AFTER=""
+PROBE=0
+PROBE_FAILED=""
 CLASSROOM_ARGS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -55,6 +65,7 @@ while [[ $# -gt 0 ]]; do
     --no-classroom) RUN_CLASSROOM=0; shift ;;
     --kill) KILL=1; shift ;;
     --kill-after) KILL=1; KILL_AFTER="$2"; shift 2 ;;
+    --probe) PROBE=1; shift ;;
     --keep) KEEP=1; shift ;;
     --) shift; CLASSROOM_ARGS=("$@"); break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -244,7 +255,9 @@ render_nginx() {  # render_nginx W
     -e "/listen \[::\]/d" \
     -e "s/server_name classnote.example.org;/server_name 127.0.0.1 localhost;/" \
     -e "s|/etc/classnote/tls/fullchain.pem|$RUN/tls.crt|" \
-    -e "s|/etc/classnote/tls/privkey.pem|$RUN/tls.key|" >"$RUN/nginx/classnote.conf"
+    -e "s|/etc/classnote/tls/privkey.pem|$RUN/tls.key|" \
+    -e "/location \/events\/ {/a\\        add_header X-Classnote-Upstream \$upstream_addr always;  # bench only: which process (--probe)" \
+    >"$RUN/nginx/classnote.conf"
   local user_line="" nofile
   nofile=$(ulimit -Hn); [[ $nofile == unlimited ]] && nofile=65536
   [[ $(id -u) == 0 ]] && user_line="user $(id -un) $(id -gn);"
@@ -430,8 +443,22 @@ stream.close()
 EOF
   ) >"$RUN/stream-check-$w.txt" 2>&1 && log "W=$w: $(tail -1 "$RUN/stream-check-$w.txt")" \
     || { log "W=$w: event stream check FAILED"; tail -20 "$RUN/stream-check-$w.txt" >&2; exit 1; }
+  if [[ $PROBE == 1 ]]; then
+    log "W=$w: probing the event streams (bench/probe/streams.py)"
+    probe_status=0
+    ( cd "$ROOT" && SSL_CERT_FILE="$RUN/tls.crt" "$PY" bench/probe/streams.py "$BASE" "$RUN/home-setup/demo-logins.txt" ) \
+      >"$RUN/probe-$w.txt" 2>&1 || probe_status=$?
+    while IFS= read -r line; do log "W=$w probe $line"; done < <(grep -E '^\[|^stream probe' "$RUN/probe-$w.txt")
+    { echo; echo "## Stream probe (bench/probe/streams.py), $w app process(es)"; echo; echo '```'
+      tail -40 "$RUN/probe-$w.txt"; echo '```'; } >>"$RUN/results.tail"
+    if ((probe_status != 0)); then
+      PROBE_FAILED+=" W=$w"
+      tail -20 "$RUN/probe-$w.txt" >&2
+    fi
+  fi
   run_wrk "$w" home /home/ "$COOKIE"
   run_wrk "$w" healthz /healthz
 done
 [[ -f "$RUN/results.tail" ]] && cat "$RUN/results.tail" >>"$RUN/results.md"
 cat "$RUN/results.md"
+[[ -z "$PROBE_FAILED" ]] || { log "stream probe FAILED in:$PROBE_FAILED"; exit 1; }

@@ -8,15 +8,19 @@ import re
 
 import pytest
 import time_machine
+from allauth.account.adapter import get_adapter
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.contrib.auth.hashers import identify_hasher
+from django.core import mail
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from classnote.accounts import actions
 from classnote.accounts.hashers import ClassnoteArgon2Hasher
 from classnote.accounts.models import LoginCard
+from classnote.base.errors import ActionError
 from tests.conftest import PASSWORD, Tenant, fresh_login, login_as
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -268,3 +272,109 @@ def test_the_staff_login_page_offers_no_sign_up_and_points_pupils_to_their_login
     body = Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "sign up" not in body.lower() and "/accounts/signup/" not in body
     assert 'href="/login/student/"' in body
+
+
+# --- Forgotten passwords: an administrator sets a new one; nothing is mailed ---------------------------
+
+
+ADDRESSES = ["victim@example.com", "teacher-aaa@example.org", "a@b.c", "not an address"]
+
+
+def test_the_password_reset_form_mails_nobody_and_sends_people_to_their_administrator(tenant_a: Tenant) -> None:
+    """Finding 6 of issue 12: the form mailed allauth's "unknown account" message to any address,
+    20 per minute per address of the sender. Staff have no e-mail: the page says whom to ask."""
+    page = Client().get("/accounts/password/reset/")
+    assert page.status_code == 200
+    assert "Ask your school administrator" in page.content.decode()
+    for address in ADDRESSES:
+        response = Client().post("/accounts/password/reset/", {"email": address})
+        assert response.status_code == 200
+        assert "Ask your school administrator" in response.content.decode()
+    signed_in = login_as(Client(), tenant_a.teacher).post("/accounts/password/reset/", {"email": ADDRESSES[0]})
+    assert signed_in.status_code == 200
+    assert mail.outbox == []
+
+
+def test_the_password_reset_page_is_translated(db: None) -> None:
+    page = Client().get("/accounts/password/reset/", HTTP_ACCEPT_LANGUAGE="ja")
+    assert "学校管理者に発行" in page.content.decode()
+
+
+def test_the_other_pages_of_the_mailed_flow_send_nothing(db: None) -> None:
+    done = Client().get("/accounts/password/reset/done/")  # allauth's said "we have sent you an e-mail"
+    assert done.status_code == 200 and "Ask your school administrator" in done.content.decode()
+    for url in ("/accounts/password/reset/key/1-abc/", "/accounts/password/reset/key/done/"):
+        assert Client().post(url, {"password1": "x", "password2": "x"}).status_code < 500
+    assert mail.outbox == []
+
+
+def test_allauth_never_mails_even_when_asked_directly(tenant_a: Tenant) -> None:
+    """The second wall: should one of allauth's mailing flows be reached some other way."""
+    request = RequestFactory().get("/")
+    get_adapter(request).send_mail("account/email/unknown_account", ADDRESSES[0], {"request": request})
+    assert mail.outbox == []
+
+
+def test_nobody_can_make_the_service_mail_an_address_of_their_choice(tenant_a: Tenant) -> None:
+    """allauth's e-mail page let any signed-in user (pupils too) add an address, which mails it a
+    confirmation link: classnote keeps no e-mail addresses of accounts, so the page is not there."""
+    for user in (tenant_a.teacher, tenant_a.student):
+        client = login_as(Client(), user)
+        assert client.get("/accounts/email/").status_code == 404
+        response = client.post("/accounts/email/", {"email": ADDRESSES[0], "action_add": ""})
+        assert response.status_code == 404
+    assert mail.outbox == []
+    assert not EmailAddress.objects.exists()
+
+
+def test_the_login_page_points_to_the_administrator_not_to_a_mail(db: None) -> None:
+    page = Client().get("/accounts/login/").content.decode()
+    assert 'href="/accounts/password/reset/"' in page
+
+
+@pytest.mark.parametrize("target", ["teacher", "student"])
+def test_a_school_administrator_sets_a_new_password_after_confirming_their_own(tenant_a: Tenant, target: str) -> None:
+    """The way back into a forgotten account: the school administrator (a teacher for their
+    pupils) makes a new password, shown once; step-up first (classnote.accounts.stepup)."""
+    person = getattr(tenant_a, target)
+    url = f"/users/{person.pk}/password/"
+    not_fresh = login_as(Client(), tenant_a.school_admin).post(url)
+    assert not_fresh.status_code == 302 and "/accounts/reauthenticate/" in not_fresh["Location"]
+    person.refresh_from_db()
+    assert person.check_password(PASSWORD), "changed without step-up"
+
+    response = fresh_login(Client(), tenant_a.school_admin).post(url)
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    found = re.search(r'<p class="secret"><code>(\w+)</code>', response.content.decode())
+    assert found
+    new_password = found.group(1)
+    person.refresh_from_db()
+    assert person.check_password(new_password) and not person.check_password(PASSWORD)
+    if target == "teacher":
+        assert staff_login(Client(), person.username, new_password).status_code == 302  # type: ignore[attr-defined]
+    else:
+        login = {"school_code": tenant_a.school.code, "student_number": person.student_number, "password": new_password}
+        assert Client().post("/login/student/", login).status_code == 302
+    assert mail.outbox == []
+
+
+def test_nobody_resets_a_password_outside_their_school(tenant_a: Tenant, tenant_b: Tenant) -> None:
+    admin = fresh_login(Client(), tenant_a.school_admin)
+    assert admin.post(f"/users/{tenant_b.teacher.pk}/password/").status_code == 404
+    assert admin.post(f"/users/{tenant_a.municipal_admin.pk}/password/").status_code == 404
+    pupil = fresh_login(Client(), tenant_a.student)
+    assert pupil.post(f"/users/{tenant_a.classmate.pk}/password/").status_code in (403, 404)
+
+
+def test_the_account_actions_refuse_invalid_fields_as_a_refusal_not_a_crash(tenant_a: Tenant) -> None:
+    """The model's validators (classnote.base.validators) hold for direct callers of the actions too."""
+    with pytest.raises(ActionError, match="spreadsheets"):
+        actions.create_student(tenant_a.school_admin, tenant_a.school, display_name="=1+1", student_number="x900")
+    with pytest.raises(ActionError):
+        actions.create_student(tenant_a.school_admin, tenant_a.school, display_name="Fine", student_number="a b/c")
+    with pytest.raises(ActionError):
+        actions.create_students(tenant_a.school_admin, tenant_a.school, [actions.NewStudent("@SUM(1)", "x901")])
+    with pytest.raises(ActionError):
+        actions.create_staff(
+            tenant_a.school_admin, tenant_a.school, display_name="-x", login_id="fine-login", role="teacher"
+        )

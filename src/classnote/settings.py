@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "classnote.accounts.middleware.SessionPolicyMiddleware",
+    # After the session policy (an ended session is no user), before any view: writes per person.
+    "classnote.core.throttle.WriteRateMiddleware",
     "classnote.core.middleware.UserLanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -192,6 +194,15 @@ REDIS_URL = env.string("REDIS_URL", "")
 REALTIME_CHANNEL_PREFIX = env.string("REALTIME_CHANNEL_PREFIX", "")
 # Seconds between the event streams' checks for stored events the bus lost (realtime/bus.py).
 REALTIME_CATCHUP_SECONDS = env.integer("REALTIME_CATCHUP_SECONDS", 5, minimum=1, maximum=300)
+# Changes (POST, PUT, PATCH, DELETE) one signed-in user may make per minute; 0: no limit (core/throttle.py).
+WRITE_RATE_PER_MINUTE = env.integer("WRITE_RATE_PER_MINUTE", 240, minimum=0, maximum=100000)
+# Open event streams per session and per person; over a cap the oldest closes (realtime/bus.py).
+REALTIME_STREAMS_PER_SESSION = env.integer("REALTIME_STREAMS_PER_SESSION", 4, minimum=1, maximum=100)
+REALTIME_STREAMS_PER_USER = env.integer("REALTIME_STREAMS_PER_USER", 10, minimum=1, maximum=1000)
+# Percent of the open-file limit above which a new stream gets 503 + Retry-After (realtime/capacity.py).
+REALTIME_FD_HIGH_WATER = env.integer("REALTIME_FD_HIGH_WATER", 80, minimum=10, maximum=95)
+# Seconds between a stream's own re-checks of its session and channel (besides the notices).
+REALTIME_RECHECK_SECONDS = env.integer("REALTIME_RECHECK_SECONDS", 60, minimum=5, maximum=3600)
 if PRODUCTION and REDIS_URL.lower().startswith("redis://") and env.boolean("REDIS_REQUIRE_TLS", True):
     raise ImproperlyConfigured("REDIS_URL must use rediss:// (TLS) in production, or set REDIS_REQUIRE_TLS=false.")
 if PRODUCTION and REDIS_URL.lower().startswith("rediss://") and env.boolean("REDIS_REQUIRE_TLS", True):
@@ -286,15 +297,20 @@ ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_EMAIL_FIELD = None
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# No mail through allauth (accounts have no address; AccountAdapter.send_mail sends nothing): a
+# forgotten password is reset by a school administrator (accounts.views.password_forgotten).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 # A school's pupils and staff share one public IP: per-IP limits must be generous, per-account strict.
+# Per key first: an attempt refused by an account's limit then does not use up the address's budget
+# (classnote.accounts.throttling counts each attempt before its check).
 ACCOUNT_RATE_LIMITS = {
     "login": "300/m/ip",
-    "login_failed": "120/5m/ip,5/15m/key",
-    "student_login_failed": "300/5m/ip,8/15m/key",
+    "login_failed": "5/15m/key,120/5m/ip",
+    "student_login_failed": "8/15m/key,300/5m/ip",
     "card_login_failed": "60/5m/ip",
     "change_password": "5/m/user",
     "reauthenticate": "10/m/user",
@@ -461,16 +477,28 @@ LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "classnote.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "classnote.core.logging.RequestIdFilter"},
+        # Message and fields cut to classnote.core.logging.LOG_TEXT_LIMIT characters: a request's
+        # Host, path or headers can be thousands of characters long.
+        "limit_length": {"()": "classnote.core.logging.LimitLengthFilter"},
+        "as_warning": {"()": "classnote.core.logging.AsWarning"},
+    },
     "formatters": {"json": {"()": "classnote.core.logging.JsonFormatter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id", "limit_length"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's request logger would print the URL and sometimes POST data of failing requests.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # A bad Host header is sent by anyone who likes (scanners): a warning, not an error.
+        "django.security.DisallowedHost": {"level": "WARNING", "filters": ["as_warning"]},
         "huey": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

@@ -26,6 +26,10 @@ urlpatterns = [
     # Login: staff through allauth (with MFA), pupils with school code + student ID or a QR card.
     path("login/student/", accounts.student_login, name="student_login"),
     path("login/card/", accounts.card_login, name="card_login"),
+    # allauth's mailing pages, replaced: accounts have no e-mail address, so nothing is mailed.
+    path("accounts/password/reset/", accounts.password_forgotten, name="password_forgotten"),
+    path("accounts/password/reset/done/", accounts.password_forgotten),
+    path("accounts/email/", accounts.email_addresses),
     path("accounts/", include("allauth.urls")),
     # Administration
     path("municipalities/<int:municipality_id>/", tenancy.municipality_detail, name="municipality_detail"),

@@ -70,6 +70,13 @@ HYPOTHESIS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def no_write_rate_limit(settings: Any) -> None:
+    """These tests send hundreds of writes a minute from one account on purpose: the limit per person
+    (core.throttle, tested in tests/test_throttle.py) would answer them 429 instead of checking them."""
+    settings.WRITE_RATE_PER_MINUTE = 0
+
+
 @contextmanager
 def in_test_transaction() -> Iterator[None]:
     """The WSGI app runs in this thread, on the test's connection and inside its transaction: it

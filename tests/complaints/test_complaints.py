@@ -3,7 +3,10 @@ page, the privacy officer's queue and case page, the dashboard deadlines, retent
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -11,12 +14,14 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.cache import cache
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
 from classnote.accounts.models import User
 from classnote.audit.models import AuditEntry
 from classnote.base.roles import Role
+from classnote.complaints import actions as complaint_actions
 from classnote.complaints import retention, spam
 from classnote.complaints.models import Complaint, ComplaintNote
 from tests.conftest import PASSWORD, Tenant, login_as
@@ -161,7 +166,9 @@ def test_the_honeypot_refuses(db: None) -> None:
 
 
 def test_a_form_sent_too_fast_is_refused(db: None) -> None:
-    response = submit(Client(), **{spam.TOKEN_FIELD: token(seconds_ago=0)})
+    # The clock stands still: a first request that loads the whole site can take seconds on a busy machine.
+    with time_machine.travel(timezone.now(), tick=False):
+        response = submit(Client(), **{spam.TOKEN_FIELD: token(seconds_ago=0)})
     assert response.status_code == 400
     assert "too quickly" in response.content.decode()
     assert "Secret detail 4711" in response.content.decode()  # what the person wrote is kept
@@ -442,3 +449,60 @@ def test_the_demo_fills_the_privacy_officers_dashboard(db: None) -> None:
     assert open_cases.count() == 2 and all(case.reference in body for case in open_cases)
     assert any(case.overdue for case in open_cases) and "Overdue" in body
     assert "Preliminary report to the regulator" in body
+
+
+# --- Nobody can make the form a mail cannon or outrun its limit -------------------------------------
+
+
+def test_acknowledgements_to_one_address_are_limited_whoever_sends_the_form(db: None, settings: Any) -> None:
+    """The form mails an acknowledgement to the address typed into it: from many networks, one
+    could flood somebody else's mailbox. Each case is still opened; only the mail is left out."""
+    settings.PRIVACY_COMPLAINTS_PER_HOUR = 100
+    victim = "Parent@Example.org"
+    for number in range(spam.ACKNOWLEDGEMENTS_PER_ADDRESS + 3):
+        address = victim.lower() if number % 2 else victim
+        assert submit(Client(REMOTE_ADDR=f"198.51.100.{number + 20}"), email=address).status_code == 201
+    assert Complaint.objects.count() == spam.ACKNOWLEDGEMENTS_PER_ADDRESS + 3
+    assert len(mail.outbox) == spam.ACKNOWLEDGEMENTS_PER_ADDRESS
+    submit(Client(REMOTE_ADDR="198.51.100.99"), email="someone-else@example.org")
+    assert mail.outbox[-1].to == ["someone-else@example.org"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_forms_from_one_address_open_no_more_cases_than_the_limit(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hourly limit is taken, atomically, before a case is opened: parallel forms all read
+    "under the limit" first (the spy holds each until all have), and still no more get through."""
+    settings.PRIVACY_COMPLAINTS_PER_HOUR = 3
+    parallel = 8
+    gate = threading.Barrier(parallel)
+    original = spam.check_form
+
+    def held(data: Any) -> Any:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            gate.wait(timeout=5)
+        return original(data)
+
+    monkeypatch.setattr(spam, "check_form", held)
+    # The in-memory test database takes one writer at a time (the race is before the write anyway).
+    writing = threading.Lock()
+    open_case = complaint_actions.open_case
+
+    def one_at_a_time(**kwargs: Any) -> Any:
+        with writing:
+            return open_case(**kwargs)
+
+    monkeypatch.setattr(complaint_actions, "open_case", one_at_a_time)
+    forms = [form_data() for _ in range(parallel)]
+
+    def send(data: dict[str, Any]) -> int:
+        try:
+            return int(Client(REMOTE_ADDR="198.51.100.50").post("/complaints/new/", data).status_code)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        statuses = sorted(pool.map(send, forms))
+    assert statuses == [201] * 3 + [429] * (parallel - 3)
+    assert Complaint.objects.count() == 3

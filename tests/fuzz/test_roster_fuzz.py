@@ -19,8 +19,9 @@ import unicodedata
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from classnote.accounts.forms import StudentForm, no_formula
+from classnote.accounts.forms import StudentForm
 from classnote.accounts.models import student_username
+from classnote.base.validators import no_formula
 from classnote.roster import reader as roster
 from tests.conftest import Tenant
 from tests.fuzz import FUZZ, seen

@@ -16,9 +16,9 @@ from django.test import RequestFactory
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from classnote.accounts.forms import FORMULA_STARTS, no_formula
 from classnote.base.ids import MAX_ID, parse_id
 from classnote.base.text import clean_text
+from classnote.base.validators import FORMULA_STARTS, no_formula
 from classnote.complaints.forms import ComplaintForm
 from classnote.realtime.views import _parse_last_id
 from classnote.roster.reader import clean_cell

@@ -189,13 +189,20 @@ class Stream:
     status: int | None = None  # the HTTP status the stream answered with (None: no answer)
     body: str = ""  # the start of the body of an answer other than 200
     error: BaseException | None = None  # why the connection failed or ended, if it did
+    headers: dict[str, str] = field(default_factory=dict)  # the answer's headers
+    ended_at: float | None = None  # when the stream ended (time.monotonic()), None while open
 
-    def open(self) -> Stream:
+    def start(self) -> Stream:
+        """Connect in the background, without waiting for the answer (`connected` is set on it)."""
         self._stop.clear()
         self.connected.clear()
-        self.status, self.body, self.error = None, "", None
+        self.status, self.body, self.error, self.ended_at = None, "", None, None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
+        return self
+
+    def open(self) -> Stream:
+        self.start()
         assert self.connected.wait(10), f"the event stream {self.path} did not answer within 10 s"
         if self.status != 200:
             raise AssertionError(
@@ -219,6 +226,7 @@ class Stream:
         try:
             with self._client.stream("GET", self.path, headers=headers) as response:
                 self.status = response.status_code
+                self.headers = dict(response.headers)
                 if response.status_code != 200:
                     self.body = response.read()[:2000].decode(errors="replace")
                     return
@@ -240,6 +248,7 @@ class Stream:
         except (httpx.HTTPError, RuntimeError, ValueError, OSError) as error:
             self.error = error  # close() cutting the connection ends up here too
         finally:
+            self.ended_at = time.monotonic()
             self.connected.set()  # (also when it failed: open() reports the status)
 
     def wait_for(self, kind: str, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
@@ -250,6 +259,14 @@ class Stream:
             lambda: len(found()) >= count, timeout, lambda: f"expected {count} {kind!r} events, got {self.events}"
         )
         return found()
+
+    @property
+    def ended(self) -> bool:
+        """The server ended the stream (or the connection failed)."""
+        return self._thread is not None and not self._thread.is_alive()
+
+    def wait_ended(self, timeout: float = 10) -> None:
+        wait_until(lambda: self.ended, timeout, lambda: f"{self.path} did not end; events: {self.events}")
 
     def close(self) -> None:
         self._stop.set()

@@ -6,6 +6,7 @@ the students see the shared answers. Screenshots of each step go to test-artifac
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -136,3 +137,58 @@ def test_a_lesson_with_a_teacher_and_three_students(tmp_path: Path) -> None:
         snap(teacher, "teacher-sharing")
         browser.close()
         assert not [e for e in errors if "favicon" not in e], errors
+
+
+def test_a_pupils_open_lesson_windows_follow_their_access(tmp_path: Path) -> None:
+    """Issue 12 in a real browser (ja-JP, 1024×768): a pupil opens the lesson in five windows of one
+    session; the oldest stops following the lesson (cap of four per session) and says so instead of
+    reconnecting. Then the pupil logs out in one window: the others, whose streams the server ends
+    (access.ended), reload to the login page by themselves."""
+    need_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with running(tmp_path / "home", "--demo") as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        viewport = {"width": 1024, "height": 768}
+        teacher = browser.new_context(viewport=viewport, locale="en-US").new_page()
+        login, password = server.login_of("teacher")
+        teacher.goto(f"{server.url}/accounts/login/")
+        teacher.fill("input[name=login]", login)
+        teacher.fill("input[name=password]", password)
+        teacher.click("main button[type=submit]")
+        teacher.click(".tiles a >> nth=0")
+        teacher.fill("#lesson-title", "Windows")
+        teacher.click("form[action$='/lessons/'] button[type=submit]")
+        lesson_url = teacher.url
+
+        pupil = browser.new_context(viewport=viewport, locale="ja-JP")
+        errors: list[str] = []
+        first = pupil.new_page()
+        first.on("pageerror", lambda error: errors.append(str(error)))
+        login, password = server.login_of("student")
+        code, number = login.split(" / ")
+        first.goto(f"{server.url}/login/student/")
+        first.fill("input[name=school_code]", code)
+        first.fill("input[name=student_number]", number)
+        first.fill("input[name=password]", password)
+        first.click("main button[type=submit]")
+        windows = [first]
+        first.goto(lesson_url)
+        for _ in range(4):
+            page = pupil.new_page()
+            page.goto(lesson_url)
+            windows.append(page)
+        notice = first.locator("[data-stream-closed]")
+        expect(notice).to_be_visible(timeout=10_000)
+        assert "ウィンドウ" in notice.inner_text()
+        first.screenshot(path=str(ARTIFACTS / "windows-1-oldest-stopped.png"), full_page=True)
+        for page in windows[1:]:
+            expect(page.locator("[data-stream-closed]")).to_be_hidden()
+
+        windows[-1].click("form[action$='/logout/'] button")
+        for page in windows[1:-1]:
+            expect(page).to_have_url(re.compile(r"/login"), timeout=10_000)
+        windows[1].screenshot(path=str(ARTIFACTS / "windows-2-logged-out-elsewhere.png"), full_page=True)
+        assert errors == []
+        browser.close()

@@ -5,14 +5,17 @@ reaches a student connected to the other."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import require_service
-from tests.live.server import Browser, Server, Stream, first, postgres_database, running
+from tests.live.server import ROOT, Browser, Server, Stream, first, postgres_database, running, server_env
 
 pytestmark = pytest.mark.slow
 
@@ -121,6 +124,78 @@ def test_two_processes_on_postgresql_and_redis_share_events(tmp_path: Path) -> N
             assert [e["data"]["data"]["mine"][0]["title"] for e in missed] == ["Missed while away"]
             assert int(missed[0]["id"]) == int(last_seen) + 1
             again.close()
+
+
+def run_action(server: Server, code: str, **env: str) -> None:
+    """Carry out a domain action in a third process on the same database and Redis (as a worker or
+    an administrator's request on yet another process would)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "classnote", "shell", "-c", code],
+        env=server_env(server.home, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_across_two_processes_streams_follow_access_and_are_capped(tmp_path: Path) -> None:
+    """Issue 12, findings 2 and 4 on the scale-out path: a pupil's streams on two processes; opening
+    a fifth stream of the session (cap 4) closes the oldest, on the other process; removing the pupil
+    from the class (in a third process) ends the streams on both at once, and nothing of the lesson
+    reaches them after."""
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    require_service("Redis", "127.0.0.1", 6379)
+
+    with postgres_database("classnote_access") as name:
+        env = {
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
+            "REDIS_URL": "redis://127.0.0.1:6379/14",
+            "SECRET_KEY": "live-test-" + uuid.uuid4().hex * 2,
+        }
+        with (
+            running(tmp_path / "a", "--demo", **env) as a,
+            running(tmp_path / "b", "--no-migrate", **env) as b,
+        ):
+            (tmp_path / "b" / "demo-logins.txt").write_text((tmp_path / "a" / "demo-logins.txt").read_text())
+            teacher = signed_in(a, "teacher")
+            class_id, lesson_id = open_lesson(teacher, "Access across processes")
+            login, password = a.login_of("student")
+            pupil_b = Browser(b.url)
+            pupil_b.login_student(login, password)
+            pupil_a = Browser(a.url)
+            pupil_a.client.cookies = pupil_b.client.cookies  # one session, used through both processes
+            path = f"/events/lesson/{lesson_id}/"
+            streams = [Stream(pupil_a, path).open() for _ in range(2)]
+            streams += [Stream(pupil_b, path).open() for _ in range(2)]
+            streams.append(Stream(pupil_b, path).open())  # the fifth: the oldest (on A) closes
+            streams[0].wait_ended()
+            assert [e["event"] for e in streams[0].events] == ["stream.closed"]
+            assert not any(stream.ended for stream in streams[1:])
+
+            send_text_card(teacher, lesson_id, "Before the removal")
+            for stream in streams[1:]:
+                stream.wait_for("cards.received")
+            code, number = login.split(" / ")
+            run_action(
+                a,
+                "from classnote.accounts.models import User; from classnote.roster.actions import remove_member; "
+                f"pupil = User.objects.get(username='{code}/{number}'.lower()); "
+                "admin = User.objects.filter(role='school_admin', school=pupil.school).first(); "
+                f"remove_member(admin, {class_id}, pupil.pk)",
+                **env,
+            )
+            for stream in streams[1:]:
+                stream.wait_ended()
+                assert stream.events[-1]["event"] == "access.ended"
+            send_text_card(teacher, lesson_id, "After the removal")
+            for stream in streams[1:]:
+                assert [e["event"] for e in stream.events] == ["cards.received", "access.ended"]
+            refused = Stream(pupil_b, path)
+            with contextlib.suppress(AssertionError):
+                refused.open()
+            assert refused.status == 404
 
 
 def _threads(pid: int) -> int:

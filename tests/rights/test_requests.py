@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.test import Client
 from django.utils import timezone
 
 from classnote.accounts.actions import issue_login_card
-from classnote.accounts.models import LoginCard
+from classnote.accounts.models import LoginCard, User
 from classnote.audit.log import verify
 from classnote.audit.models import AuditEntry
+from classnote.base.errors import ActionError
+from classnote.rights import workflow
 from classnote.rights.models import DataSubjectRequest
 from tests.conftest import Tenant, login_as
 from tests.rights.conftest import admin_client
@@ -121,3 +124,40 @@ def test_a_closed_request_cannot_be_handled_again(tenant_a: Tenant) -> None:
     response = client.post(f"/requests/{request.pk}/export/")
     assert response.status_code == 400 and "この請求は完了しています。" in response.content.decode()  # tenant: ja
     assert not AuditEntry.objects.filter(action="request.disclosed").exists()
+
+
+HOSTILE_CORRECTIONS = [
+    {"display_name": '=HYPERLINK("http://203.0.113.9/x","click")'},
+    {"display_name": "Corrected Name", "student_number": "a b/c"},
+    {"display_name": '=HYPERLINK("http://203.0.113.9/x","click")', "student_number": "a b/c"},
+    {"display_name": "＋cmd|' /C calc'!A0"},  # a full-width plus starts a formula too
+    {"display_name": "Corrected Name", "student_number": "../../etc"},
+]
+
+
+def test_a_correction_goes_through_the_same_checks_as_the_pupil_form(tenant_a: Tenant) -> None:
+    """Finding 7 of issue 12: a correction stored display_name '=HYPERLINK(…)' and the student ID
+    'a b/c' (login name 'school/a b/c') that the pupil form refuses."""
+    client = admin_client(tenant_a.school_admin)
+    request = _open(client, tenant_a.student.pk, "correction")
+    before = User.objects.values().get(pk=tenant_a.student.pk)
+    for values in HOSTILE_CORRECTIONS:
+        response = client.post(f"/requests/{request.pk}/correct/", values)
+        assert response.status_code == 400, values
+        assert User.objects.values().get(pk=tenant_a.student.pk) == before, values
+    page = client.post(
+        f"/requests/{request.pk}/correct/", HOSTILE_CORRECTIONS[2], HTTP_ACCEPT_LANGUAGE="ja"
+    ).content.decode()
+    assert "表計算" in page  # the formula refusal, in the admin's language
+    assert not AuditEntry.objects.filter(action="request.corrected").exists()
+
+
+def test_the_correction_step_itself_refuses_what_the_model_refuses(tenant_a: Tenant) -> None:
+    """Below the form: a caller of the workflow (a job, a future API) gets the same refusals."""
+    client = admin_client(tenant_a.school_admin)
+    request = _open(client, tenant_a.student.pk, "correction")
+    for values in HOSTILE_CORRECTIONS:
+        with pytest.raises(ActionError):
+            workflow.correct(tenant_a.school_admin, request.pk, values)
+    tenant_a.student.refresh_from_db()
+    assert tenant_a.student.display_name == "Pupil aaa001 aaa" and tenant_a.student.username.endswith("/aaa001")

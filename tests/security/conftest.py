@@ -107,11 +107,12 @@ class LogLines:
 def log_lines() -> Iterator[LogLines]:
     """Captures what classnote logs, through the same request-id filter and JSON formatter as the
     console handler of settings.LOGGING (also for loggers that do not propagate, like django.security)."""
-    from classnote.core.logging import JsonFormatter, RequestIdFilter
+    from classnote.core.logging import JsonFormatter, LimitLengthFilter, RequestIdFilter
 
     captured = LogLines()
     handler = logging.StreamHandler(captured.stream)
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(LimitLengthFilter())
     handler.setFormatter(JsonFormatter())
     handler.setLevel(logging.INFO)
     loggers = [logging.getLogger(), logging.getLogger("django.security"), logging.getLogger("django.request")]

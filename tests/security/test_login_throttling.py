@@ -9,23 +9,31 @@ address (settings.ACCOUNT_RATE_LIMITS). Promise:
   * pupils: after 8 failures a school code + student ID is locked; the same student ID at another
     school and classmates are not; 300 failures in 5 minutes lock the address;
   * QR login cards: after 60 failures in 5 minutes the address is refused, even with a valid card;
+  * each attempt is counted before its check, so parallel guesses get no more checks than the
+    limit, on the process-local cache and on Redis;
   * refusals are 429 (or the form with the "too many attempts" message) and are logged
     (tests/security/test_security_logging.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 import time_machine
 from django.conf import settings
-from django.test import Client
+from django.db import connections
+from django.test import Client, override_settings
 
 from classnote.accounts import actions
-from classnote.accounts.models import User, student_username
+from classnote.accounts.models import LoginCard, User, student_username
 from classnote.base.roles import Role
-from tests.conftest import PASSWORD, Tenant
+from tests.conftest import PASSWORD, Tenant, make_tenant, require_service
 
 SCHOOL_IP = "203.0.113.10"
 OTHER_IP = "198.51.100.20"
@@ -135,3 +143,114 @@ def test_a_forged_forwarded_for_does_not_escape_the_address_limit(tenant_a: Tena
     token = dict(actions.issue_login_cards(tenant_a.teacher, tenant_a.school_class))[tenant_a.student]
     response = Client(REMOTE_ADDR=SCHOOL_IP).post("/login/card/", {"token": token}, HTTP_X_FORWARDED_FOR="10.9.9.9")
     assert response.status_code == 429
+
+
+# --- Concurrency: the attempt is counted before the password is checked ------------------------------
+
+PARALLEL = 16
+
+
+def _parallel_wrong_guesses(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> int:
+    """PARALLEL wrong guesses at one pupil at once; returns how many passwords were checked.
+
+    The spy holds every check until all PARALLEL requests have reached one (or a few seconds have
+    passed): a view that reads the counter, checks the password and only then counts lets all of
+    them through, whatever the scheduling."""
+    checks: list[int] = []
+    lock = threading.Lock()
+    gate = threading.Barrier(PARALLEL)
+    original = User.check_password
+
+    def spy(user: User, raw_password: str) -> bool:
+        with lock:
+            checks.append(1)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            gate.wait(timeout=3)
+        return original(user, raw_password)
+
+    monkeypatch.setattr(User, "check_password", spy)
+    number = tenant.student.student_number
+
+    def guess(index: int) -> int:
+        try:
+            return int(pupil(tenant, number, f"wrong-{index}").status_code)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        statuses = list(pool.map(guess, range(PARALLEL)))
+    assert set(statuses) <= {400, 429}, statuses
+    return len(checks)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_get_no_more_password_checks_than_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 8 of issue 12: 16 parallel attempts got 11 password checks instead of 8."""
+    (amount, _seconds, _per) = next(rate for rate in limits("student_login_failed") if rate[2] == "key")
+    tenant = make_tenant("par")
+    assert _parallel_wrong_guesses(tenant, monkeypatch) <= amount
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_are_counted_atomically_on_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scale-out keeps the counters in Redis, shared by every process: the same bound holds there."""
+    require_service("Redis", "127.0.0.1", 6379)
+    (amount, _seconds, _per) = next(rate for rate in limits("student_login_failed") if rate[2] == "key")
+    redis_cache = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/13",
+            "KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}",
+        }
+    }
+    with override_settings(CACHES=redis_cache):  # a fresh key prefix: nothing to clear afterwards
+        tenant = make_tenant("red")
+        assert _parallel_wrong_guesses(tenant, monkeypatch) <= amount
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_card_guesses_get_no_more_lookups_than_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The QR card login counts before it looks the card up, too (with a lower limit, fewer threads)."""
+    amount, attempts = 6, 12
+    lookups: list[int] = []
+    lock = threading.Lock()
+    gate = threading.Barrier(attempts)
+    original = LoginCard.hash_token
+
+    def spy(token: str) -> str:
+        with lock:
+            lookups.append(1)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            gate.wait(timeout=3)
+        return original(token)
+
+    monkeypatch.setattr(LoginCard, "hash_token", staticmethod(spy))
+
+    def guess(index: int) -> int:
+        try:
+            return int(Client(REMOTE_ADDR=SCHOOL_IP).post("/login/card/", {"token": f"guess-{index:020d}"}).status_code)
+        finally:
+            connections.close_all()
+
+    with (
+        override_settings(ACCOUNT_RATE_LIMITS={**settings.ACCOUNT_RATE_LIMITS, "card_login_failed": f"{amount}/5m/ip"}),
+        ThreadPoolExecutor(max_workers=attempts) as pool,
+    ):
+        statuses = list(pool.map(guess, range(attempts)))
+    assert set(statuses) <= {400, 429}, statuses
+    assert len(lookups) <= amount
+
+
+def test_attempts_refused_for_a_locked_pupil_do_not_use_up_the_schools_address(tenant_a: Tenant) -> None:
+    """Each attempt is counted before its check, per account first: once a pupil is locked, more
+    attempts at that pupil are refused there and leave the address's budget to the classmates."""
+    (key_amount, _seconds, _per) = next(rate for rate in limits("student_login_failed") if rate[2] == "key")
+    number = tenant_a.student.student_number
+    for _ in range(key_amount):
+        assert pupil(tenant_a, number, "wrong").status_code == 400
+    ip_amount = key_amount + 2
+    rates = settings.ACCOUNT_RATE_LIMITS["student_login_failed"].replace("300/5m/ip", f"{ip_amount}/5m/ip")
+    with override_settings(ACCOUNT_RATE_LIMITS={**settings.ACCOUNT_RATE_LIMITS, "student_login_failed": rates}):
+        for _ in range(10):
+            assert pupil(tenant_a, number, "wrong").status_code == 429
+        assert pupil(tenant_a, tenant_a.classmate.student_number, PASSWORD).status_code == 302

@@ -11,13 +11,19 @@ or secrets:
   * a read refused for its purpose (privacy.read_refused) and an outbound connection refused by the
     egress guard (egress.refused, naming the host only);
   * a refused CSRF check (Django's django.security.csrf).
-Each line is valid JSON whatever was sent, so input cannot forge log lines.
+Each line is valid JSON whatever was sent, so input cannot forge log lines, and short whatever was
+sent (a 5,000-character Host header or path is cut), so input cannot flood the log; a bad Host
+header is a warning, not an error.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import socket
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,6 +39,9 @@ from tests.conftest import PASSWORD, Tenant, login_as
 from tests.security.conftest import LogLines
 
 SECRETS_OF_THE_TEST = [PASSWORD, "wrong-password-4711"]
+# A log line stays short whatever a request carries (time, level, logger, request id and a cut message).
+LOG_LINE_LIMIT = 600
+LOG_FIELD_LIMIT = 300
 
 
 def no_secrets(log: LogLines, *extra: str) -> None:
@@ -196,3 +205,62 @@ def test_each_line_has_a_time_a_level_and_a_request_id(tenant_a: Tenant, log_lin
     assert line["logger"] == "classnote.security"
     assert line["time"].endswith("+00:00")  # UTC
     assert abs(time.time() - __import__("datetime").datetime.fromisoformat(line["time"]).timestamp()) < 60
+
+
+# --- What a request can put into the log is bounded ---------------------------------------------------
+
+
+@pytest.fixture
+def console_log() -> Iterator[io.StringIO]:
+    """What the console handler configured by settings.LOGGING writes (its own filters and formatter)."""
+    handlers = {
+        id(handler): handler
+        for name in ("", "django.security", "django.request")
+        for handler in logging.getLogger(name).handlers
+        if getattr(handler, "name", "") == "console"
+    }
+    assert handlers, "settings.LOGGING has no console handler"
+    stream = io.StringIO()
+    previous = {key: handler.setStream(stream) for key, handler in handlers.items()}  # type: ignore[attr-defined]
+    try:
+        yield stream
+    finally:
+        for key, handler in handlers.items():
+            handler.setStream(previous[key])  # type: ignore[attr-defined]
+
+
+def lines_of(stream: io.StringIO, logger: str) -> list[str]:
+    return [line for line in stream.getvalue().splitlines() if json.loads(line)["logger"] == logger]
+
+
+def test_a_long_bad_host_header_is_logged_short_and_as_a_warning(db: None, console_log: io.StringIO) -> None:
+    """Finding 8 of issue 12: a 5,000-character bad Host header was logged whole, at error level."""
+    host = "h" * 4990 + ".example"
+    response = Client().get("/login/student/", HTTP_HOST=host)
+    assert response.status_code == 400
+    (line,) = lines_of(console_log, "django.security.DisallowedHost")
+    assert len(line) < LOG_LINE_LIMIT, len(line)
+    entry = json.loads(line)
+    assert len(entry["message"]) < LOG_FIELD_LIMIT
+    assert entry["level"] == "warning"  # anyone can send it: not an error of the service
+    assert entry["message"].startswith("Invalid HTTP_HOST header: 'hhhh")
+
+
+def test_a_long_path_is_logged_short(tenant_a: Tenant, console_log: io.StringIO) -> None:
+    """A refused CSRF check names the path; a path of thousands of characters is cut."""
+    long_path = f"/users/{'1' * 4000}/active/"
+    response = Client(enforce_csrf_checks=True).post(long_path, {})
+    assert response.status_code == 403
+    (line,) = lines_of(console_log, "django.security.csrf")
+    assert len(line) < LOG_LINE_LIMIT, len(line)
+
+
+def test_every_field_of_a_log_line_is_cut(console_log: io.StringIO) -> None:
+    """Any logger, any field the formatter writes: message, arguments and extra fields."""
+    logging.getLogger("classnote.anything").warning(
+        "value %s and %s", "a" * 3000, "b" * 3000, extra={"path": "/" + "p" * 3000, "kind": "k" * 3000}
+    )
+    (line,) = lines_of(console_log, "classnote.anything")
+    entry = json.loads(line)
+    assert entry["message"].startswith("value aaaa")
+    assert {key: len(value) for key, value in entry.items() if len(str(value)) >= LOG_FIELD_LIMIT} == {}

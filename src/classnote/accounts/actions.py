@@ -16,11 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from classnote.accounts import access as account_access
-from classnote.accounts import usercache
+from classnote.accounts import sessions, usercache
 from classnote.accounts.models import LoginCard, User, student_username
 from classnote.audit.log import record
 from classnote.base.errors import ActionError
 from classnote.base.roles import Role
+from classnote.base.validators import describe
+from classnote.realtime.events import access_changed
 from classnote.tenancy import access
 from classnote.tenancy.models import School, SchoolClass
 
@@ -70,7 +72,7 @@ def create_student(
         # create_user() validates the model first, so a taken ID usually arrives as a ValidationError
         # of the unique login ID; a concurrent duplicate as an IntegrityError.
         if isinstance(error, ValidationError) and not _taken_username(error):
-            raise
+            raise ActionError(describe(error, User)) from None  # the model's validators (base.validators)
         raise _student_taken() from None
     record(actor, "account.created", target=user, school_id=school.pk, role=user.role)
     return user, password
@@ -120,7 +122,7 @@ def create_students(actor: User, school: School, students: Sequence[NewStudent])
                 created.append((user, password))
     except (IntegrityError, ValidationError) as error:
         if isinstance(error, ValidationError) and not _taken_username(error):
-            raise
+            raise ActionError(describe(error, User)) from None  # the model's validators (base.validators)
         raise _student_taken() from None
     return created
 
@@ -143,7 +145,7 @@ def create_staff(actor: User, school: School, *, display_name: str, login_id: st
             )
     except (IntegrityError, ValidationError) as error:
         if isinstance(error, ValidationError) and not _taken_username(error):
-            raise
+            raise ActionError(describe(error, User)) from None  # the model's validators (base.validators)
         raise ActionError(_("This login ID is already taken.")) from None
     record(actor, "account.created", target=user, school_id=school.pk, role=user.role)
     return user, password
@@ -202,7 +204,10 @@ def issue_login_card(user: User, *, issued_by: User) -> str:
 
 
 def _revoke_cards(user: User) -> None:
-    LoginCard.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    """Revoke the user's cards; the sessions they opened end (accounts.sessions.card_revoked)."""
+    cards = list(LoginCard.objects.filter(user=user, revoked_at__isnull=True).values_list("pk", flat=True))
+    LoginCard.objects.filter(pk__in=cards).update(revoked_at=timezone.now())
+    sessions.cards_revoked(user.pk, cards)
 
 
 def end_access(person: User) -> None:
@@ -249,8 +254,9 @@ def logout_everywhere(user: User) -> None:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(session_epoch=user.session_epoch + 1)
         user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        access_changed([user.pk])  # an update() sends no signal: the open streams are told here
     user.session_epoch += 1
-    usercache.forget(user.pk)  # an update() sends no signal
+    usercache.forget(user.pk)  # (nor does the cache hear of it)
 
 
 def set_language(user: User, language: str) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -11,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from classnote.core import security_log
+
+logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -35,6 +38,13 @@ class AccountAdapter(DefaultAccountAdapter):
             if records and time.time() - records[-1]["at"] < settings.ACCOUNT_REAUTHENTICATION_TIMEOUT:
                 return False
         return bool(super().is_reauthentication_required(app=app, **kwargs))
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """classnote sends no mail through allauth: accounts have no e-mail address, and allauth's
+        mails (password reset, "unknown account", address confirmation) went to whatever address
+        someone typed. Its pages for them are replaced (classnote.urls); should one be reached
+        anyway, nothing is sent and the attempt is logged without the address."""
+        logger.warning("allauth mail not sent: %s", template_prefix, extra={"event": "mail.refused"})
 
     def add_message(
         self,

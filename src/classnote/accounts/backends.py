@@ -75,6 +75,7 @@ class LoginCardBackend(ModelBackend):
         if card is None or not self.user_can_authenticate(card.user) or card.user.role != Role.STUDENT:
             return None
         LoginCard.objects.filter(pk=card.pk).update(last_used_at=timezone.now())
+        card.user.login_card_id = card.pk  # type: ignore[attr-defined]  # the session remembers it (accounts.sessions)
         return card.user
 
     def get_user(self, user_id: int) -> User | None:

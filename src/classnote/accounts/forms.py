@@ -1,38 +1,15 @@
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from classnote.accounts.models import User
 from classnote.base.roles import Role
-
-student_number_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$", _("Use up to 32 letters, digits, dots, hyphens or underscores.")
-)
-login_id_validator = RegexValidator(
-    r"^[a-z0-9][a-z0-9._-]{2,79}$",
-    _("Use 3–80 lower-case letters, digits, dots, hyphens or underscores, starting with a letter or digit."),
-)
-
-FORMULA_STARTS = ("=", "+", "-", "@")
-
-
-def no_formula(value: str) -> None:
-    """Names end up in spreadsheets (class lists a school copies out, rosters exported back): a
-    value that starts like a formula (=, +, -, @, full-width ones too) would run there as one
-    (CSV injection, e.g. ``=cmd|' /C calc'!A0``)."""
-    first = unicodedata.normalize("NFKC", value.lstrip()[:1])
-    if first.startswith(FORMULA_STARTS):
-        raise ValidationError(
-            _("Must not start with =, +, - or @ (spreadsheets would run it as a formula)."), code="formula"
-        )
+from classnote.base.validators import login_id_validator, no_formula, student_number_validator
 
 
 class StudentLoginForm(forms.Form):

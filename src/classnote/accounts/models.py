@@ -20,6 +20,7 @@ from classnote.base.inventory import Basis as _B
 from classnote.base.inventory import Category as _C
 from classnote.base.inventory import Purpose as _P
 from classnote.base.roles import ADMIN_ROLES, STAFF_ROLES, Role
+from classnote.base.validators import no_formula, student_number_validator, username_validator
 from classnote.tenancy.models import Municipality, School
 
 
@@ -46,16 +47,16 @@ def student_username(school: School, student_number: str) -> str:
 
 
 class User(AbstractBaseUser):
-    username = models.CharField(_("login ID"), max_length=80, unique=True)
-    display_name = models.CharField(_("display name"), max_length=80)
+    username = models.CharField(_("login ID"), max_length=80, unique=True, validators=[username_validator])
+    display_name = models.CharField(_("display name"), max_length=80, validators=[no_formula])
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     municipality = models.ForeignKey(
         Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
     )
     school = models.ForeignKey(School, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
-    student_number = models.CharField(_("student ID"), max_length=32, blank=True)
+    student_number = models.CharField(_("student ID"), max_length=32, blank=True, validators=[student_number_validator])
     # Optional, only where the tenant records it (Municipality.collect_name_reading).
-    name_reading = models.CharField(_("reading of the name"), max_length=80, blank=True)
+    name_reading = models.CharField(_("reading of the name"), max_length=80, blank=True, validators=[no_formula])
     # The day a pupil graduated or left; their data is deleted the tenant's retention period later.
     left_on = models.DateField(_("graduated or left on"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import segno
-from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest, HttpResponse
@@ -14,9 +13,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from classnote.accounts import access as account_access
-from classnote.accounts import actions
+from classnote.accounts import actions, throttling
 from classnote.accounts.forms import CardLoginForm, StudentLoginForm
 from classnote.accounts.stepup import require_recent_login
+from classnote.base.errors import NotFound
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import Role
 from classnote.core import security_log
@@ -36,7 +36,8 @@ def student_login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         school_code = form.cleaned_data["school_code"].strip().lower()
         key = f"{school_code}/{form.cleaned_data['student_number'].strip().lower()}"
-        if not ratelimit.consume(request, action="student_login_failed", key=key, dry_run=True):
+        attempt = throttling.count_attempt(request, "student_login_failed", key)  # before the password check
+        if attempt is None:
             security_log.throttled("student")
             form.add_error(None, _("Too many failed attempts. Please wait a few minutes or ask your teacher."))
             return render(request, "accounts/student_login.html", {"form": form}, status=429)
@@ -47,9 +48,9 @@ def student_login(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password"],
         )
         if user is None:
-            ratelimit.consume(request, action="student_login_failed", key=key)
             form.add_error(None, _("The school code, student ID or password is not right."))
             return render(request, "accounts/student_login.html", {"form": form}, status=400)
+        attempt.rollback()  # a successful login is not a failure
         login(request, user)
         return redirect("home")
     return render(request, "accounts/student_login.html", {"form": form}, status=400 if form.errors else 200)
@@ -63,7 +64,8 @@ def card_login(request: HttpRequest) -> HttpResponse:
     page's script posts it, so the secret stays out of server and proxy logs."""
     if request.method == "POST":
         form = CardLoginForm(request.POST)
-        if not ratelimit.consume(request, action="card_login_failed", dry_run=True):
+        attempt = throttling.count_attempt(request, "card_login_failed")  # before the card is looked up
+        if attempt is None:
             security_log.throttled("card")
             return render(
                 request,
@@ -73,16 +75,34 @@ def card_login(request: HttpRequest) -> HttpResponse:
             )
         user = authenticate(request, login_card_token=form.data.get("token", "")) if form.is_valid() else None
         if user is None:
-            ratelimit.consume(request, action="card_login_failed")
             return render(
                 request,
                 "accounts/card_login.html",
                 {"error": _("This login card does not work. Ask your teacher for a new one.")},
                 status=400,
             )
+        attempt.rollback()
         login(request, user)
         return redirect("home")
     return render(request, "accounts/card_login.html")
+
+
+@audience(PUBLIC)
+@require_http_methods(["GET", "POST"])
+def password_forgotten(request: HttpRequest) -> HttpResponse:
+    """In place of allauth's reset-by-mail form (/accounts/password/reset/), which mailed any
+    address typed into it: accounts have no e-mail address. A school administrator (a teacher, for
+    their pupils) makes a new password on the person's page (``reset_password`` below). A POST
+    gets the same page and sends nothing."""
+    return render(request, "accounts/password_forgotten.html")
+
+
+@audience(AUTHENTICATED)
+@require_http_methods(["GET", "POST"])
+def email_addresses(request: AuthedRequest) -> HttpResponse:
+    """In place of allauth's e-mail page, where any signed-in user could add an address, and have a
+    confirmation mailed to it: classnote keeps no e-mail address of an account."""
+    raise NotFound
 
 
 @audience(AUTHENTICATED)

@@ -30,6 +30,7 @@ from classnote.api.security import ApiAuthenticationError, TokenAuth, gate
 from classnote.base.errors import ActionError
 from classnote.cards.actions import VersionConflict
 from classnote.core import security_log
+from classnote.core.throttle import Throttled
 
 
 class ClassnoteAPI(NinjaAPI):
@@ -89,6 +90,13 @@ def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
         response["WWW-Authenticate"] = 'Bearer realm="classnote"'
         return response
     return _detail(request, _("Please log in."), 401)
+
+
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    response = _detail(request, exc.message, 429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

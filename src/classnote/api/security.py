@@ -32,6 +32,7 @@ from classnote.accounts import tokens
 from classnote.accounts.models import User
 from classnote.base.errors import NotFound
 from classnote.cards import access as card_access
+from classnote.core import throttle
 from classnote.core.middleware import UserLanguageMiddleware
 from classnote.lessons import access as lesson_access
 from classnote.tenancy import access as tenancy_access
@@ -53,6 +54,7 @@ class TokenAuth(HttpBearer):
         user = tokens.authenticate(token.strip())
         if user is None:
             raise ApiAuthenticationError(401, _("The API token is not valid, has expired or was revoked."))
+        throttle.spend(request, user.pk)  # writes per person, as for browser sessions (core.throttle)
         request.user = user
         setattr(request, _BEARER_USER, user)
         # The language middleware ran before we knew the user: speak the user's language now.

@@ -19,7 +19,7 @@ from classnote.audit.log import record
 from classnote.base.errors import ActionError
 from classnote.base.roles import Role
 from classnote.complaints import access as complaint_access
-from classnote.complaints import mail
+from classnote.complaints import mail, spam
 from classnote.complaints.models import Complaint, ComplaintNote, hash_code
 from classnote.tenancy.models import Municipality
 
@@ -89,7 +89,9 @@ def open_case(
     else:  # pragma: no cover - 5 collisions in a space of 10^9
         raise ActionError(_("The case could not be opened. Please try again."))
     logger.info("complaint #%s received", complaint.pk)
-    if complaint.email:
+    # At most spam.ACKNOWLEDGEMENTS_PER_ADDRESS a day to one address: the sender types it. The case
+    # stands without the mail; the page shows its reference and code either way.
+    if complaint.email and spam.take_acknowledgement(complaint.email):
         _send(mail.acknowledgement, complaint, status_url)
     return Opened(complaint, code)
 

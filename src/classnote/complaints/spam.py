@@ -1,6 +1,7 @@
 """Spam resistance of the public form without third-party services: a honeypot field people do not
 see, a signed timestamp that refuses forms sent within seconds of loading or loaded too long ago,
-and a per-address rate limit in Django's cache (shared by every process when REDIS_URL is set)."""
+a per-address rate limit in Django's cache (shared by every process when REDIS_URL is set), taken
+before a case is opened, and a daily limit of acknowledgements mailed to one e-mail address."""
 
 from __future__ import annotations
 
@@ -73,14 +74,23 @@ def _over(kind: str, value: str, limit: int) -> bool:
     return int(count) >= limit
 
 
-def _count(kind: str, value: str, window: int) -> None:
+def _count(kind: str, value: str, window: int) -> int:
+    """Count one, atomically (``cache.add`` and ``cache.incr`` are single operations in the
+    process-local cache and in Redis); returns the count including this one."""
     key = _key(kind, value)
     if cache.add(key, 1, window):
-        return
+        return 1
     try:
-        cache.incr(key)
+        return int(cache.incr(key))
     except ValueError:  # expired between add and incr
         cache.add(key, 1, window)
+        return 1
+
+
+def _take(kind: str, value: str, limit: int, window: int) -> bool:
+    """Count one and say whether it is within LIMIT: reading the count first and counting later
+    would let parallel requests all read "under the limit"."""
+    return _count(kind, value, window) <= limit
 
 
 def submissions_exhausted(request: HttpRequest) -> bool:
@@ -88,8 +98,24 @@ def submissions_exhausted(request: HttpRequest) -> bool:
 
 
 def count_submission(request: HttpRequest) -> None:
-    """Count an opened case or a refused (machine-like) form against the client's hourly limit."""
+    """Count a refused (machine-like) form against the client's hourly limit."""
     _count("sent", client_ip(request), WINDOW_SECONDS)
+
+
+def take_submission(request: HttpRequest) -> bool:
+    """Count a form about to open a case; False when it is over the client's hourly limit."""
+    return _take("sent", client_ip(request), settings.PRIVACY_COMPLAINTS_PER_HOUR, WINDOW_SECONDS)
+
+
+# Acknowledgements mailed to one address a day, whoever sends the form: the address is typed by the
+# sender, so without this the form could flood somebody else's mailbox from many networks.
+ACKNOWLEDGEMENTS_PER_ADDRESS = 3
+ACKNOWLEDGEMENT_WINDOW_SECONDS = 24 * 3600
+
+
+def take_acknowledgement(address: str) -> bool:
+    """Count an acknowledgement to ADDRESS; False when the address has had its share today."""
+    return _take("ack", address.strip().lower(), ACKNOWLEDGEMENTS_PER_ADDRESS, ACKNOWLEDGEMENT_WINDOW_SECONDS)
 
 
 # Wrong access codes on the status page: per client address and per case reference.

@@ -63,7 +63,9 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
     if refusal is not None or not form.is_valid():
         context = {"form": form, "token": spam.form_token(), "honeypot": spam.HONEYPOT_FIELD}
         return render(request, "complaints/new.html", context, status=400)
-    spam.count_submission(request)
+    if not spam.take_submission(request):  # counted atomically before the case is opened
+        message = _("Too many enquiries were sent from your network in the last hour. Please try again later.")
+        return _refused(request, message, 429)
     data = form.cleaned_data
     try:
         opened = actions.open_case(

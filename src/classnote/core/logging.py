@@ -10,10 +10,52 @@ from datetime import UTC, datetime
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
+# Characters of a log message, and of each text field, kept: a request's Host header, path, user
+# agent or referer can be thousands of characters, and Django logs some of them (a bad Host, a
+# refused CSRF check, a server error's path). Enough to recognise the value, not to flood the log.
+LOG_TEXT_LIMIT = 240
+# The fields JsonFormatter writes besides the message.
+FIELDS = ("event", "kind", "status", "path", "duration_ms", "user_id", "tenant_id")
+
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        return True
+
+
+def cut(text: str, limit: int = LOG_TEXT_LIMIT) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 30]}… [{len(text)} characters]"
+
+
+class LimitLengthFilter(logging.Filter):
+    """Cuts the message (with its arguments filled in) and every text field of a record to
+    LOG_TEXT_LIMIT characters, whatever the logger: the handler's filter, so nothing a request
+    carries is written whole."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string: leave it to logging's own error report
+            return True
+        if len(message) > LOG_TEXT_LIMIT:
+            record.msg, record.args = cut(message), None
+        for key in FIELDS:
+            value = getattr(record, key, None)
+            if isinstance(value, str) and len(value) > LOG_TEXT_LIMIT:
+                setattr(record, key, cut(value))
+        return True
+
+
+class AsWarning(logging.Filter):
+    """For a logger whose records anyone can cause by sending a request (Django's DisallowedHost
+    is logged at error level): a warning, so it does not page whoever watches errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
         return True
 
 
@@ -26,7 +68,7 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", "-"),
             "message": record.getMessage(),
         }
-        for key in ("event", "kind", "status", "path", "duration_ms", "user_id", "tenant_id"):
+        for key in FIELDS:
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import errno
 import logging
 import re
+import sys
 import uuid
 
 from django.core.cache import cache
@@ -141,6 +143,7 @@ def _api_error(request: HttpRequest, status: int) -> JsonResponse | None:
         403: _("You do not have access to this."),
         404: _("Not found."),
         500: _("Something went wrong"),
+        503: _("The server is busy. Please try again shortly."),
     }
     return JsonResponse({"detail": details[status]}, status=status)
 
@@ -162,11 +165,37 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if out_of_files(sys.exc_info()[1]):
+        return busy(request)
     # Rendered without the request context: the failure may be the database itself.
     from django.template import loader
 
     page = loader.get_template("errors/500.html").render()
     return _api_error(request, 500) or HttpResponse(page, status=500)
+
+
+_OUT_OF_FILES = ("Too many open files", "unable to open database file")
+
+
+def out_of_files(error: BaseException | None) -> bool:
+    """Whether the failure is the process running out of file descriptors (anywhere in its chain):
+    a moment of overload, not a fault of the request."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, OSError) and error.errno in (errno.EMFILE, errno.ENFILE):
+            return True
+        if any(text in str(error) for text in _OUT_OF_FILES):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
+def busy(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After, without templates or the database (both may need a file)."""
+    text = _("The server is busy. Please try again shortly.")
+    response = _api_error(request, 503) or HttpResponse(text, status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = "30"
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

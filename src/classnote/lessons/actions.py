@@ -1,7 +1,9 @@
 """Writes of the lesson: open, send, collect, return, share. Each takes the acting user and ids,
 checks access through lessons.access (the only check: views and the API do not check before),
 runs in one transaction, and stores its event for the lesson's stream (published after commit),
-so nothing is pushed that was not saved. A refusal is an ActionError."""
+so nothing is pushed that was not saved. Events store ids; names, titles and comments travel only
+live (``detail``) and are filled in again for a replay by lessons.streams. A refusal is an
+ActionError."""
 
 from __future__ import annotations
 
@@ -104,9 +106,11 @@ def _deliver(actor: User, lesson: Lesson, originals: list[Card], recipients: lis
         emit(
             lesson.channel,
             "cards.received",
-            data={"from": actor.display_name, "count": len(originals)},
+            data={"from_id": actor.pk, "count": len(originals)},
+            detail={"from": actor.display_name},
             users=[s.pk for s in recipients] + [actor.pk],
-            per_user={uid: [summaries.card(c) for c in cards] for uid, cards in delivered.items()},
+            per_user={uid: [c.pk for c in cards] for uid, cards in delivered.items()},
+            per_user_detail={uid: [summaries.card(c) for c in cards] for uid, cards in delivered.items()},
         )
     return delivered
 
@@ -171,10 +175,12 @@ def submit(actor: User, box_id: int, card_id: int) -> Submission:
         submission = Submission.objects.create(
             box=box, student=actor, card=snapshot, number=number, is_late=box.is_late(now)
         )
+        ids = {"box_id": box.pk, "submission_id": submission.pk}
         emit(
             box.lesson.channel,
             "submission.added",
-            data={"box_id": box.pk, "submission": summaries.submission(submission, anonymous=False)},
+            data=ids,
+            detail={"submission": summaries.submission(submission, anonymous=False)},
             roles=TEACHERS,
             users=[actor.pk],
         )
@@ -182,10 +188,8 @@ def submit(actor: User, box_id: int, card_id: int) -> Submission:
             emit(
                 box.lesson.channel,
                 "shared.updated",
-                data={
-                    "box_id": box.pk,
-                    "submission": summaries.submission(submission, anonymous=box.sharing_anonymous),
-                },
+                data=ids,
+                detail={"submission": summaries.submission(submission, anonymous=box.sharing_anonymous)},
                 roles=PUPILS,
             )
     return submission
@@ -203,11 +207,8 @@ def return_submission(actor: User, submission_id: int, comment: str) -> Submissi
         emit(
             submission.box.lesson.channel,
             "submission.returned",
-            data={
-                "box_id": submission.box_id,
-                "submission_id": submission.pk,
-                "comment": submission.return_comment,
-            },
+            data={"box_id": submission.box_id, "submission_id": submission.pk},
+            detail={"comment": submission.return_comment},
             users=[submission.student_id],
             roles=TEACHERS,
         )

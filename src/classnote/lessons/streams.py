@@ -1,19 +1,31 @@
-"""The lesson's event channel ("lesson:<id>"): who may listen (a pupil or teacher of the lesson,
-decided by lessons.access) and which lesson channels concern a person (the lessons of their
-classes), registered with classnote.realtime.channels when the app is ready."""
+"""The lesson's event channel ("lesson:<id>"), registered with classnote.realtime.channels when the
+app is ready:
+
+* who may listen: a pupil or teacher of the lesson, decided by lessons.access;
+* which lesson channels concern a person (the lessons of their classes), for the data inventory;
+* how a stored event is replayed: the store keeps ids (lessons.actions), and a replay fills in the
+  names, titles and comments through today's access rules, or drops the event. Shared answers are
+  replayed only while the box still shares them, and by name only while sharing is not anonymous; a
+  submission, card or comment deleted since is not replayed.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from classnote.lessons import access
-from classnote.lessons.models import Lesson
+from classnote.accounts.models import User
+from classnote.cards import access as card_access
+from classnote.lessons import access, summaries
+from classnote.lessons.models import Lesson, Submission
 from classnote.realtime import channels
+from classnote.realtime.messages import Message
 from classnote.tenancy.models import Membership
 
 # The listener roles of a lesson's channel: events are addressed to them (lessons.actions).
 TEACHER = "teacher"
 PUPIL = "student"
+_OWN_OR_TAUGHT = ("submission.added", "submission.returned")  # a pupil's own submission, or the teacher's class's
 
 
 def listener(user: Any, lesson_id: int) -> channels.Listener | None:
@@ -32,5 +44,67 @@ def channels_of(person: Any) -> list[str]:
     ]
 
 
+def _submission_id(message: Message) -> int | None:
+    """The event's submission (stored events before ids-only kept the whole summary)."""
+    value = message.data.get("submission_id") or (message.data.get("submission") or {}).get("id")
+    return value if isinstance(value, int) else None
+
+
+def _card_ids(slice_: Any) -> list[int]:
+    items = slice_ if isinstance(slice_, list) else []
+    ids = [item.get("id") if isinstance(item, dict) else item for item in items]
+    return [pk for pk in ids if isinstance(pk, int)]
+
+
+def replay(user: Any, listener: channels.Listener, messages: list[Message]) -> list[Message]:
+    """The stored events as the user may see them today; a few queries for the whole batch."""
+    wanted = {pk for m in messages if m.kind in _OWN_OR_TAUGHT and (pk := _submission_id(m)) is not None}
+    shared_ids = {pk for m in messages if m.kind == "shared.updated" and (pk := _submission_id(m)) is not None}
+    mine = {m.seq: _card_ids(m.per_user.get(str(user.pk))) for m in messages if m.kind == "cards.received"}
+    senders = {pk for m in messages if m.kind == "cards.received" and isinstance(pk := m.data.get("from_id"), int)}
+
+    related = ("box", "card", "student")
+    readable = Submission.objects.filter(access.submission_rule(user), pk__in=wanted).select_related(*related)
+    submissions = {s.pk: s for s in readable} if wanted else {}
+    # Shared answers: of a lesson the user attends, in a box that shares them now, still current.
+    shared = (
+        Submission.objects.filter(
+            pk__in=shared_ids, box__sharing=True, is_current=True, box__lesson__in=access.readable_lessons(user)
+        ).select_related(*related)
+        if shared_ids
+        else []
+    )
+    answers = {s.pk: s for s in shared}
+    card_ids = [pk for ids in mine.values() for pk in ids]
+    cards = {c.pk: c for c in card_access.readable_cards(user).filter(pk__in=card_ids)} if card_ids else {}
+    names = dict(User.objects.filter(pk__in=senders).values_list("pk", "display_name")) if senders else {}
+
+    shown: list[Message] = []
+    for message in messages:
+        data: dict[str, Any] | None
+        per_user: dict[str, Any] = {}
+        if message.kind == "cards.received":
+            sender = message.data.get("from_id")
+            data = {"from_id": sender, "from": names.get(sender or 0, ""), "count": message.data.get("count", 0)}
+            if str(user.pk) in message.per_user:
+                per_user = {str(user.pk): [summaries.card(cards[pk]) for pk in mine[message.seq] if pk in cards]}
+        elif message.kind in _OWN_OR_TAUGHT or message.kind == "shared.updated":
+            found = (answers if message.kind == "shared.updated" else submissions).get(_submission_id(message) or 0)
+            data = None if found is None else _submission_event(message.kind, found)
+        else:  # boxes, sharing, the lesson's state: no one's personal data
+            data, per_user = message.data, message.per_user
+        if data is not None:
+            shown.append(replace(message, data=data, per_user=per_user, stored=False))
+    return shown
+
+
+def _submission_event(kind: str, submission: Submission) -> dict[str, Any]:
+    ids = {"box_id": submission.box_id, "submission_id": submission.pk}
+    if kind == "submission.returned":
+        return {**ids, "comment": submission.return_comment}
+    anonymous = kind == "shared.updated" and submission.box.sharing_anonymous
+    return {**ids, "submission": summaries.submission(submission, anonymous=anonymous)}
+
+
 def register() -> None:
-    channels.register("lesson", listener, person_channels=channels_of)
+    channels.register("lesson", listener, person_channels=channels_of, replay=replay)

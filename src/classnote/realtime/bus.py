@@ -11,20 +11,35 @@ Open streams still get them: one catch-up task per process compares, every
 REALTIME_CATCHUP_SECONDS, the channels' last sequence numbers in the store (one query for all
 channels this process has streams on) with what the bus delivered here, and delivers from the
 store what stayed missing for a whole interval. Streams skip what they already sent.
+
+Each stream is also subscribed to its person's channel (``user:<id>``), where notices arrive: their
+access changed (re-check now), or some of their streams are to close. The bus keeps the book of open
+streams per person that the caps per session and per user are counted on (REALTIME_STREAMS_PER_SESSION,
+REALTIME_STREAMS_PER_USER): in process memory on the embedded default, in Redis across processes.
+Admitting a stream over a cap closes that person's oldest streams, wherever they are held: the process
+holding a stream named in a close notice marks it closing (``closing``) and wakes only that stream, so
+no number of notices to the person's other streams can crowd the mark out of its queue. A stream's
+entry in the shared book is refreshed on a clock (``refresh``, every heartbeat interval, busy or not);
+a stream that finds its entry gone (its close notice lost in a Redis reconnect, or its entry lapsed)
+is admitted again, and closes if that puts it over a cap.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import threading
+import time
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 
-from classnote.realtime.messages import Message
+from classnote.realtime.messages import CLOSE_STREAMS, Message, person_channel
 from classnote.realtime.models import Channel
 from classnote.realtime.store import in_thread, load_since
 
@@ -32,6 +47,37 @@ logger = logging.getLogger(__name__)
 QUEUE_SIZE = 256
 CATCHUP_CHUNK = 500  # channel names per query of the catch-up
 CATCHUP_LIMIT = 200  # events per channel and interval (below QUEUE_SIZE); the rest follow next interval
+BOOK_STALE_SECONDS = 90  # a stream's entry in the shared book lapses unless refreshed (every heartbeat)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One open stream in the book: whose, of which session (hashed), opened when."""
+
+    user_id: int
+    session: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    opened: float = field(default_factory=time.time)
+
+    @classmethod
+    def of(cls, user_id: int, session_key: str | None) -> Ticket:
+        digest = hashlib.sha256((session_key or "").encode()).hexdigest()[:16]  # never the key itself
+        return cls(user_id, digest)
+
+
+def over_caps(tickets: list[Ticket], per_session: int, per_user: int) -> list[str]:
+    """The streams to close so that no session holds more than per_session and the person no more
+    than per_user: the oldest first."""
+    ordered = sorted(tickets, key=lambda t: (t.opened, t.id))
+    closing: list[str] = []
+    sessions: dict[str, list[Ticket]] = {}
+    for ticket in ordered:
+        sessions.setdefault(ticket.session, []).append(ticket)
+    for held in sessions.values():
+        closing += [t.id for t in held[: max(len(held) - per_session, 0)]]
+    remaining = [t for t in ordered if t.id not in closing]
+    closing += [t.id for t in remaining[: max(len(remaining) - per_user, 0)]]
+    return closing
 
 
 def redis_prefix() -> str:
@@ -52,12 +98,23 @@ class Bus:
         # bus delivered, or what a new stream replayed from the store (lowered to the least of those).
         self._marks: dict[str, int] = {}
         self._catchup: asyncio.Task[None] | None = None
+        self._book: dict[int, dict[str, Ticket]] = {}  # user id -> their open streams (in-process book)
+        self._streams: dict[str, asyncio.Queue[Message | None]] = {}  # stream (ticket) id -> its queue, here
+        self._closing: set[str] = set()  # streams held here that are to close (over a cap)
 
     # --- stream side (event loop) -----------------------------------------------------------------
-    def subscribe(self, channel: str) -> asyncio.Queue[Message | None]:
+    def subscribe(
+        self, channel: str, person: int | None = None, stream: str | None = None
+    ) -> asyncio.Queue[Message | None]:
+        """A queue of the channel's messages, and of the notices to PERSON if given; STREAM (its ticket
+        id) is what a close notice names."""
         self._loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Message | None] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self._subscribers.setdefault(channel, set()).add(queue)
+        if person is not None:
+            self._subscribers.setdefault(person_channel(person), set()).add(queue)
+        if stream is not None:
+            self._streams[stream] = queue
         self._started()
         if self._catchup is None or self._catchup.done() or self._catchup.get_loop() is not self._loop:
             self._catchup = self._loop.create_task(self._catch_up(), name="realtime catch-up")
@@ -68,25 +125,90 @@ class Bus:
         if channel in self._subscribers:
             self._marks[channel] = min(self._marks.get(channel, seq), seq)
 
-    def unsubscribe(self, channel: str, queue: asyncio.Queue[Message | None]) -> None:
-        queues = self._subscribers.get(channel)
-        if queues is not None:
-            queues.discard(queue)
-            if not queues:
-                del self._subscribers[channel]
-                self._marks.pop(channel, None)
+    def unsubscribe(
+        self, channel: str, queue: asyncio.Queue[Message | None], person: int | None = None, stream: str | None = None
+    ) -> None:
+        if stream is not None:
+            self._streams.pop(stream, None)
+            self._closing.discard(stream)
+        for name in (channel, person_channel(person)) if person is not None else (channel,):
+            queues = self._subscribers.get(name)
+            if queues is not None:
+                queues.discard(queue)
+                if not queues:
+                    del self._subscribers[name]
+                    self._marks.pop(name, None)
+
+    async def admit(self, ticket: Ticket) -> None:
+        """Enter a new stream in the book; close the person's oldest streams over a cap."""
+        closing = over_caps(await self._book_add(ticket), *self._caps())
+        if closing:
+            await self._book_remove(ticket.user_id, closing)
+            notice = Message(person_channel(ticket.user_id), 0, CLOSE_STREAMS, {}, {"streams": closing}, {})
+            self._close_here(notice)  # at once here; the other processes hear it through the bus
+            self.publish(notice)
+
+    async def release(self, ticket: Ticket) -> None:
+        await self._book_remove(ticket.user_id, [ticket.id])
+
+    async def refresh(self, ticket: Ticket) -> None:
+        """The stream is still open (called on a clock, every heartbeat interval): its entry in a shared
+        book stays; an entry found gone is entered again, which closes the stream if that is over a cap."""
+
+    def closing(self, stream: str) -> bool:
+        """Whether the stream (held here) is to close: a cap closed it."""
+        return stream in self._closing
+
+    def _close_here(self, notice: Message) -> None:
+        """Mark the streams named in a close notice that this process holds closing, and wake each of
+        them (only them: a person's other streams are not told)."""
+        named = notice.data.get("streams")
+        for stream in named if isinstance(named, list) else ():
+            queue = self._streams.get(stream) if isinstance(stream, str) else None
+            if queue is not None and stream not in self._closing:
+                self._closing.add(stream)
+                self._put(queue, notice)
+
+    @staticmethod
+    def _caps() -> tuple[int, int]:
+        return settings.REALTIME_STREAMS_PER_SESSION, settings.REALTIME_STREAMS_PER_USER
+
+    async def _book_add(self, ticket: Ticket) -> list[Ticket]:
+        """Add the ticket; the person's open streams, the new one included."""
+        held = self._book.setdefault(ticket.user_id, {})
+        held[ticket.id] = ticket
+        return list(held.values())
+
+    async def _book_remove(self, user_id: int, stream_ids: list[str]) -> None:
+        held = self._book.get(user_id, {})
+        for stream_id in stream_ids:
+            held.pop(stream_id, None)
+        if not held:
+            self._book.pop(user_id, None)
 
     def _deliver(self, message: Message) -> None:
+        if message.is_notice and message.kind == CLOSE_STREAMS:
+            self._close_here(message)
+            return
         if message.channel in self._marks and message.seq > self._marks[message.channel]:
             self._marks[message.channel] = message.seq
         for queue in list(self._subscribers.get(message.channel, ())):
-            try:
-                queue.put_nowait(message)
-            except asyncio.QueueFull:
-                # A stuck client: end its stream (None); it reconnects and replays from the store.
-                with contextlib.suppress(asyncio.QueueFull):
+            self._put(queue, message)
+
+    @staticmethod
+    def _put(queue: asyncio.Queue[Message | None], message: Message) -> None:
+        try:
+            queue.put_nowait(message)
+        except asyncio.QueueFull:
+            if message.is_notice:  # a notice must arrive: it replaces the oldest queued message
+                with contextlib.suppress(asyncio.QueueEmpty, asyncio.QueueFull):
                     queue.get_nowait()
-                    queue.put_nowait(None)
+                    queue.put_nowait(message)
+                return
+            # A stuck client: end its stream (None); it reconnects and replays from the store.
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.get_nowait()
+                queue.put_nowait(None)
 
     def _started(self) -> None:
         """Hook for buses that need a listener task."""
@@ -147,12 +269,65 @@ class RedisBus(Bus):
         self._prefix = redis_prefix()  # settled at start-up, not looked up per message
         self._listener: asyncio.Task[None] | None = None
         self._ready: asyncio.Event | None = None
+        self._book_client: Any = None
+        self._book_loop: asyncio.AbstractEventLoop | None = None
 
     def publish(self, message: Message) -> None:
         try:
             self._client.publish(self._prefix + message.channel, json.dumps(message.as_dict()))
         except Exception:  # noqa: BLE001 - the event is stored; clients catch up on reconnect
             logger.warning("realtime: publish to Redis failed", exc_info=True)
+
+    # The book of open streams, shared by the processes: per person a sorted set of
+    # "opened|stream id|session hash", scored by when the stream last said it is open.
+    def _book_key(self, user_id: int) -> str:
+        return f"{self._prefix}streams:{user_id}"
+
+    def _async_client(self) -> Any:
+        import redis.asyncio as aioredis
+
+        loop = asyncio.get_running_loop()
+        if self._book_client is None or self._book_loop is not loop:
+            self._book_client, self._book_loop = aioredis.Redis.from_url(self._url), loop
+        return self._book_client
+
+    async def _book_add(self, ticket: Ticket) -> list[Ticket]:
+        key, now = self._book_key(ticket.user_id), time.time()
+        try:
+            client = self._async_client()
+            async with client.pipeline(transaction=True) as pipe:
+                pipe.zremrangebyscore(key, "-inf", now - BOOK_STALE_SECONDS)
+                pipe.zadd(key, {f"{ticket.opened:.6f}|{ticket.id}|{ticket.session}": now})
+                pipe.expire(key, BOOK_STALE_SECONDS)
+                pipe.zrange(key, 0, -1)
+                *_done, members = await pipe.execute()
+        except Exception:  # noqa: BLE001 - without Redis the caps are counted in this process only
+            logger.warning("realtime: the shared book of streams is unreachable; counting locally", exc_info=True)
+            return await super()._book_add(ticket)
+        held = []
+        for member in members:
+            opened, stream_id, session = member.decode().split("|")
+            held.append(Ticket(ticket.user_id, session, stream_id, float(opened)))
+        return held
+
+    async def _book_remove(self, user_id: int, stream_ids: list[str]) -> None:
+        await super()._book_remove(user_id, stream_ids)
+        key, wanted = self._book_key(user_id), set(stream_ids)
+        with contextlib.suppress(Exception):  # an entry left behind lapses after BOOK_STALE_SECONDS
+            client = self._async_client()
+            gone = [m for m in await client.zrange(key, 0, -1) if m.decode().split("|")[1] in wanted]
+            if gone:
+                await client.zrem(key, *gone)
+
+    async def refresh(self, ticket: Ticket) -> None:
+        member = f"{ticket.opened:.6f}|{ticket.id}|{ticket.session}"
+        try:
+            key = self._book_key(ticket.user_id)
+            kept = await self._async_client().zadd(key, {member: time.time()}, xx=True, ch=True)
+        except Exception:  # noqa: BLE001 - Redis unreachable: try again at the next heartbeat
+            return
+        if not kept:  # closed by a cap while the notice was lost, or lapsed: counted again
+            await self.admit(ticket)
 
     def _started(self) -> None:
         if self._listener is None or self._listener.done():

@@ -1,5 +1,14 @@
-"""What travels over the bus and the stream: one stored event with everything a connection needs
-to deliver it (audience, payload, per-user slices), so delivery does no database work."""
+"""What travels over the bus and the stream.
+
+A **live** message (published after its change commits) carries everything a connection needs to
+deliver it (audience, payload, per-user slices), so live delivery does no database work. A
+**stored** message (read back from the event store for a replay, a gap or the bus's catch-up) carries
+only what the store keeps: ids. Before a stream sends a stored message, the app that owns the
+channel fills it in through today's access rules (``realtime.channels``), or drops it.
+
+A message on a person's channel (``user:<id>``) is a **notice** to that person's open streams, never
+stored and never sent to a client: their access changed (re-check it now), or some of their streams
+are to close (over the cap per session or per user)."""
 
 from __future__ import annotations
 
@@ -8,6 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from classnote.realtime.models import Event
+
+
+PERSON_PREFIX = "user:"
+ACCESS_CHANGED = "access.changed"  # a notice: re-check every stream of the person now
+CLOSE_STREAMS = "streams.close"  # a notice: the streams named in data["streams"] end
+
+
+def person_channel(user_id: int) -> str:
+    return f"{PERSON_PREFIX}{user_id}"
 
 
 @dataclass(frozen=True)
@@ -20,6 +38,7 @@ class Message:
     audience: dict[str, Any]
     data: dict[str, Any]
     per_user: dict[str, Any]
+    stored: bool = False  # read back from the store: ids only, to be filled in for each reader
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -33,7 +52,11 @@ class Message:
 
     @classmethod
     def from_event(cls, event: Event, channel_name: str) -> Message:
-        return cls(channel_name, event.seq, event.kind, event.audience, event.data, event.per_user)
+        return cls(channel_name, event.seq, event.kind, event.audience, event.data, event.per_user, stored=True)
+
+    @property
+    def is_notice(self) -> bool:
+        return self.channel.startswith(PERSON_PREFIX)
 
     def visible_to(self, user_id: int, role: str) -> bool:
         users = self.audience.get("users")

@@ -45,8 +45,10 @@ class Event(models.Model):
 
 # --- Data inventory (classnote.privacy.inventory) ------------------------------------------------
 
-# Events repeat what they announce (a pupil's display name with a submission, a card's excerpt) so
-# that a reconnecting device can catch up. They are transient: kept for replay only.
+# Events keep ids (of the submission, the cards, the sender, the audience) and box or lesson state so
+# that a reconnecting device can catch up; names, titles and comments travel only live and a replay
+# reads them again under today's rules (realtime.channels). Events stored before that change may
+# still repeat a name or an excerpt. They are transient: kept for replay only.
 _EVENT = _inv.personal(
     _C.LEARNING_RECORD,
     purposes=[_P.LESSON],
@@ -58,7 +60,7 @@ _EVENT = _inv.personal(
 
 def events_of(user: object) -> models.QuerySet[Event]:
     """Stored events that concern a person: addressed to them, carrying a slice for them, or
-    repeating their name or student ID (a submission announced to the teacher). Only the channels
+    (events stored before they kept ids only) repeating their name or student ID. Only the channels
     the apps register for the person (realtime.channels.channels_of) are searched."""
     pk = getattr(user, "pk", 0)
     markers = [str(v) for v in (getattr(user, "display_name", ""), getattr(user, "student_number", "")) if v]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from classnote.base.validators import no_formula, student_number_validator
 from classnote.rights.models import DataSubjectRequest
 
 
@@ -24,9 +25,16 @@ class OpenRequestForm(forms.Form):
 
 
 class CorrectionForm(forms.Form):
-    display_name = forms.CharField(label=_("display name"), max_length=80)
-    student_number = forms.CharField(label=_("student ID"), max_length=32, required=False)
-    name_reading = forms.CharField(label=_("reading of the name"), max_length=80, required=False)
+    """The same checks as the pupil form (accounts.forms.StudentForm): the validators of the fields
+    it writes (tests/architecture/test_field_validators.py)."""
+
+    display_name = forms.CharField(label=_("display name"), max_length=80, validators=[no_formula])
+    student_number = forms.CharField(
+        label=_("student ID"), max_length=32, required=False, validators=[student_number_validator]
+    )
+    name_reading = forms.CharField(
+        label=_("reading of the name"), max_length=80, required=False, validators=[no_formula]
+    )
 
 
 class CloseForm(forms.Form):

@@ -135,7 +135,12 @@ def request_export(request: AuthedRequest, request_id: int) -> HttpResponse:
 def request_correct(request: AuthedRequest, request_id: int) -> HttpResponse:
     form = CorrectionForm(request.POST)
     if not form.is_valid():
-        return _refused(request, request_id, ActionError(_("Check the corrected values.")))
+        problems = " ".join(
+            f"{form.fields[name].label}: {error}" for name, errors in form.errors.items() for error in errors
+        )
+        return _refused(
+            request, request_id, ActionError(_("Check the corrected values. %(problems)s") % {"problems": problems})
+        )
     try:
         workflow.correct(request.user, request_id, {k: v for k, v in form.cleaned_data.items() if k in request.POST})
     except ActionError as error:

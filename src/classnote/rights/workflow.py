@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from classnote.audit.log import record
 from classnote.base.errors import ActionError
 from classnote.base.roles import Role
 from classnote.base.text import clean_text
+from classnote.base.validators import describe
 from classnote.privacy.deadlines import Deadline
 from classnote.rights import access as rights_access
 from classnote.rights import disclosure, erasure
@@ -115,14 +116,24 @@ def correct(actor: User, request_id: int, values: dict[str, str]) -> DataSubject
         raise ActionError(_("Nothing was changed."))
     if "student_number" in changed:
         person.username = student_username(person.school, person.student_number)  # type: ignore[arg-type]
-        try:
-            person.full_clean(exclude=["password"])
-        except ValidationError:
+    try:
+        # The validators of every field (accounts.models.User): the same as the pupil form's,
+        # whoever calls this.
+        person.full_clean(exclude=["password"])
+    except ValidationError as error:
+        if _is_taken(error):
             raise ActionError(_("Another pupil of this school already has this student ID.")) from None
+        raise ActionError(describe(error, User)) from None
     with transaction.atomic():
         person.save()
         record(actor, "request.corrected", target=request, subject=person, fields=sorted(changed))
     return request
+
+
+def _is_taken(error: ValidationError) -> bool:
+    """The login name is taken, or the school's one-pupil-per-student-ID constraint says so."""
+    errors = getattr(error, "error_dict", {})
+    return NON_FIELD_ERRORS in errors or any(item.code == "unique" for item in errors.get("username", []))
 
 
 def cease(actor: User, request_id: int) -> DataSubjectRequest:

@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 
 from classnote.base.errors import NotFound
 from classnote.base.roles import SCHOOL_MANAGER_ROLES, TENANT_STAFF_ROLES, Role
@@ -53,8 +54,10 @@ M = TypeVar("M", bound=Model)
 def audience(*roles: str) -> Callable[[V], V]:
     """Declare (and enforce) who may call a view: PUBLIC, AUTHENTICATED or a list of roles.
 
-    Anonymous visitors of a non-public view are sent to the login page; a signed-in
-    user of another role gets 403.
+    Anonymous visitors of a non-public view are sent to the login page (401 in JSON for a view
+    whose client reads JSON, ``core.refusals.answers_json``, such as the event stream: a script
+    that follows a redirect to the login page would retry for ever); a signed-in user of another
+    role gets 403.
     """
 
     def decorate(view: V) -> V:
@@ -64,6 +67,8 @@ def audience(*roles: str) -> Callable[[V], V]:
 
         def refuse(request: HttpRequest, user: Any) -> Any:
             if not user.is_authenticated:
+                if getattr(wrapper, "classnote_json", False):
+                    return JsonResponse({"detail": _("Please log in.")}, status=401)
                 return redirect_to_login(request.get_full_path())
             if AUTHENTICATED not in roles and user.role not in roles:
                 raise PermissionDenied

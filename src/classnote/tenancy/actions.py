@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from classnote.audit.log import record
 from classnote.base.errors import ActionError
+from classnote.base.validators import describe
 from classnote.tenancy import access
 from classnote.tenancy.models import Municipality, School, SchoolClass
 
@@ -16,13 +19,22 @@ if TYPE_CHECKING:
     from classnote.accounts.models import User
 
 
+def _check_fields(instance: Model) -> None:
+    """The validators of the model's fields (classnote.base.validators), whoever calls the action;
+    uniqueness is left to the database."""
+    try:
+        instance.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise ActionError(describe(error, type(instance))) from None
+
+
 def create_school(actor: User, municipality: Municipality, *, name: str, code: str, listed: bool) -> School:
     municipality = access.get_municipality_for(actor, municipality.pk)
+    school = School(municipality=municipality, name=name, code=code, list_on_adopters_page=listed)
+    _check_fields(school)
     try:
         with transaction.atomic():
-            school = School.objects.create(
-                municipality=municipality, name=name, code=code, list_on_adopters_page=listed
-            )
+            school.save()
             record(actor, "school.created", target=school, municipality_id=municipality.pk, school_id=school.pk)
             return school
     except IntegrityError:
@@ -53,8 +65,11 @@ def update_policy(actor: User, municipality: Municipality, **changes: object) ->
 
 def create_class(actor: User, school: School, *, name: str, school_year: int) -> SchoolClass:
     school = access.get_school_for(actor, school.pk, manage=True)
+    school_class = SchoolClass(school=school, name=name, school_year=school_year)
+    _check_fields(school_class)
     try:
         with transaction.atomic():
-            return SchoolClass.objects.create(school=school, name=name, school_year=school_year)
+            school_class.save()
+            return school_class
     except IntegrityError:
         raise ActionError(_("This school already has a class with that name in that year.")) from None

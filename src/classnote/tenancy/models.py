@@ -8,7 +8,7 @@ every query for tenant data goes through classnote.tenancy.access.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -16,11 +16,9 @@ from classnote.base import inventory as _inv
 from classnote.base.inventory import Audience as _A
 from classnote.base.inventory import Category as _C
 from classnote.base.inventory import Purpose as _P
+from classnote.base.validators import no_formula, school_code_validator
 
-code_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9-]{1,31}$",
-    _("Use 2–32 letters, digits or hyphens, starting with a letter or digit."),
-)
+code_validator = school_code_validator
 
 
 class Country(models.Model):
@@ -99,7 +97,7 @@ class Municipality(models.Model):
 
 class School(models.Model):
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="schools")
-    name = models.CharField(_("name"), max_length=150)
+    name = models.CharField(_("name"), max_length=150, validators=[no_formula])
     # Typed by pupils at login, together with their student ID: short, unique, not secret.
     code = models.CharField(_("school code"), max_length=32, unique=True, validators=[code_validator])
     list_on_adopters_page = models.BooleanField(_("list on the public adopters page"), default=False)
@@ -121,7 +119,7 @@ class SchoolClass(models.Model):
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="classes")
     school_year = models.PositiveSmallIntegerField(_("school year"))
-    name = models.CharField(_("name"), max_length=80)
+    name = models.CharField(_("name"), max_length=80, validators=[no_formula])
     archived = models.BooleanField(_("archived"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

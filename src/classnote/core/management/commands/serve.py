@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import ssl
 import sys
 import threading
@@ -31,6 +32,20 @@ from classnote.core.sqlite.base import serialize_writes
 from classnote.demo.data import create_demo, demo_exists
 from classnote.demo.management.commands.demo import format_logins, read_logins, write_logins
 from classnote.privacy import egress
+
+
+def raise_open_file_limit() -> int:
+    """Raise this process's soft limit of open files to the hard limit (each event stream holds a
+    socket); returns the limit in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 16)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            pass  # keep the soft limit
+    return soft if soft != resource.RLIM_INFINITY else 1 << 16
 
 
 def _port(value: str) -> int:
@@ -93,6 +108,7 @@ class Command(BaseCommand):
         if not options["no_jobs"] and not settings.REDIS_URL:
             consumer = self._start_jobs()
 
+        open_files = raise_open_file_limit()
         scheme = "https" if options["certfile"] else "http"
         url = f"{scheme}://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"\nclassnote is running at {url}"))
@@ -122,6 +138,9 @@ class Command(BaseCommand):
                 # Idle keep-alive longer than clients' own (browsers, httpx: 5 s and up): the client
                 # closes first, so it never sends a request onto a connection the server is closing.
                 timeout_keep_alive=65,
+                # The last guard before the process runs out of descriptors: uvicorn answers 503 to
+                # connections past this (event streams are refused earlier, realtime.capacity).
+                limit_concurrency=max(open_files * 9 // 10 - 64, 64),
                 **self._tls_options(options),
             )
         finally:

@@ -58,6 +58,11 @@
         persist();
         show("conflict");
         setTimeout(save, 200);
+      } else if (response.status === 429 || response.status === 503) {
+        // Too many writes, or the server is busy: the edit stays on this device and goes later.
+        show("saving");
+        clearTimeout(timer);
+        timer = setTimeout(save, Math.min(Number(response.headers.get("Retry-After")) || 30, 120) * 1000);
       } else if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
         show("login");
       } else {

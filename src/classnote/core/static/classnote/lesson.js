@@ -18,11 +18,22 @@
     // first connection (everything after the state this page was rendered from).
     const url = `${root.dataset.stream}?since=${encodeURIComponent(lastId)}`;
     const source = new EventSource(url);
-    source.onopen = () => { liveState && liveState.classList.remove("is-offline"); };
+    source.onopen = () => { retryIn = 3000; liveState && liveState.classList.remove("is-offline"); };
     source.onerror = () => {
       liveState && liveState.classList.add("is-offline");
-      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
+      // Refused (401, 404, 503): ask the page itself whether it is still ours before trying again.
+      if (source.readyState === EventSource.CLOSED) setTimeout(checkThenConnect, retryIn);
     };
+    // The server ends the stream when the access behind it ends (removed from the class, logged
+    // out, login card revoked): reload, so the page shows where the user stands now.
+    source.addEventListener("access.ended", () => { source.close(); window.location.reload(); });
+    // Too many open windows of this lesson: this one stops, and says so.
+    source.addEventListener("stream.closed", () => {
+      source.close();
+      liveState && liveState.classList.add("is-offline");
+      const notice = root.querySelector("[data-stream-closed]");
+      if (notice) notice.hidden = false;
+    });
     const on = (kind, handler) => source.addEventListener(kind, (event) => {
       lastId = event.lastEventId || lastId;
       handler(JSON.parse(event.data));
@@ -34,6 +45,19 @@
     on("sharing.changed", () => refresh());
     on("box.changed", () => refresh());
     on("lesson.changed", () => refresh());
+  }
+
+  let retryIn = 3000;
+  async function checkThenConnect() {
+    retryIn = Math.min(retryIn * 2, 60000); // 6 s, 12 s, ... a minute at most
+    try {
+      const response = await fetch(window.location.href, { credentials: "same-origin", method: "HEAD" });
+      if (response.redirected || response.status === 403 || response.status === 404) {
+        window.location.reload(); // logged out or no longer in the class: show it
+        return;
+      }
+    } catch (error) { /* offline: try the stream again later */ }
+    connect();
   }
 
   function addCards(cards) {
