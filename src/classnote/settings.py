@@ -411,6 +411,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# What one person may keep in uploaded files, in MB (files/validation.py): pupils, and staff.
+FILE_QUOTA_MB_STUDENT = env.integer("FILE_QUOTA_MB_STUDENT", 1024, minimum=1, maximum=1_000_000)
+FILE_QUOTA_MB_STAFF = env.integer("FILE_QUOTA_MB_STAFF", 10240, minimum=1, maximum=1_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 

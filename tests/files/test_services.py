@@ -31,6 +31,29 @@ def test_store_upload_refuses_files_over_the_tenant_limit(tenant_a: Tenant) -> N
     assert "1 MB" in str(refused_zh.value) and "學校" in str(refused_zh.value)
 
 
+def test_a_person_keeps_at_most_their_quota_of_files(tenant_a: Tenant, settings: Any) -> None:
+    """Issue 12, limits per person: uploads that would take one pupil past their quota are refused
+    (413, translated), nothing is stored; deleting a file makes room again; staff have their own quota."""
+    settings.FILE_QUOTA_MB_STUDENT = 1
+    settings.FILE_QUOTA_MB_STAFF = 3
+    half = samples.pdf(padding=600 * 1024)
+    before = StoredFile.objects.filter(owner=tenant_a.student).count()
+    first = store_upload(tenant_a.student, samples.upload("first.pdf", half))
+    with pytest.raises(FileTooLarge) as refused:
+        store_upload(tenant_a.student, samples.upload("second.pdf", half))
+    assert refused.value.status == 413
+    assert "1 MB" in str(refused.value)
+    with translation.override("ja"), pytest.raises(FileTooLarge) as refused_ja:
+        store_upload(tenant_a.student, samples.upload("second.pdf", half))
+    assert "1 MB" in str(refused_ja.value) and "ファイル" in str(refused_ja.value)
+    assert StoredFile.objects.filter(owner=tenant_a.student).count() == before + 1
+    store_upload(tenant_a.classmate, samples.upload("theirs.pdf", half))  # a quota per person
+    store_upload(tenant_a.teacher, samples.upload("a.pdf", half))
+    store_upload(tenant_a.teacher, samples.upload("b.pdf", half))  # staff: 3 MB
+    delete_upload(tenant_a.student, first.pk)
+    store_upload(tenant_a.student, samples.upload("second.pdf", half))
+
+
 def test_refusals_are_action_errors(tenant_a: Tenant) -> None:
     with pytest.raises(ActionError):
         store_upload(tenant_a.student, samples.upload("a.svg", samples.SVG))

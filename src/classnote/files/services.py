@@ -16,6 +16,7 @@ from typing import IO, Any
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from classnote.accounts.models import User
@@ -94,6 +95,8 @@ def store_upload(actor: User, uploaded_file: Any) -> StoredFile:
         # Checked again on the bytes read: callers may pass any file object, not only an upload.
         validation.check_size(actor, size)
 
+    used = StoredFile.objects.filter(owner=actor).aggregate(total=Sum("size"))["total"] or 0
+    validation.check_quota(actor, used, size)
     name = validation.clean_name(getattr(uploaded_file, "name", ""), detected, source)
     key = _save(key, content)
     try:

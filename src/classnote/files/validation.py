@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import IO
 
 import filetype
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from classnote.base.errors import ActionError
@@ -126,6 +127,25 @@ def too_large(user: object) -> FileTooLarge:
         _("This file is larger than %(limit)s MB, the largest file your school allows.")
         % {"limit": max_upload_megabytes(user)}
     )
+
+
+def quota_bytes(user: object) -> int:
+    """How much one person may keep in uploaded files (FILE_QUOTA_MB_STUDENT / FILE_QUOTA_MB_STAFF)."""
+    pupil = getattr(user, "role", "") == "student"
+    megabytes = settings.FILE_QUOTA_MB_STUDENT if pupil else settings.FILE_QUOTA_MB_STAFF
+    return int(megabytes) * 1024 * 1024
+
+
+def check_quota(user: object, used: int, size: int) -> None:
+    """Refuse an upload that would take the person's files past their quota (413)."""
+    if used + size > quota_bytes(user):
+        raise FileTooLarge(
+            _(
+                "Your files would take more than %(limit)s MB, the most one person may keep. "
+                "Delete files you no longer need first."
+            )
+            % {"limit": quota_bytes(user) // (1024 * 1024)}
+        )
 
 
 def check_size(user: object, size: int | None) -> None:
