@@ -15,7 +15,7 @@ from django.core.files.storage import default_storage
 from django.test import Client, override_settings
 from PIL import Image
 
-from classnote.cards import actions, drawings, render
+from classnote.cards import actions, drawings
 from classnote.cards.models import Card
 from classnote.lessons import actions as lesson_actions
 from classnote.portfolio.export import build_zip
@@ -37,15 +37,15 @@ def fresh_pool() -> Iterator[None]:
 
 @pytest.fixture
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The renderer's calls: the name of the thread each ran on."""
+    """The renders asked of the render processes: the name of the thread that asked for each."""
     calls: list[str] = []
-    real = render.render_drawing
+    real = drawings._render_pictures
 
-    def counting(*args: Any, **kwargs: Any) -> Image.Image:
+    def counting(*args: Any) -> dict[str, bytes]:
         calls.append(threading.current_thread().name)
-        return real(*args, **kwargs)
+        return real(*args)
 
-    monkeypatch.setattr(render, "render_drawing", counting)
+    monkeypatch.setattr(drawings, "_render_pictures", counting)
     return calls
 
 
@@ -80,6 +80,7 @@ def test_a_drawing_is_rendered_once_off_the_request_thread_and_then_served_from_
     assert picture(pupil.get(f"/cards/{card.pk}/thumbnail/?w=640")).size == (640, 480)
     assert len(renders) == 1, "one render makes all three pictures"
     assert renders[0].startswith("drawing-render"), "rendered on the pool, not on a request thread"
+    assert drawings.render_processes._executor is not None, "drawn in a render process"
     assert stored_files(card) == [f"{drawings.stamp(card)}.{variant}.png" for variant in ("320", "640", "full")]
 
     # The stored pictures serve everyone afterwards, a new pool (another process) too.
@@ -136,13 +137,13 @@ def test_while_the_render_is_under_way_the_page_gets_a_placeholder(
 ) -> None:
     card = drawing_of(tenant_a)
     release = threading.Event()
-    real = render.render_drawing
+    real = drawings._render_pictures
 
-    def slow(*args: Any, **kwargs: Any) -> Image.Image:
+    def slow(*args: Any) -> dict[str, bytes]:
         assert release.wait(30)
-        return real(*args, **kwargs)
+        return real(*args)
 
-    monkeypatch.setattr(render, "render_drawing", slow)
+    monkeypatch.setattr(drawings, "_render_pictures", slow)
     pupil = login_as(Client(), tenant_a.student)
     with override_settings(RENDER_WAIT_MS=50):
         waiting = pupil.get(f"/cards/{card.pk}/thumbnail/")
@@ -173,7 +174,7 @@ def test_one_request_thread_at_most_waits_for_renders(tenant_a: Tenant, renders:
 def test_a_full_render_pool_turns_renders_away(tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(drawings, "QUEUE", 0)
     release = threading.Event()
-    monkeypatch.setattr(render, "render_drawing", lambda *a, **k: release.wait(30) and Image.new("RGB", (1000, 750)))
+    monkeypatch.setattr(drawings, "_render_pictures", lambda *args: release.wait(30) and {})
     first, second = drawing_of(tenant_a), drawing_of(tenant_a)
     pupil = login_as(Client(), tenant_a.student)
     with override_settings(RENDER_WAIT_MS=0):

@@ -1,9 +1,11 @@
 """A drawing is rendered once per card version, off the request threads, and kept in storage.
 
 The three pictures of a drawing card — full size (1000×750) and thumbnails 320 and 640 wide — come
-from one render (classnote.cards.render) on the ``drawing-render`` pool (classnote.core.workpool,
-``RENDER_WORKERS`` threads) and are stored through Django's default storage, like uploads (local
-disk under ``CLASSNOTE_HOME/media`` or the S3 bucket), under
+from one render (classnote.cards.render) on the ``drawing-render`` pool (classnote.core.workpool:
+``RENDER_WORKERS`` threads, each handing the drawing — its stored JSON text — to one of as many
+render processes, so that Pillow's drawing never holds the serving process's GIL) and are stored
+through Django's default storage, like uploads (local disk under ``CLASSNOTE_HOME/media`` or the S3
+bucket), under
 
     renders/<school id>/<card id>/<version>-<updated µs>-r<RENDER_VERSION>.<full|320|640>.png
 
@@ -34,11 +36,13 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from PIL import Image
 
 from classnote.cards import render
 from classnote.cards.models import Card
-from classnote.core.workpool import WorkPool
+from classnote.core.workpool import Processes, WorkPool
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +53,7 @@ QUEUE = 32
 EXPORT_WAIT_SECONDS = 120
 
 render_pool = WorkPool("drawing-render", lambda: settings.RENDER_WORKERS, lambda: QUEUE)
+render_processes = Processes("drawing-render", lambda: settings.RENDER_WORKERS)
 # At most this many request threads wait for a render at the same time; the others get the placeholder.
 _waiting = threading.BoundedSemaphore(1)
 
@@ -100,18 +105,14 @@ def _read(name: str) -> bytes | None:
         return None
 
 
-def _encode(image: Image.Image, width: int | None) -> bytes:
-    if width is not None:
-        image = image.resize((width, round(width * render.HEIGHT / render.WIDTH)), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=6)
-    return out.getvalue()
+def _render_pictures(strokes_json: str, background: str) -> dict[str, bytes]:
+    """The three pictures, drawn in a render process (Pillow's drawing holds the GIL)."""
+    return render_processes.run(render.pictures_of_json, strokes_json, background)
 
 
-def _render_and_store(where: str, version: str, strokes: Any, background: str) -> dict[str, bytes]:
+def _render_and_store(where: str, version: str, strokes_json: str, background: str) -> dict[str, bytes]:
     """On the render pool: the three pictures, stored; the card's older pictures deleted."""
-    image = render.render_drawing(strokes, background)
-    pictures = {variant: _encode(image, None if variant == "full" else int(variant)) for variant in VARIANTS}
+    pictures = _render_pictures(strokes_json, background)
     try:
         for variant, data in pictures.items():
             name = f"{where}{version}.{variant}.png"
@@ -140,9 +141,16 @@ def _delete_older(where: str, version: str) -> None:
             default_storage.delete(f"{where}{name}")
 
 
+def _strokes_text(card: Card) -> str:
+    """The card's strokes as the database holds them (JSON text): the render process reads them, so
+    the serving process never builds (nor pickles) the Python objects of a large drawing."""
+    text = Card.objects.filter(pk=card.pk).values_list(Cast("strokes", TextField()), flat=True).first()
+    return text or "[]"
+
+
 def _start(card: Card) -> Any:
     where, version = _job(card)
-    return render_pool.submit((where, version), _render_and_store, where, version, card.strokes, card.background)
+    return render_pool.submit((where, version), _render_and_store, where, version, _strokes_text(card), card.background)
 
 
 def picture(card: Card, variant: str, *, wait: float | None = None) -> bytes | None:
@@ -150,13 +158,14 @@ def picture(card: Card, variant: str, *, wait: float | None = None) -> bytes | N
     can be within WAIT seconds (RENDER_WAIT_MS); None if not (show the placeholder and try again)."""
     if variant not in VARIANTS:
         raise ValueError(variant)
-    if render_pool.pending(_job(card)) is None:  # a picture being written is not read half-way
+    future = render_pool.pending(_job(card))
+    if future is None:  # (a picture being written is not read half-way)
         stored = _read(key(card, variant))
         if stored is not None:
             return stored
-    future = _start(card)
-    if future is None:
-        return None
+        future = _start(card)  # only now are the strokes read
+        if future is None:
+            return None
     wait = settings.RENDER_WAIT_MS / 1000 if wait is None else wait
     if wait <= 0 or not _waiting.acquire(blocking=False):
         return None
@@ -178,7 +187,7 @@ def picture_now(card: Card) -> bytes:
     if future is None:  # the pool is full: wait for a place like an upload does
         where, version = _job(card)
         return render_pool.run(
-            _render_and_store, where, version, card.strokes, card.background, timeout=EXPORT_WAIT_SECONDS
+            _render_and_store, where, version, _strokes_text(card), card.background, timeout=EXPORT_WAIT_SECONDS
         )["full"]
     return bytes(future.result(timeout=EXPORT_WAIT_SECONDS)["full"])
 

@@ -24,6 +24,7 @@ request threads of the process need it too.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import math
 from collections.abc import Iterable, Sequence
@@ -50,12 +51,15 @@ COST_STROKE = 5500
 COST_POINT = 300
 COST_DISC = 800
 COST_DISC_WIDTH = 35
-COST_LENGTH = 17
+COST_LENGTH = 30
 COST_LENGTH_WIDTH = 0.85
-# 60 ms of estimated drawing: the dearest drawing the budget lets through renders, PNG included, in
+# 50 ms of estimated drawing: the dearest drawing the budget lets through renders, PNG included, in
 # well under 200 ms of CPU (docs/performance.md); a pupil's real drawings stay far below it.
-RENDER_BUDGET = 60_000_000
+RENDER_BUDGET = 50_000_000
 CHUNK_POINTS = 64
+# zlib's fastest level: on a busy drawing (many thin lines in many colours) level 6 took three times
+# as long for a file 1 % smaller; on a plain one, files are about a third larger (bench/render).
+PNG_LEVEL = 1
 
 
 @lru_cache(maxsize=32)
@@ -200,8 +204,31 @@ def render_drawing(
 
 def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=6)
+    image.save(out, format="PNG", compress_level=PNG_LEVEL)
     return out.getvalue()
+
+
+def encode(image: Image.Image, width: int | None = None) -> bytes:
+    """IMAGE as PNG, scaled down to WIDTH (4:3) if given."""
+    if width is not None:
+        image = image.resize((width, max(1, round(width * HEIGHT / WIDTH))), Image.Resampling.LANCZOS)
+    return _png(image)
+
+
+def pictures(strokes: Any, background: str) -> dict[str, bytes]:
+    """The three pictures of a drawing from one render: "full" (1000×750), "320" and "640" wide.
+    Run in a render process (classnote.cards.drawings): it needs nothing but Pillow."""
+    image = render_drawing(strokes, background)
+    return {"full": encode(image), "320": encode(image, 320), "640": encode(image, 640)}
+
+
+def pictures_of_json(strokes_json: str, background: str) -> dict[str, bytes]:
+    """`pictures` of strokes given as JSON text (as stored): parsed here, in the render process."""
+    try:
+        strokes = json.loads(strokes_json)
+    except (ValueError, RecursionError):
+        strokes = []
+    return pictures(strokes, background)
 
 
 def render_png(strokes: Any, background: str, max_size: int | tuple[int, int] | None = None) -> bytes:

@@ -1,4 +1,5 @@
-"""Small bounded pools of threads for CPU- and memory-heavy picture work, off the request threads.
+"""Small bounded pools of threads (and processes) for CPU- and memory-heavy picture work, off the
+request threads.
 
 A serving process has a few request threads (``WSGI_THREADS``, 4 by default). Work that can take
 a large share of a second of CPU, or hundreds of megabytes — rendering a drawing, decoding an
@@ -12,6 +13,10 @@ size, whatever the number of requests.
 * ``run`` waits for a free place and for the result, each up to a deadline (an upload: its answer
   needs the decoded image).
 
+Work that holds the GIL for long (Pillow's drawing calls) goes on to ``Processes``: in a thread
+it would make every request thread wait for the GIL at each of its queries (the "convoy": measured
+/home/ p99 of 325 ms instead of ~60 while four drawings rendered on a thread; docs/performance.md).
+
 Tasks run in the caller's language and context variables (messages of refusals are translated
 for the user who asked). They must not use the database: a pool thread would keep a connection of
 its own. With ``trim_memory``, glibc is asked after each task to hand freed memory back to the
@@ -21,15 +26,19 @@ would otherwise keep for the process.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import ctypes
 import ctypes.util
 import logging
+import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from django.utils import translation
@@ -62,6 +71,71 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 _trim = _malloc_trim()
+
+
+# The operating system gives a worker process's CPU to the serving process first: a page waits for
+# no render, a render waits for pages (niceness 10 weighs about a tenth of the default).
+NICENESS = 10
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
+
+
+class Processes:
+    """Worker processes for CPU-bound work that holds the GIL (Pillow's drawing calls do): the
+    request threads of the serving process then never wait for it, and at a lower priority
+    (NICENESS), so pages go first when the cores are busy. Started on first use (spawned:
+    a fresh interpreter that imports only what the task needs), replaced after ``recycle`` tasks so
+    their memory goes back, and started anew if one dies. Tasks are plain functions of plain
+    data. Where processes cannot be started, tasks run in the calling thread."""
+
+    def __init__(self, name: str, workers: Callable[[], int], recycle: int = 500) -> None:
+        self.name = name
+        self._workers = workers
+        self._recycle = recycle
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+        self._unavailable = False
+
+    def _get(self) -> ProcessPoolExecutor | None:
+        with self._lock:
+            if self._executor is None and not self._unavailable:
+                try:
+                    self._executor = ProcessPoolExecutor(
+                        max_workers=max(1, self._workers()),
+                        mp_context=multiprocessing.get_context("spawn"),
+                        max_tasks_per_child=self._recycle,
+                        initializer=_lower_priority,
+                    )
+                except (OSError, ImportError, ValueError) as error:  # no semaphores, a sandbox...
+                    logger.warning("no %s processes (%s): the work runs in threads", self.name, error)
+                    self._unavailable = True
+            return self._executor
+
+    def run(self, fn: Callable[..., T], *args: Any) -> T:
+        for attempt in (1, 2):
+            executor = self._get()
+            if executor is None:
+                return fn(*args)
+            try:
+                return executor.submit(fn, *args).result()
+            except BrokenProcessPool:
+                logger.warning("a %s process died: starting new ones", self.name)
+                with self._lock:
+                    if self._executor is executor:
+                        self._executor = None
+                executor.shutdown(wait=False, cancel_futures=True)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def shutdown(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 class WorkPool:

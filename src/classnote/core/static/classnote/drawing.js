@@ -28,9 +28,9 @@
   const COST_POINT = 300;
   const COST_DISC = 800;
   const COST_DISC_WIDTH = 35;
-  const COST_LENGTH = 17;
+  const COST_LENGTH = 30;
   const COST_LENGTH_WIDTH = 0.85;
-  const RENDER_BUDGET = 60000000;
+  const RENDER_BUDGET = 50000000;
   const BUDGET_USED = 0.98;
   // A finished stroke is simplified: a point closer than this (logical units) to the path that
   // leaves it out changes nothing visible, and a pen sends up to 240 points a second.
