@@ -20,14 +20,10 @@ import platform
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "classnote.settings")
-os.environ.setdefault("CLASSNOTE_HOME", tempfile.mkdtemp(prefix="classnote-bench-render-"))
 
 Stroke = dict[str, Any]
 
@@ -150,10 +146,7 @@ def _kinds() -> dict[str, Callable[[random.Random], Stroke]]:
 
 
 def worst(repeat: int) -> None:
-    import django
-
-    django.setup()
-    from classnote.cards import drawings, render
+    from classnote.cards import render
 
     print(f"\n## Drawings at the budget ({render.RENDER_BUDGET / 1e6:.0f} ms estimated), {repeat} renders each\n")
     print(
@@ -166,9 +159,7 @@ def worst(repeat: int) -> None:
         strokes = _at_budget(make, seed)
         assert render.drawing_cost(strokes) <= render.RENDER_BUDGET
         full = _cpu(lambda s=strokes: render.render_png(s, "venn"), repeat)
-        job = _cpu(
-            lambda s=strokes: [drawings._encode(render.render_drawing(s, "venn"), w) for w in (None, 320, 640)], repeat
-        )
+        job = _cpu(lambda s=strokes: render.pictures(s, "venn"), repeat)
         size = len(render.render_png(strokes, "venn")) // 1024
         points = sum(len(s["p"]) for s in strokes)
         slowest = max(slowest, max(full))

@@ -72,7 +72,6 @@ def strokes_of(kind: str) -> list[dict[str, Any]]:
             }
             for i in range(500)
         ]
-    os.environ.setdefault("CLASSNOTE_HOME", tempfile.mkdtemp(prefix="classnote-bench-render-"))
     from bench.render.cost import _at_budget, _kinds
 
     kinds = _kinds()

@@ -6,6 +6,7 @@ classnote.cards.actions.validate_strokes directly."""
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,7 @@ from tests.live.test_browser_lesson import ARGS, CHROMIUM, need_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SCRIPT = render.__file__.replace("cards/render.py", "core/static/classnote/drawing.js")
+APP = render.__file__.replace("cards/render.py", "core/static/classnote/app.js")
 
 # A pen held on the canvas and moved in zig-zags (every point a corner, so none is simplified
 # away), as fast as a script can send pointer events, until the page says the drawing is full.
@@ -94,3 +96,41 @@ def _segment_distance(p: tuple[int, int], a: list[int], b: list[int]) -> float:
     squared = dx * dx + dy * dy
     t = 0.0 if not squared else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / squared))
     return math.dist(p, (a[0] + t * dx, a[1] + t * dy))
+
+
+def test_a_placeholder_picture_is_loaded_again_until_the_drawing_is_there(page: Any) -> None:
+    """The server answers a picture still being rendered with a 4×3 placeholder (202); app.js asks
+    again a moment later, for pictures in the page and pictures added to it later."""
+    from PIL import Image
+
+    asked: list[str] = []
+
+    def png(size: tuple[int, int]) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", size, (200, 30, 30)).save(out, "PNG")
+        return out.getvalue()
+
+    def serve(route: Any) -> None:
+        url = route.request.url
+        if url.endswith("/page"):
+            route.fulfill(
+                body='<img id="a" src="/cards/1/thumbnail/"><script src="/app.js"></script>', content_type="text/html"
+            )
+        elif url.endswith("/app.js"):
+            route.fulfill(path=APP, content_type="text/javascript")
+        else:
+            asked.append(url)
+            ready = len([u for u in asked if u.split("?")[0] == url.split("?")[0]]) > 2
+            route.fulfill(
+                status=200 if ready else 202, body=png((320, 240) if ready else (4, 3)), content_type="image/png"
+            )
+
+    page = page.context.browser.new_page()  # a page of its own: the other tests use the blank one
+    page.route("http://classnote.test/**", serve)
+    page.goto("http://classnote.test/page")
+    page.evaluate("""() => { const img = document.createElement("img"); img.id = "b";
+                             img.src = "/cards/2/thumbnail/?w=640"; document.body.append(img); }""")
+    page.wait_for_function("document.getElementById('a').naturalWidth === 320", timeout=15_000)
+    page.wait_for_function("document.getElementById('b').naturalWidth === 320", timeout=15_000)
+    assert [u for u in asked if "/cards/2/" in u][-1].endswith("/cards/2/thumbnail/?w=640&try=2")
+    page.close()

@@ -42,7 +42,7 @@ from PIL import Image
 
 from classnote.cards import render
 from classnote.cards.models import Card
-from classnote.core.workpool import Processes, WorkPool
+from classnote.core.workpool import PoolBusy, Processes, WorkPool
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +189,10 @@ def picture_now(card: Card) -> bytes:
         return render_pool.run(
             _render_and_store, where, version, _strokes_text(card), card.background, timeout=EXPORT_WAIT_SECONDS
         )["full"]
-    return bytes(future.result(timeout=EXPORT_WAIT_SECONDS)["full"])
+    try:
+        return bytes(future.result(timeout=EXPORT_WAIT_SECONDS)["full"])
+    except FutureTimeout:
+        raise PoolBusy from None
 
 
 def _delete_folder(where: str) -> None:

@@ -48,7 +48,7 @@ RENDER_VERSION = 1
 # The cost model (see the module docstring; fitted in bench/render/fit.py). drawing.js has the same
 # numbers: tests/cards/test_render.py checks that they agree.
 COST_STROKE = 5500
-COST_POINT = 300
+COST_POINT = 600
 COST_DISC = 800
 COST_DISC_WIDTH = 35
 COST_LENGTH = 30

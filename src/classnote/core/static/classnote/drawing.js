@@ -25,7 +25,7 @@
   // (tests/cards/test_render.py checks that the numbers agree). Input stops a little before the
   // budget: browsers and Python may round a long sum of lengths differently in the last digits.
   const COST_STROKE = 5500;
-  const COST_POINT = 300;
+  const COST_POINT = 600;
   const COST_DISC = 800;
   const COST_DISC_WIDTH = 35;
   const COST_LENGTH = 30;
