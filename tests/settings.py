@@ -14,3 +14,8 @@ from classnote.settings import *  # noqa: E402, F403
 # (classnote/core/sqlite): say "in memory" explicitly, as pytest-django recognises only Django's name.
 if DATABASES["default"]["ENGINE"] == "classnote.core.sqlite":  # noqa: F405
     DATABASES["default"].setdefault("TEST", {})["NAME"] = ":memory:"  # noqa: F405
+
+# A drawing's picture is rendered off the request thread; a page waits RENDER_WAIT_MS for it, then
+# gets a placeholder. Tests that ask for a picture want the picture, however loaded the box is
+# (tests/cards/test_drawing_renders.py sets shorter waits where the placeholder is the point).
+RENDER_WAIT_MS = 30_000

@@ -414,6 +414,12 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # What one person may keep in uploaded files, in MB (files/validation.py): pupils, and staff.
 FILE_QUOTA_MB_STUDENT = env.integer("FILE_QUOTA_MB_STUDENT", 1024, minimum=1, maximum=1_000_000)
 FILE_QUOTA_MB_STAFF = env.integer("FILE_QUOTA_MB_STAFF", 10240, minimum=1, maximum=1_000_000)
+# Picture work runs on small bounded thread pools, off the request threads (classnote.core.workpool):
+# decoding and re-encoding uploaded images, and rendering drawings (stored once per card version).
+IMAGE_MAX_PIXELS = env.integer("IMAGE_MAX_PIXELS", 24_000_000, minimum=1_000_000, maximum=80_000_000)
+IMAGE_WORKERS = env.integer("IMAGE_WORKERS", 1, minimum=1, maximum=16)
+RENDER_WORKERS = env.integer("RENDER_WORKERS", 1, minimum=1, maximum=16)
+RENDER_WAIT_MS = env.integer("RENDER_WAIT_MS", 1000, minimum=0, maximum=30_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 

@@ -8,7 +8,7 @@ import zipfile
 import zlib
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
 # Tokyo Tower: the kind of position a photo taken at home would give away.
 GPS = {
@@ -36,6 +36,45 @@ def jpeg_with_gps(size: tuple[int, int] = (64, 32), orientation: int = 6) -> byt
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif, quality=90)
     return out.getvalue() + TRAILER
+
+
+# Metadata of every other kind an image file carries, each with this marker in it.
+MARKER = "ClassnoteHiddenNote"
+XMP = f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description>{MARKER}</rdf:Description></x:xmpmeta>'.encode()
+
+
+def colour_profile() -> bytes:
+    """An ICC colour profile (a camera or an iPad embeds one, e.g. Display P3)."""
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = MARKER
+    exif[ExifTags.Base.ImageDescription] = MARKER
+    return exif
+
+
+def jpeg_with_comment(profile: bool = False) -> bytes:
+    """A JPEG with a comment (COM segment), XMP and EXIF; with PROFILE an ICC profile too."""
+    image = Image.new("RGB", (48, 32), (200, 30, 30))
+    extra = {"icc_profile": colour_profile()} if profile else {}
+    out = io.BytesIO()
+    image.save(out, "JPEG", comment=MARKER.encode(), xmp=XMP, exif=_exif(), quality=90, **extra)
+    return out.getvalue()
+
+
+def png_with_text(mode: str = "RGB", profile: bool = True) -> bytes:
+    """A PNG with text chunks (tEXt, zTXt, iTXt), an eXIf chunk and (with PROFILE) a colour profile."""
+    image = Image.new(mode, (48, 32), (0, 128, 255, 200)[: len(mode)])
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", MARKER)
+    info.add_text("Author", MARKER, zip=True)
+    info.add_itxt("Description", MARKER, lang="ja", tkey="説明")
+    extra = {"icc_profile": colour_profile()} if profile else {}
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=info, exif=_exif(), **extra)
+    return out.getvalue()
 
 
 def png(size: tuple[int, int] = (40, 30), mode: str = "RGBA", alpha: int = 128) -> bytes:

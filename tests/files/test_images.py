@@ -6,8 +6,9 @@ import io
 
 import pytest
 from django.core.files.storage import default_storage
+from django.test import override_settings
 from django.utils import translation
-from PIL import Image
+from PIL import Image, ImageFile
 
 from classnote.files import images
 from classnote.files.services import store_upload
@@ -115,7 +116,55 @@ def test_decompression_bombs_are_refused_before_decoding(width: int, height: int
 
 def test_pillows_own_guard_stays_on() -> None:
     assert Image.MAX_IMAGE_PIXELS is not None
-    assert images.MAX_PIXELS <= Image.MAX_IMAGE_PIXELS
+    assert images.max_pixels() <= Image.MAX_IMAGE_PIXELS
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("jpeg with a comment, XMP and EXIF", samples.jpeg_with_comment()),
+        ("jpeg with a colour profile too", samples.jpeg_with_comment(profile=True)),
+        ("png with text chunks, EXIF and a colour profile", samples.png_with_text()),
+        ("png with transparency and text chunks", samples.png_with_text("RGBA", profile=False)),
+        ("png with transparency, text chunks and a colour profile", samples.png_with_text("RGBA")),
+    ],
+)
+def test_every_kind_of_metadata_is_dropped(name: str, content: bytes) -> None:
+    # The samples carry what they claim: otherwise a re-encoding that copied the metadata along
+    # (e.g. without the copy into a fresh image) would pass unnoticed.
+    source = open_image(content)
+    carried = set(source.info) & {"comment", "xmp", "exif", "icc_profile", "Comment", "Author", "Description"}
+    assert samples.MARKER in str(source.info) and carried, name
+    processed = images.process_image(io.BytesIO(content))
+    for data in (processed.content, processed.thumbnail):
+        image = open_image(data)
+        assert not set(image.info) & carried, (name, sorted(image.info))
+        assert not image.getexif()
+        assert samples.MARKER.encode() not in data
+        assert b"ICC_PROFILE" not in data and b"iCCP" not in data and b"tEXt" not in data and b"iTXt" not in data
+
+
+def test_an_image_of_49_megapixels_is_refused_before_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The probe's PNG (49 megapixels) raised the server's memory by 460 MB; the limit is 24 now.
+    decoded: list[object] = []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(self))
+    bomb = samples.png_header_only(7000, 7000)
+    with pytest.raises(FileRefused, match=r"too large \(7000 × 7000 pixels\).*at most 24 megapixels"):
+        images.process_image(io.BytesIO(bomb))
+    assert not decoded
+
+
+@override_settings(IMAGE_MAX_PIXELS=1_000_000)
+def test_the_pixel_limit_is_a_setting_and_large_photos_are_decoded_smaller() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (2000, 1500), (1, 2, 3)).save(out, "PNG")
+    with pytest.raises(FileRefused, match="at most 1 megapixels"):
+        images.process_image(io.BytesIO(out.getvalue()))
+    # A JPEG is decoded at half its size by the JPEG decoder itself: accepted, within the limit.
+    out = io.BytesIO()
+    Image.new("RGB", (2000, 1500), (1, 2, 3)).save(out, "JPEG")
+    photo = images.process_image(io.BytesIO(out.getvalue()))
+    assert (photo.width, photo.height) == (1000, 750)
 
 
 def test_a_damaged_image_is_refused_with_a_message() -> None:

@@ -27,6 +27,8 @@ import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 
+from classnote.cards import drawings
+from classnote.cards.actions import create_card, delete_card
 from classnote.files import services
 from classnote.files.models import StoredFile
 from tests.conftest import Tenant, login_as
@@ -255,6 +257,53 @@ def test_upload_download_delete_round_trip(
         assert client.get(f"/files/{stored.pk}/").status_code == 404
     elapsed = time.monotonic() - started
     print(f"S3 round trip took {elapsed:.2f}s")  # noqa: T201
+
+
+def test_drawing_renders_are_stored_in_the_bucket_once_and_go_with_the_card(
+    s3_server: S3Server,
+    tenant_a: Tenant,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    renders: list[int] = []
+    real = drawings._render_pictures
+
+    def counting(*args: Any) -> Any:
+        renders.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(drawings, "_render_pictures", counting)
+    storage = storage_from_environment(s3_server, tmp_path)
+    bucket = s3_server.client()
+    drawings.render_pool.shutdown()
+    try:
+        with override_settings(STORAGES={**settings.STORAGES, "default": storage}, RENDER_WAIT_MS=30_000):
+            card = create_card(
+                tenant_a.student,
+                kind="drawing",
+                lesson_id=tenant_a.lesson.pk,
+                strokes=[{"c": "#ff0000", "w": 20, "e": False, "p": [[100, 600], [500, 600]]}],
+            )
+            client = login_as(Client(), tenant_a.student)
+            first = client.get(f"/cards/{card.pk}/thumbnail/")
+            assert first.status_code == 200 and first["Content-Type"] == "image/png"
+            prefix = drawings.folder(card.school_id, card.pk)
+            listed = bucket.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
+            assert sorted(o["Key"] for o in listed) == sorted(drawings.key(card, v) for v in drawings.VARIANTS)
+            drawings.render_pool.shutdown()  # as another process would: only the bucket knows
+            assert client.get(f"/cards/{card.pk}/thumbnail/").content == first.content
+            assert client.get(f"/cards/{card.pk}/image/").status_code == 200
+            assert len(renders) == 1
+            # A key missing from the bucket behind our back: rendered again, not an error.
+            bucket.delete_object(Bucket=BUCKET, Key=drawings.key(card, "640"))
+            assert client.get(f"/cards/{card.pk}/thumbnail/?w=640").status_code == 200
+            assert len(renders) == 2
+            with django_capture_on_commit_callbacks(execute=True):
+                delete_card(tenant_a.student, card.pk)
+            assert not bucket.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents")
+    finally:
+        drawings.render_pool.shutdown()
 
 
 def test_wrong_credentials_are_refused_by_the_server(s3_server: S3Server) -> None:

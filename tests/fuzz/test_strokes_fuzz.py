@@ -2,7 +2,7 @@
 
 * Any JSON value is either refused with the action's own ActionError or turned into strokes of the
   one stored shape: ``{"c": "#rrggbb", "w": 1..60, "e": bool, "p": [[0..1000, 0..750], ...]}``,
-  within the size limits; checking them again changes nothing.
+  within the size limits and the render budget; checking them again changes nothing.
 * The renderer promises never to raise on stored data, however odd: any JSON value renders.
 * The card editor's autosave (``POST /cards/<id>/autosave/``) answers any body with a 4xx or
   success, never a server error — JSON nested thousands deep and 1e999 included (both were 500s).
@@ -87,7 +87,9 @@ def assert_stored_shape(strokes: list[dict[str, object]]) -> None:
             x, y = point
             assert type(x) is int and type(y) is int and 0 <= x <= 1000 and 0 <= y <= 750
         total += len(stroke["p"])
+        assert all(a != b for a, b in zip(stroke["p"], stroke["p"][1:], strict=False)), "a repeated point"
     assert total <= MAX_POINTS
+    assert render.drawing_cost(strokes) <= render.RENDER_BUDGET
 
 
 @settings(FUZZ, max_examples=300)

@@ -112,8 +112,12 @@ def conflict(request: HttpRequest, exc: VersionConflict) -> HttpResponse:
 @api.exception_handler(ActionError)
 def refused(request: HttpRequest, exc: ActionError) -> HttpResponse:
     """A refusal of an action; its message is translated already. Most are 400; some carry their
-    own status (a file too large: 413, storage unavailable: 503, ...)."""
-    return _detail(request, str(exc), int(getattr(exc, "status", 400)))
+    own status (a file too large: 413, storage unavailable: 503, ...); a busy server says when to
+    try again (Retry-After)."""
+    response = _detail(request, str(exc), int(getattr(exc, "status", 400)))
+    if exc.retry_after:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(DjangoValidationError)

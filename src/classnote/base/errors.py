@@ -13,9 +13,11 @@ from django.utils.translation import gettext as _
 
 class ActionError(Exception):
     """A refusal the user can act on; the message is translated. ``status`` is the HTTP status
-    the front doors answer with (400 unless a subclass says otherwise)."""
+    the front doors answer with (400 unless a subclass says otherwise); ``retry_after``, seconds
+    after which trying again may succeed (a busy server's 503), goes into a Retry-After header."""
 
     status = 400
+    retry_after: int | None = None
 
 
 class NotFound(ActionError):

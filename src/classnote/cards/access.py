@@ -54,8 +54,11 @@ def editable_cards(user: User) -> QuerySet[Card]:
     return Card.objects.filter(owner_id=user.pk, frozen=False)
 
 
-def get_card_for(user: User, pk: object, *, edit: bool = False) -> Card:
-    return get_one(editable_cards(user) if edit else readable_cards(user), pk)
+def get_card_for(user: User, pk: object, *, edit: bool = False, defer: tuple[str, ...] = ()) -> Card:
+    """The card, if USER may read it (or edit it); DEFER names fields loaded only when used (a drawing
+    whose render is stored needs no strokes)."""
+    cards = editable_cards(user) if edit else readable_cards(user)
+    return get_one(cards.defer(*defer) if defer else cards, pk)
 
 
 def lesson_for_new_card(user: User, lesson_id: object) -> Model:

@@ -15,6 +15,7 @@ from classnote.accounts.models import User
 from classnote.base.errors import ActionError
 from classnote.base.roles import Role
 from classnote.cards import access as card_access
+from classnote.cards import render
 from classnote.cards.models import Background, Card
 from classnote.files.models import StoredFile
 from classnote.files.services import discard, store_upload
@@ -33,10 +34,13 @@ class VersionConflict(ActionError):
 
 
 def validate_strokes(strokes: Any) -> list[dict[str, Any]]:
-    """Drawing strokes are data we render ourselves: check shape and size strictly."""
+    """Drawing strokes are data we render ourselves: check shape, size and what they cost to render
+    (classnote.cards.render.RENDER_BUDGET) strictly. A point that repeats the one before it adds
+    nothing to the drawing and is dropped."""
     if not isinstance(strokes, list) or len(strokes) > MAX_STROKES:
         raise ActionError(_("The drawing is too large or not valid."))
     points = 0
+    cost = 0.0
     clean = []
     for stroke in strokes:
         if not isinstance(stroke, dict) or not isinstance(stroke.get("p"), list):
@@ -49,9 +53,15 @@ def validate_strokes(strokes: Any) -> list[dict[str, Any]]:
             path = [[max(0, min(1000, int(x))), max(0, min(750, int(y)))] for x, y in stroke["p"]]
         except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf), JSON allows 1e999
             raise ActionError(_("The drawing is too large or not valid.")) from None
+        path = [point for i, point in enumerate(path) if i == 0 or point != path[i - 1]]
         points += len(path)
         if points > MAX_POINTS:
             raise ActionError(_("The drawing is too large or not valid."))
+        cost += render.stroke_cost(width, path)
+        if cost > render.RENDER_BUDGET:
+            raise ActionError(
+                _("This drawing is too detailed to be saved. Remove some strokes, or continue on a new card.")
+            )
         clean.append({"c": colour.lower(), "w": width, "e": bool(stroke.get("e", False)), "p": path})
     return clean
 

@@ -9,23 +9,57 @@ The ink layer is then composited over the template. This matches drawing.js, whi
 
 Rendering never raises on odd stroke data (it is stored JSON): malformed strokes or points are skipped,
 coordinates are clamped to the canvas and an unknown background is plain white.
+
+**What a drawing costs.** Pillow's time grows with the number of strokes and points, with the discs of
+the round joins (one per vertex of a stroke 3 or more wide) and with the length stroked (thin lines cost
+per scan row, wide ones per pixel filled). `drawing_cost` estimates it, in nanoseconds of CPU on the
+2-core reference machine of docs/performance.md: an upper bound fitted to measurements of every kind of
+stroke (bench/render/). `classnote.cards.actions.validate_strokes` refuses a drawing above
+`RENDER_BUDGET`, drawing.js counts the same way and stops input before it, and `render_drawing` stops
+drawing at it, so a card stored before the budget existed (or edited in the database) costs no more.
+Long strokes are drawn in pieces of `CHUNK_POINTS` points: each Pillow call holds the GIL, and the
+request threads of the process need it too.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from PIL import Image, ImageDraw
 
 from classnote.cards.templates_bg import HEIGHT, TEMPLATES, WIDTH, background_image
 
+logger = logging.getLogger(__name__)
+
 INK_CLEAR = (0, 0, 0, 0)
 DEFAULT_COLOUR = (0, 0, 0, 255)
 THUMBNAIL_WIDTH = 320
+# Bumped whenever the same strokes would render differently: stored renders of older versions are
+# then rendered again (classnote.cards.drawings).
+RENDER_VERSION = 1
+
+# The cost model (see the module docstring; fitted in bench/render/fit.py). drawing.js has the same
+# numbers: tests/cards/test_render.py checks that they agree.
+COST_STROKE = 5500
+COST_POINT = 600
+COST_DISC = 800
+COST_DISC_WIDTH = 35
+COST_LENGTH = 30
+COST_LENGTH_WIDTH = 0.85
+# 50 ms of estimated drawing: the dearest drawing the budget lets through renders, PNG included, in
+# well under 200 ms of CPU (docs/performance.md); a pupil's real drawings stay far below it.
+RENDER_BUDGET = 50_000_000
+CHUNK_POINTS = 64
+# zlib's fastest level: on a busy drawing (many thin lines in many colours) level 6 took three times
+# as long for a file 1 % smaller; on a plain one, files are about a third larger (bench/render).
+PNG_LEVEL = 1
 
 
 @lru_cache(maxsize=32)
@@ -45,6 +79,37 @@ def _colour(value: Any) -> tuple[int, int, int, int]:
             return DEFAULT_COLOUR
         return (rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF, 255)
     return DEFAULT_COLOUR
+
+
+def stroke_cost(width: int, points: Sequence[Sequence[float]]) -> float:
+    """The estimated cost of one stroke of WIDTH (1..60) through POINTS, on the 1000×750 canvas."""
+    count = len(points)
+    if not count:
+        return 0.0
+    cost = float(COST_STROKE + count * COST_POINT)
+    if width >= 3 or count == 1:  # a disc on every vertex (round joins and caps), or the one dot
+        cost += count * (COST_DISC + COST_DISC_WIDTH * width)
+    if count > 1:
+        length = sum(map(math.dist, points, islice(points, 1, None)))
+        cost += length * (COST_LENGTH + COST_LENGTH_WIDTH * width)
+    return cost
+
+
+def drawing_cost(strokes: Iterable[dict[str, Any]]) -> float:
+    """The estimated cost of drawing STROKES, in the stored (validated) shape."""
+    return sum(stroke_cost(stroke["w"], stroke["p"]) for stroke in strokes)
+
+
+def _affordable(width: int, points: list[tuple[float, float]], budget: float) -> int:
+    """How many of POINTS (from the first) a stroke may draw within BUDGET."""
+    low, high = 0, len(points)
+    while low < high:  # the cost grows with every point: the longest prefix within the budget
+        middle = (low + high + 1) // 2
+        if stroke_cost(width, points[:middle]) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _points(raw: Any, sx: float, sy: float) -> list[tuple[float, float]]:
@@ -77,22 +142,35 @@ def _points(raw: Any, sx: float, sy: float) -> list[tuple[float, float]]:
     return points
 
 
-def _draw_strokes(draw: ImageDraw.ImageDraw, strokes: Iterable[Any], sx: float, sy: float) -> None:
+def _draw_strokes(draw: ImageDraw.ImageDraw, strokes: Iterable[Any], sx: float, sy: float, budget: float) -> bool:
+    """Draw STROKES until BUDGET is spent; False when some were left out (or cut short) for it."""
     scale = (sx + sy) / 2
+    spent = 0.0
     for stroke in strokes:
         if not isinstance(stroke, dict):
             continue
-        points = _points(stroke.get("p"), sx, sy)
-        if not points:
+        canvas_points = _points(stroke.get("p"), 1, 1)
+        if not canvas_points:
             continue
         fill = INK_CLEAR if stroke.get("e") else _colour(stroke.get("c"))
         try:
             width = max(1, min(60, int(stroke.get("w", 4))))
         except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
             width = 4
+        cost = stroke_cost(width, canvas_points)
+        complete = spent + cost <= budget
+        if not complete:
+            canvas_points = canvas_points[: _affordable(width, canvas_points, budget - spent)]
+            if not canvas_points:
+                return False
+            cost = stroke_cost(width, canvas_points)
+        spent += cost
+        points = canvas_points if sx == 1 and sy == 1 else [(x * sx, y * sy) for x, y in canvas_points]
         line_width = max(1, round(width * scale))
-        if len(points) > 1:
-            draw.line(points, fill=fill, width=line_width)
+        # In pieces that share their end points: the same pixels as one call (a line has no joins
+        # of its own, the discs below make them), but no single call holds the GIL for long.
+        for start in range(0, len(points) - 1, CHUNK_POINTS):
+            draw.line(points[start : start + CHUNK_POINTS + 1], fill=fill, width=line_width)
         if line_width >= 3 or len(points) == 1:
             # Round joins and caps: a disc on every vertex, the same size and position as the line's
             # cross-section. (Same shape as Pillow's joint="curve" plus caps, at a quarter of the cost.)
@@ -100,25 +178,57 @@ def _draw_strokes(draw: ImageDraw.ImageDraw, strokes: Iterable[Any], sx: float, 
             off = 0.5 if line_width % 2 == 0 else 0.0
             for x, y in points:
                 draw.ellipse((x - r + off, y - r + off, x + r + off, y + r + off), fill=fill)
+        if not complete:
+            return False
+    return True
 
 
 def _background_key(background: Any) -> str:
     return background if isinstance(background, str) and background in TEMPLATES else ""
 
 
-def render_drawing(strokes: Any, background: str, size: tuple[int, int] = (WIDTH, HEIGHT)) -> Image.Image:
-    """The drawing as an RGB image of `size` (the 1000×750 logical canvas scaled to it)."""
+def render_drawing(
+    strokes: Any, background: str, size: tuple[int, int] = (WIDTH, HEIGHT), budget: float = RENDER_BUDGET
+) -> Image.Image:
+    """The drawing as an RGB image of `size` (the 1000×750 logical canvas scaled to it). Strokes past
+    BUDGET (only in drawings stored before it was enforced) are left out."""
     width, height = max(1, int(size[0])), max(1, int(size[1]))
     ink = Image.new("RGBA", (width, height), INK_CLEAR)
-    if isinstance(strokes, list) and strokes:
-        _draw_strokes(ImageDraw.Draw(ink), strokes, width / WIDTH, height / HEIGHT)
+    drawn = not (isinstance(strokes, list) and strokes) or _draw_strokes(
+        ImageDraw.Draw(ink), strokes, width / WIDTH, height / HEIGHT, budget
+    )
+    if not drawn:
+        logger.warning("a drawing over the render budget was drawn only up to the budget")
     return Image.alpha_composite(_background(_background_key(background), (width, height)), ink).convert("RGB")
 
 
 def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=6)
+    image.save(out, format="PNG", compress_level=PNG_LEVEL)
     return out.getvalue()
+
+
+def encode(image: Image.Image, width: int | None = None) -> bytes:
+    """IMAGE as PNG, scaled down to WIDTH (4:3) if given."""
+    if width is not None:
+        image = image.resize((width, max(1, round(width * HEIGHT / WIDTH))), Image.Resampling.LANCZOS)
+    return _png(image)
+
+
+def pictures(strokes: Any, background: str) -> dict[str, bytes]:
+    """The three pictures of a drawing from one render: "full" (1000×750), "320" and "640" wide.
+    Run in a render process (classnote.cards.drawings): it needs nothing but Pillow."""
+    image = render_drawing(strokes, background)
+    return {"full": encode(image), "320": encode(image, 320), "640": encode(image, 640)}
+
+
+def pictures_of_json(strokes_json: str, background: str) -> dict[str, bytes]:
+    """`pictures` of strokes given as JSON text (as stored): parsed here, in the render process."""
+    try:
+        strokes = json.loads(strokes_json)
+    except (ValueError, RecursionError):
+        strokes = []
+    return pictures(strokes, background)
 
 
 def render_png(strokes: Any, background: str, max_size: int | tuple[int, int] | None = None) -> bytes:

@@ -16,7 +16,7 @@ from classnote.base.ids import parse_ids
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import TEACHING_ROLES, Role
 from classnote.cards import access as card_access
-from classnote.cards import actions
+from classnote.cards import actions, drawings
 from classnote.cards import queries as card_queries
 from classnote.cards.forms import NewCardForm
 from classnote.cards.models import Background, Card
@@ -152,36 +152,38 @@ def card_present(request: AuthedRequest, card_id: int) -> HttpResponse:
 
 # Thumbnails and full-size drawings are parts of pages whose opening is recorded (the card, the
 # comparison) or of the lesson's overview: not recorded one by one (see classnote.audit.reads).
+def _drawing(card: Card, variant: str) -> HttpResponse:
+    """The stored render, or — while it is being made off the request threads — a 4×3 placeholder
+    (202, Retry-After) that the page's script loads again (classnote.cards.drawings)."""
+    body = drawings.picture(card, variant)
+    if body is None:
+        response = HttpResponse(drawings.PLACEHOLDER, content_type="image/png", status=202)
+        response["Retry-After"] = "2"
+    else:
+        response = HttpResponse(body, content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @audience(AUTHENTICATED)
 @require_GET
 def card_thumbnail(request: AuthedRequest, card_id: int) -> HttpResponse:
-    card = card_access.get_card_for(request.user, card_id)
-    from classnote.cards import render as card_render
-
-    if card.kind == Card.Kind.DRAWING or (card.kind == Card.Kind.TEXT and card.strokes):
-        width = 640 if request.GET.get("w") == "640" else 320
-        body = card_render.thumbnail_png(card.strokes, card.background, width=width)
-        response = HttpResponse(body, content_type="image/png")
-    elif card.kind == Card.Kind.IMAGE and card.file_id:
+    card = card_access.get_card_for(request.user, card_id, defer=("strokes",))
+    if card.kind == Card.Kind.IMAGE and card.file_id:
         return redirect("file_thumbnail", file_id=card.file_id)
-    else:
+    if not drawings.has_drawing(card):
         raise Http404
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _drawing(card, "640" if request.GET.get("w") == "640" else "320")
 
 
 @audience(AUTHENTICATED)
 @require_GET
 def card_image(request: AuthedRequest, card_id: int) -> HttpResponse:
     """The full-size rendering of a drawing card."""
-    card = card_access.get_card_for(request.user, card_id)
+    card = card_access.get_card_for(request.user, card_id, defer=("strokes",))
     if card.kind not in (Card.Kind.DRAWING, Card.Kind.TEXT):
         raise Http404
-    from classnote.cards import render as card_render
-
-    response = HttpResponse(card_render.render_png(card.strokes, card.background), content_type="image/png")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _drawing(card, "full")
 
 
 @audience(*TEACHING_ROLES)

@@ -9,25 +9,37 @@
   (PNG, GIF: screenshots, diagrams), as PNG. Animations keep their first frame.
 * Decompression bombs — a small file that decodes into billions of pixels — are refused before
   decoding, by our own pixel limit and by Pillow's (Image.MAX_IMAGE_PIXELS).
+
+**Memory.** What is decoded is bounded: at most ``IMAGE_MAX_PIXELS`` pixels (24 megapixels unless
+configured; a JPEG larger than that is decoded at a half, quarter or eighth of its size, which its
+decoder does cheaply, so phone photos of any size are accepted), and an image over 4096 px is
+scaled down right after decoding, before any other copy is made. Decoding and encoding run on the
+``image-decode`` pool (classnote.core.workpool): at most ``IMAGE_WORKERS`` images at once in a
+process, whatever the number of uploads, and glibc hands the memory back after each. A 24-megapixel
+PNG takes about 200 MB while it is processed (bench/render/README.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 from dataclasses import dataclass
 from typing import IO
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from classnote.core.workpool import WorkPool
 from classnote.files.validation import FileRefused
 
 MAX_DIMENSION = 4096
 THUMBNAIL_DIMENSION = 320
-# 50 megapixels: above any phone or tablet camera's default, far below what would exhaust memory
-# (decoding takes 3–4 bytes per pixel).
-MAX_PIXELS = 50_000_000
+# Uploads wait this long for a free place on the pool and for their image, then get a 503.
+WAIT_SECONDS = 30
+# Images that may wait behind those being processed (each holds a request thread meanwhile).
+QUEUE = 2
 JPEG_QUALITY = 85
 THUMBNAIL_QUALITY = 75
 # The formats Pillow may try: nothing else is ever parsed (no EPS/PSD/TIFF/... decoders on uploads).
@@ -35,10 +47,17 @@ _FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 _LOSSLESS_SOURCES = {"PNG", "GIF"}
 
 # Pillow's own guard (Image.MAX_IMAGE_PIXELS: a warning above it, an error at twice it) stays on
-# as a second line behind our limit; its warning is turned into a refusal while we decode. Should
-# anything have switched it off, it is switched back on.
+# as a second line behind our limit (settings cap IMAGE_MAX_PIXELS below it); its warning is turned
+# into a refusal while we decode. Should anything have switched it off, it is switched back on.
 if Image.MAX_IMAGE_PIXELS is None:
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    Image.MAX_IMAGE_PIXELS = 89_478_485
+
+decode_pool = WorkPool("image-decode", lambda: settings.IMAGE_WORKERS, lambda: QUEUE, trim_memory=True)
+
+
+def max_pixels() -> int:
+    """The most pixels an uploaded image may decode to (IMAGE_MAX_PIXELS)."""
+    return int(settings.IMAGE_MAX_PIXELS)
 
 
 @dataclass(frozen=True)
@@ -59,11 +78,11 @@ def too_many_pixels(width: int | None = None, height: int | None = None) -> File
                 "This image is too large (%(width)s × %(height)s pixels). Images may have at most "
                 "%(limit)s megapixels; make it smaller and upload it again."
             )
-            % {"width": width, "height": height, "limit": MAX_PIXELS // 1_000_000}
+            % {"width": width, "height": height, "limit": max_pixels() // 1_000_000}
         )
     return FileRefused(
         _("This image is too large. Images may have at most %(limit)s megapixels; make it smaller.")
-        % {"limit": MAX_PIXELS // 1_000_000}
+        % {"limit": max_pixels() // 1_000_000}
     )
 
 
@@ -90,9 +109,25 @@ def _open(file: IO[bytes]) -> Image.Image:
             raise unreadable() from None
     if image.width <= 0 or image.height <= 0:
         raise unreadable()
-    if image.width * image.height > MAX_PIXELS:
+    if image.format == "JPEG":
+        _draft(image)
+    if image.width * image.height > max_pixels():
         raise too_many_pixels(image.width, image.height)
     return image
+
+
+def _draft(image: Image.Image) -> None:
+    """Let the JPEG decoder scale a photo down while decoding (1/2, 1/4 or 1/8: fast, and the full
+    size never reaches memory): enough to bring it under the pixel limit, and further while both
+    sides stay at 4096 or more (the most we store)."""
+    width, height = image.size
+    for scale in (1, 2, 4, 8):
+        if (width // scale) * (height // scale) <= max_pixels():
+            break
+    while scale < 8 and min(width, height) // (2 * scale) >= MAX_DIMENSION:
+        scale *= 2
+    if scale > 1:
+        image.draft("RGB", (width // scale, height // scale))
 
 
 def _has_alpha(image: Image.Image) -> bool:
@@ -120,8 +155,8 @@ def _normalise_mode(image: Image.Image, alpha: bool) -> Image.Image:
         # 16-bit greyscale: scale to 8 bits (a plain convert would clip everything to white).
         image = image.convert("I").point(lambda value: value / 256).convert("L")
     if alpha:
-        return image.convert("RGBA")
-    if image.mode == "L":
+        return image if image.mode == "RGBA" else image.convert("RGBA")
+    if image.mode in ("L", "RGB"):
         return image
     return image.convert("RGB")
 
@@ -132,20 +167,17 @@ def _decode(file: IO[bytes]) -> tuple[Image.Image, str]:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            if source_format == "JPEG":
-                # Let the JPEG decoder scale down huge photos while decoding (fast, less memory).
-                image.draft("RGB", (MAX_DIMENSION, MAX_DIMENSION))
             image.seek(0)
             image.load()
-            try:
-                transposed = ImageOps.exif_transpose(image)
-            except (OSError, ValueError, TypeError, KeyError, SyntaxError):
-                transposed = None  # an unreadable EXIF block: keep the pixels unrotated
-            if transposed is not None:
-                image = transposed
             alpha = _has_alpha(image)
             if image.mode == "P" or (alpha and image.mode not in ("RGBA", "LA")):
                 image = image.convert("RGBA")
+            if max(image.size) > MAX_DIMENSION and image.mode in ("RGB", "RGBA", "L", "LA", "CMYK"):
+                # Smaller first: every later step then copies at most 4096 × 4096 pixels.
+                image.thumbnail((MAX_DIMENSION, MAX_DIMENSION), Image.Resampling.LANCZOS, reducing_gap=3.0)
+            # An unreadable EXIF block: keep the pixels unrotated.
+            with contextlib.suppress(OSError, ValueError, TypeError, KeyError, SyntaxError):
+                ImageOps.exif_transpose(image, in_place=True)
             image = _to_srgb(image)
             image = _normalise_mode(image, alpha)
             if alpha and image.getchannel("A").getextrema() == (255, 255):
@@ -157,7 +189,8 @@ def _decode(file: IO[bytes]) -> tuple[Image.Image, str]:
     if max(image.size) > MAX_DIMENSION:
         image.thumbnail((MAX_DIMENSION, MAX_DIMENSION), Image.Resampling.LANCZOS, reducing_gap=3.0)
     # A fresh image from the pixels alone: no info dict, no EXIF, no XMP, no ICC, no text chunks.
-    clean = Image.frombytes(image.mode, image.size, image.tobytes())
+    clean = Image.new(image.mode, image.size)
+    clean.paste(image)
     return clean, source_format
 
 
@@ -170,7 +203,12 @@ def _thumbnail(image: Image.Image) -> tuple[bytes, str]:
 
 
 def process_image(file: IO[bytes]) -> ProcessedImage:
-    """Decode FILE and encode it anew (see the module docstring); FileRefused if it cannot be."""
+    """Decode FILE and encode it anew (see the module docstring), on the image-decode pool;
+    FileRefused if it cannot be, PoolBusy (503) if the pool has no place for it in time."""
+    return decode_pool.run(_process, file, timeout=WAIT_SECONDS)
+
+
+def _process(file: IO[bytes]) -> ProcessedImage:
     image, source_format = _decode(file)
     out = io.BytesIO()
     if image.mode == "RGBA" or source_format in _LOSSLESS_SOURCES:

@@ -54,7 +54,10 @@ def file_upload(request: AuthedRequest) -> JsonResponse:
     try:
         stored = services.store_upload(request.user, uploaded)
     except ActionError as error:
-        return _detail(str(error), getattr(error, "status", 400))
+        response = _detail(str(error), getattr(error, "status", 400))
+        if error.retry_after:  # busy (the image pool is full): when to try again
+            response["Retry-After"] = str(error.retry_after)
+        return response
     return JsonResponse(
         {
             "id": str(stored.pk),

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from classnote.accounts.models import User
-from classnote.cards import render as card_render
+from classnote.cards import drawings
 from classnote.cards.models import Card
 from classnote.files.models import StoredFile
 from classnote.files.validation import clean_name
@@ -66,7 +66,7 @@ def build_zip(student: User) -> bytes:
             folder = f"{index:04d}"
             if card.kind == "drawing" or card.strokes:
                 name = f"{folder}/drawing.png"
-                archive.writestr(name, card_render.render_png(card.strokes, card.background))
+                archive.writestr(name, drawings.picture_now(card))
                 entry["files"].append(name)
             if card.file is not None:
                 # The stored name as display text (no path parts, no "." or "..", no control

@@ -91,6 +91,12 @@
       strokes, background: canvas.dataset.background, backgroundUrl: backgroundUrl(canvas.dataset.background),
       toolbar: document.getElementById("drawing-toolbar"), onChange: (s) => change({ strokes: s }),
     });
+    // At the server's limits input stops (drawing.js); say why, until a change makes room again.
+    const full = form.querySelector("[data-drawing-full]");
+    if (full) {
+      canvas.addEventListener("classnote:drawing-full", () => { full.hidden = false; });
+      canvas.addEventListener("classnote:drawing-change", () => { full.hidden = true; });
+    }
   }
   if (background) {
     background.addEventListener("change", () => {

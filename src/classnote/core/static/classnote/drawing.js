@@ -21,6 +21,20 @@
   // The server's limits (cards/actions.py): past them a save would be refused, so input stops.
   const MAX_STROKES = 5000;
   const MAX_POINTS = 200000;
+  // What a drawing costs the server to render, counted as cards/render.py's stroke_cost counts it
+  // (tests/cards/test_render.py checks that the numbers agree). Input stops a little before the
+  // budget: browsers and Python may round a long sum of lengths differently in the last digits.
+  const COST_STROKE = 5500;
+  const COST_POINT = 600;
+  const COST_DISC = 800;
+  const COST_DISC_WIDTH = 35;
+  const COST_LENGTH = 30;
+  const COST_LENGTH_WIDTH = 0.85;
+  const RENDER_BUDGET = 50000000;
+  const BUDGET_USED = 0.98;
+  // A finished stroke is simplified: a point closer than this (logical units) to the path that
+  // leaves it out changes nothing visible, and a pen sends up to 240 points a second.
+  const SIMPLIFY = 0.75;
   const MAX_HISTORY = 100;
   const MAX_BACKING_WIDTH = 4096;
   const ERASER = "#ffffff";
@@ -69,6 +83,62 @@
     return n;
   }
 
+  const distance = (a, b) => Math.sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]));
+
+  // The cost of a stroke of width w with n points and this length (render.py stroke_cost).
+  function costOf(w, n, length) {
+    if (!n) return 0;
+    let cost = COST_STROKE + n * COST_POINT;
+    if (w >= 3 || n === 1) cost += n * (COST_DISC + COST_DISC_WIDTH * w); // round joins, or the one dot
+    if (n > 1) cost += length * (COST_LENGTH + COST_LENGTH_WIDTH * w);
+    return cost;
+  }
+
+  function pathLength(p) {
+    let length = 0;
+    for (let i = 1; i < p.length; i++) length += distance(p[i - 1], p[i]);
+    return length;
+  }
+
+  function drawingCost(strokes) {
+    let cost = 0;
+    for (const s of strokes) cost += costOf(s.w, s.p.length, pathLength(s.p));
+    return cost;
+  }
+
+  // Ramer–Douglas–Peucker with the distance to the segment (not the line), so a stroke that turns
+  // back on itself keeps its far end; repeated points are dropped as the server drops them.
+  function simplify(p) {
+    let kept = p;
+    if (p.length > 2) {
+      const keep = new Uint8Array(p.length);
+      keep[0] = keep[p.length - 1] = 1;
+      const stack = [[0, p.length - 1]];
+      while (stack.length) {
+        const [a, b] = stack.pop();
+        const ax = p[a][0], ay = p[a][1];
+        const dx = p[b][0] - ax, dy = p[b][1] - ay;
+        const squared = dx * dx + dy * dy;
+        let far = -1;
+        let farthest = SIMPLIFY;
+        for (let i = a + 1; i < b; i++) {
+          const t = squared ? clamp(((p[i][0] - ax) * dx + (p[i][1] - ay) * dy) / squared, 0, 1) : 0;
+          const d = distance(p[i], [ax + t * dx, ay + t * dy]);
+          if (d > farthest) {
+            farthest = d;
+            far = i;
+          }
+        }
+        if (far >= 0) {
+          keep[far] = 1;
+          stack.push([a, far], [far, b]);
+        }
+      }
+      kept = p.filter((_point, i) => keep[i]);
+    }
+    return kept.filter((q, i) => i === 0 || q[0] !== kept[i - 1][0] || q[1] !== kept[i - 1][1]);
+  }
+
   // Draw one stroke (or its tail from point `from`) in logical coordinates.
   function drawStroke(ctx, stroke, from) {
     const p = stroke.p;
@@ -102,6 +172,8 @@
 
     let strokes = cleanStrokes(options.strokes);
     let points = pointCount(strokes);
+    let cost = drawingCost(strokes);
+    let currentLength = 0; // of the stroke being drawn
     let undoStack = [];
     let redoStack = [];
     let readOnly = Boolean(options.readOnly);
@@ -228,11 +300,13 @@
       remember();
       strokes = next;
       points = pointCount(strokes);
+      cost = drawingCost(strokes);
     }
 
     function finishStroke() {
       if (!current) return;
       const stroke = current;
+      stroke.p = simplify(stroke.p);
       current = null;
       pointerId = null;
       box = null;
@@ -246,6 +320,7 @@
       redoStack.push(strokes);
       strokes = undoStack.pop();
       points = pointCount(strokes);
+      cost = drawingCost(strokes);
       redrawInk();
       schedule();
       changed();
@@ -257,6 +332,7 @@
       undoStack.push(strokes);
       strokes = redoStack.pop();
       points = pointCount(strokes);
+      cost = drawingCost(strokes);
       redrawInk();
       schedule();
       changed();
@@ -280,8 +356,19 @@
       ];
     }
 
+    const strokeWidth = () => (tool === "eraser" ? eraserWidth(width) : width);
+
+    // Would the drawing, with the stroke being drawn at n points and this length, go past a limit?
+    function over(w, n, length) {
+      return points + n > MAX_POINTS || cost + costOf(w, n, length) > RENDER_BUDGET * BUDGET_USED;
+    }
+
     function full() {
-      return strokes.length >= MAX_STROKES || points >= MAX_POINTS;
+      return strokes.length >= MAX_STROKES || over(strokeWidth(), 1, 0);
+    }
+
+    function announceFull() {
+      canvas.dispatchEvent(new CustomEvent("classnote:drawing-full"));
     }
 
     function onPointerDown(event) {
@@ -289,7 +376,7 @@
       if (event.pointerType === "mouse" && event.button !== 0) return;
       event.preventDefault();
       if (full()) {
-        canvas.dispatchEvent(new CustomEvent("classnote:drawing-full"));
+        announceFull();
         return;
       }
       if (resize()) redrawInk();
@@ -302,8 +389,8 @@
       if (canvas.tabIndex >= 0) canvas.focus({ preventScroll: true }); // for the undo/redo shortcuts
       box = contentBox();
       const erasing = tool === "eraser";
-      current = { c: erasing ? ERASER : colour, w: erasing ? eraserWidth(width) : width, e: erasing, p: [toLogical(event)] };
-      points += 1;
+      current = { c: erasing ? ERASER : colour, w: strokeWidth(), e: erasing, p: [toLogical(event)] };
+      currentLength = 0;
       prepare(inkCtx);
       drawStroke(inkCtx, current, 0);
       schedule();
@@ -315,12 +402,22 @@
       const events = (event.getCoalescedEvents && event.getCoalescedEvents()) || [];
       const from = current.p.length;
       for (const e of events.length ? events : [event]) {
-        if (points >= MAX_POINTS) break;
         const pt = toLogical(e);
         const last = current.p[current.p.length - 1];
         if (pt[0] === last[0] && pt[1] === last[1]) continue;
+        const length = currentLength + distance(last, pt);
+        if (over(current.w, current.p.length + 1, length)) {
+          // The drawing is full: the stroke ends here (the pupil keeps all of it), no save is refused.
+          finishStroke();
+          announceFull();
+          break;
+        }
         current.p.push(pt);
-        points += 1;
+        currentLength = length;
+      }
+      if (!current) {
+        schedule();
+        return;
       }
       if (current.p.length > from) {
         prepare(inkCtx);
@@ -465,6 +562,7 @@
         pointerId = null;
         strokes = cleanStrokes(next);
         points = pointCount(strokes);
+        cost = drawingCost(strokes);
         undoStack = [];
         redoStack = [];
         redrawInk();
@@ -533,6 +631,9 @@
     attachAll: attachAll,
     get: (canvas) => controllers.get(canvas) || null,
     eraserWidth: eraserWidth,
+    cost: drawingCost,
+    simplify: simplify,
+    RENDER_BUDGET: RENDER_BUDGET,
     WIDTH: W,
     HEIGHT: H,
   };
