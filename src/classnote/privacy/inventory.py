@@ -41,20 +41,21 @@ def entries() -> list[dict[str, Any]]:
         if declaration is None:
             continue
         for name, item in sorted(declaration.personal.items()):
-            ledger.append(
-                {
-                    "model": model._meta.label,
-                    "field": name,
-                    "category": str(item.category),
-                    "purposes": [str(p) for p in item.purposes],
-                    "legal_basis": str(item.legal_basis),
-                    "retention": item.retention,
-                    "audience": [str(a) for a in item.audience],
-                    "mext_class": item.mext_class,
-                    "optional": item.optional,
-                }
-            )
+            ledger.append({"model": model._meta.label, "field": name, **_described(item)})
     return ledger
+
+
+def _described(item: Any) -> dict[str, Any]:
+    """A personal field's declaration as the ledger and the snapshot print it."""
+    return {
+        "category": str(item.category),
+        "purposes": [str(p) for p in item.purposes],
+        "legal_basis": str(item.legal_basis),
+        "retention": item.retention,
+        "audience": [str(a) for a in item.audience],
+        "mext_class": item.mext_class,
+        "optional": item.optional,
+    }
 
 
 def classification() -> dict[str, Any]:
@@ -70,16 +71,7 @@ def classification() -> dict[str, Any]:
             name = model_field.name
             item = declaration.personal.get(name) if declaration is not None else None
             if item is not None:
-                fields[f"{label}.{name}"] = {
-                    "personal": True,
-                    "category": str(item.category),
-                    "purposes": [str(p) for p in item.purposes],
-                    "legal_basis": str(item.legal_basis),
-                    "retention": item.retention,
-                    "audience": [str(a) for a in item.audience],
-                    "mext_class": item.mext_class,
-                    "optional": item.optional,
-                }
+                fields[f"{label}.{name}"] = {"personal": True, **_described(item)}
             elif declaration is not None and name in declaration.not_personal:
                 fields[f"{label}.{name}"] = {"personal": False}
             else:
