@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client
 
 from classnote.accounts.models import User, student_username
@@ -210,3 +212,12 @@ def read_body(response: Any) -> bytes:
         response.close()
         return b""
     return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_cache() -> None:
+    """Each test starts with an empty process-local cache. Ids are reused after a test's rollback, so
+    counters kept per user id (writes per minute, core.throttle) or per address would otherwise carry
+    one test's requests into the next. Only the in-process cache: a shared Redis is never flushed."""
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
