@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import errno
 import logging
 import re
 import sys
@@ -19,9 +18,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from classnote.accounts import actions as account_actions
 from classnote.accounts.forms import LanguageForm
+from classnote.base import outages
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import Role
-from classnote.core import security_log
+from classnote.core import security_log, unavailable
 from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, PUBLIC, audience
 
@@ -165,8 +165,10 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    if out_of_files(sys.exc_info()[1]):
-        return busy(request)
+    error = sys.exc_info()[1]
+    outage = outages.classify(error)
+    if outage is not None:
+        return unavailable_response(request, outage)
     # Rendered without the request context: the failure may be the database itself.
     from django.template import loader
 
@@ -174,28 +176,33 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return _api_error(request, 500) or HttpResponse(page, status=500)
 
 
-_OUT_OF_FILES = ("Too many open files", "unable to open database file")
+def wants_json(request: HttpRequest) -> bool:
+    """The API, and the scripts of our pages that send and read JSON (autosave, the outbox)."""
+    return (
+        request.path.startswith("/api/")
+        or request.content_type == "application/json"
+        or "application/json" in request.headers.get("Accept", "")
+    )
+
+
+def unavailable_response(request: HttpRequest, outage: outages.Outage) -> HttpResponse:
+    """503 (507 for a full disk) with Retry-After, in the language of the page the user was on."""
+    language = getattr(request, "LANGUAGE_CODE", "") or unavailable.language_of(
+        request.COOKIES, request.headers.get("Accept-Language", "")
+    )
+    return unavailable.response(outage, language, wants_json(request))
 
 
 def out_of_files(error: BaseException | None) -> bool:
     """Whether the failure is the process running out of file descriptors (anywhere in its chain):
     a moment of overload, not a fault of the request."""
-    seen = 0
-    while error is not None and seen < 10:
-        if isinstance(error, OSError) and error.errno in (errno.EMFILE, errno.ENFILE):
-            return True
-        if any(text in str(error) for text in _OUT_OF_FILES):
-            return True
-        error, seen = error.__cause__ or error.__context__, seen + 1
-    return False
+    outage = outages.classify(error)
+    return outage is not None and outage.dependency == outages.SERVER
 
 
 def busy(request: HttpRequest) -> HttpResponse:
-    """503 with Retry-After, without templates or the database (both may need a file)."""
-    text = _("The server is busy. Please try again shortly.")
-    response = _api_error(request, 503) or HttpResponse(text, status=503, content_type="text/plain; charset=utf-8")
-    response["Retry-After"] = "30"
-    return response
+    """503 with Retry-After: the server is overloaded (out of files, a full request queue)."""
+    return unavailable_response(request, outages.Outage(outages.SERVER, outages.BUSY, retry_after=30))
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
