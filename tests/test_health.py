@@ -25,7 +25,10 @@ def test_healthz(db: None) -> None:
 def test_readyz_reports_each_dependency(transactional_db: None) -> None:
     response = Client().get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok", "storage": "ok", "disk": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "cache": "ok", "storage": "ok", "disk": "ok"},
+    }
 
 
 def test_readyz_fails_without_revealing_details(transactional_db: None) -> None:

@@ -528,6 +528,7 @@ LOGGING = {
         # Host, path or headers can be thousands of characters long.
         "limit_length": {"()": "classnote.core.logging.LimitLengthFilter"},
         "as_warning": {"()": "classnote.core.logging.AsWarning"},
+        "once_per_request": {"()": "classnote.core.logging.OncePerRequest"},
     },
     "formatters": {"json": {"()": "classnote.core.logging.JsonFormatter"}},
     "handlers": {
@@ -540,7 +541,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's request logger would print the URL and sometimes POST data of failing requests.
-        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.request": {
+            "handlers": ["console"],
+            "level": "ERROR",
+            "propagate": False,
+            "filters": ["once_per_request"],
+        },
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # A bad Host header is sent by anyone who likes (scanners): a warning, not an error.
         "django.security.DisallowedHost": {"level": "WARNING", "filters": ["as_warning"]},

@@ -36,6 +36,26 @@ def _wait_port(port: int, process: subprocess.Popen[bytes], log: Path, what: str
         time.sleep(0.05)
 
 
+def descendants(root: int) -> list[int]:
+    """ROOT and every process below it (from /proc), parents before children."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop(0)
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
 @dataclass
 class Backend:
     """A server process in a process group of its own."""
@@ -57,9 +77,12 @@ class Backend:
         _wait_port(self.port, self.process, self.log, self.what)
 
     def _signal(self, number: int) -> None:
+        """NUMBER to every process of the server: PostgreSQL's backends each start a session of
+        their own (setsid), so the process group alone would miss them."""
         assert self.process is not None
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, number)
+        for pid in descendants(self.process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, number)
 
     def freeze(self) -> None:
         """Every process of the server stops where it is: connections hang, nothing is refused."""
@@ -97,6 +120,22 @@ class Backend:
 @dataclass
 class Postgres(Backend):
     data: Path = Path()
+
+    def start(self) -> None:
+        """Started, and taking connections (not only listening: "the database system is starting up")."""
+        import psycopg
+
+        super().start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                with psycopg.connect(self.url, connect_timeout=2) as connection:
+                    connection.execute("SELECT 1")
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     @property
     def url(self) -> str:

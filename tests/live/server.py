@@ -145,13 +145,15 @@ class Browser:
             self.csrf = match.group(1)
         return response
 
-    def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
+    def post(
+        self, path: str, data: dict[str, Any] | None = None, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
         if not self.csrf:
             self.get("/login/student/")
         return self.client.post(
             path,
             data={"csrfmiddlewaretoken": self.csrf, **(data or {})},
-            headers={"Referer": str(self.client.base_url)},
+            headers={"Referer": str(self.client.base_url), **(headers or {})},
             **kwargs,
         )
 

@@ -51,6 +51,24 @@ class LimitLengthFilter(logging.Filter):
         return True
 
 
+class OncePerRequest(logging.Filter):
+    """Django's request logger writes one line per failed response; a request whose error page was
+    itself followed by an error on the way out (the session saved by a middleware while the database
+    is down) would be written twice. The first line of a request is kept; it has the cause."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if request is None:
+            return True
+        if getattr(request, "_classnote_logged", False):
+            return False
+        try:
+            request._classnote_logged = True
+        except AttributeError:  # a request object that takes no attributes: log it
+            pass
+        return True
+
+
 class AsWarning(logging.Filter):
     """For a logger whose records anyone can cause by sending a request (Django's DisallowedHost
     is logged at error level): a warning, so it does not page whoever watches errors."""

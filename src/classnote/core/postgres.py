@@ -9,17 +9,23 @@ first. The connection is then broken (half an exchange is unusable), the pool di
 request gets :class:`DeadlineExceeded`, which the front doors answer with 503 + Retry-After.
 
 The pool hands out a connection only after a round trip (``check``), so a connection left dead by
-a server restart is replaced instead of failing a request.
+a server restart is replaced instead of failing a request. psycopg_pool then waits 1, 2, 4 s
+between two failed checks (made for the odd broken connection): after a restart, when every idle
+connection is dead, a request would wait through them all and time out. So the first connection
+found dead has the pool check all its idle connections at once (:func:`_recheck_pools`).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import psycopg
 from django.conf import settings
+from django.db.backends.postgresql.base import DatabaseWrapper
 from psycopg import errors
+from psycopg.pq import ConnStatus
 
 from classnote.base import deadlines
 
@@ -41,3 +47,25 @@ class DeadlineConnection(psycopg.Connection[Any]):
             # Half an exchange: nothing more can be read or sent on this connection.
             self.pgconn.finish()
             raise DeadlineExceeded("the database did not answer in time") from None
+        except psycopg.OperationalError:
+            if self.pgconn.status == ConnStatus.BAD:  # the connection itself died (a restart, a failover)
+                _recheck_pools()
+            raise
+
+
+_rechecking = threading.local()
+
+
+def _recheck_pools() -> None:
+    """Have each pool check its idle connections now, dropping the dead ones (they are refilled)."""
+    if getattr(_rechecking, "active", False):
+        return  # a check made by this very recheck failed
+    _rechecking.active = True
+    try:
+        pools: dict[str, Any] = getattr(DatabaseWrapper, "_connection_pools", {})  # where Django keeps them
+        for pool in list(pools.values()):
+            pool.check()
+    except Exception as error:  # noqa: BLE001 - the next request's own check still protects it
+        logger.warning("database: checking the pooled connections failed (%s)", type(error).__name__)
+    finally:
+        _rechecking.active = False
