@@ -3,6 +3,7 @@ log ids and counts, not names, login IDs or card text."""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
@@ -62,10 +63,8 @@ class OncePerRequest(logging.Filter):
             return True
         if getattr(request, "_classnote_logged", False):
             return False
-        try:
+        with contextlib.suppress(AttributeError):  # a request object that takes no attributes: log it
             request._classnote_logged = True
-        except AttributeError:  # a request object that takes no attributes: log it
-            pass
         return True
 
 
