@@ -17,6 +17,8 @@ import errno as errno_codes
 import sqlite3
 from dataclasses import dataclass
 
+import psycopg
+
 # Seconds a client is told to wait before trying again, by default.
 RETRY_AFTER = 15
 
@@ -75,7 +77,7 @@ def _one(error: BaseException) -> Outage | None:  # noqa: PLR0911 - one rule per
             return Outage(DATABASE, UNREACHABLE)
         return None
     module = _module(error)
-    if module.startswith(("psycopg", "psycopg_pool")):
+    if isinstance(error, psycopg.Error):  # psycopg's, psycopg_pool's and our own (core.postgres)
         name = type(error).__name__
         if name in ("PoolTimeout", "QueryCanceled", "DeadlineExceeded") or _sqlstate(error) == "57014":
             return Outage(DATABASE, TIMEOUT)
