@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from unittest import mock
 
-from django.test import Client
+from django.db import connection
+from django.test import Client, override_settings
 
 from tests.conftest import require_service
 
@@ -19,13 +22,13 @@ def test_healthz(db: None) -> None:
     assert response.json() == {"status": "ok"}
 
 
-def test_readyz_reports_each_dependency(db: None) -> None:
+def test_readyz_reports_each_dependency(transactional_db: None) -> None:
     response = Client().get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok", "storage": "ok"}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok", "storage": "ok", "disk": "ok"}}
 
 
-def test_readyz_fails_without_revealing_details(db: None) -> None:
+def test_readyz_fails_without_revealing_details(transactional_db: None) -> None:
     with mock.patch("django.core.files.storage.default_storage.save", side_effect=OSError("/secret/path full")):
         response = Client().get("/readyz")
     assert response.status_code == 503
@@ -59,5 +62,42 @@ def test_readyz_with_redis_as_the_shared_cache(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "200 {'database': 'ok', 'cache': 'ok', 'storage': 'ok'}" in result.stdout
+    assert "200 {'database': 'ok', 'cache': 'ok', 'storage': 'ok', 'disk': 'ok'}" in result.stdout
     assert "RedisCache" in result.stdout
+
+
+def test_readyz_answers_in_time_when_a_check_hangs_and_starts_no_second_one(transactional_db: None) -> None:
+    """A hung dependency is reported as `timeout` within READY_CHECK_TIMEOUT, and a probe while it is
+    still hung does not start another check of it (a hung backend cannot eat the probe's threads)."""
+    release = threading.Event()
+    calls = []
+
+    def hung_save(*args: object, **kwargs: object) -> str:
+        calls.append(1)
+        release.wait(30)
+        return "_readyz/x"
+
+    try:
+        with (
+            override_settings(READY_CHECK_TIMEOUT=1),
+            mock.patch("django.core.files.storage.default_storage.save", side_effect=hung_save),
+        ):
+            first = Client().get("/readyz")
+            second = Client().get("/readyz")
+    finally:
+        release.set()
+    assert first.status_code == second.status_code == 503
+    assert first.json()["checks"] == {"database": "ok", "cache": "ok", "storage": "timeout", "disk": "ok"}
+    assert second.json()["checks"]["storage"] == "timeout"
+    assert len(calls) == 1
+
+
+def test_readyz_reports_the_embedded_database_not_writable_without_free_space(transactional_db: None) -> None:
+    full = shutil._ntuple_diskusage(total=10**9, used=10**9, free=0)  # type: ignore[attr-defined]
+    with mock.patch("classnote.core.health.shutil.disk_usage", return_value=full):
+        response = Client().get("/readyz")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["disk"] == "not_writable"
+    if connection.vendor == "sqlite":
+        assert checks["database"] == "not_writable"

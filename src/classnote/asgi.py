@@ -17,11 +17,13 @@ from typing import Any
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "classnote.settings")
 
 import django  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
 from classnote import env  # noqa: E402
+from classnote.core import health  # noqa: E402
 from classnote.core.wsgi_bridge import BufferedWSGI  # noqa: E402
 
 STREAM_PREFIXES = ("/events/",)
@@ -46,7 +48,12 @@ class StreamHandler(ASGIHandler):
 
 django.setup(set_prefix=False)
 django_asgi = StreamHandler()
-django_wsgi = BufferedWSGI(get_wsgi_application(), workers=env.integer("WSGI_THREADS", 4, minimum=1, maximum=256))
+django_wsgi = BufferedWSGI(
+    get_wsgi_application(),
+    workers=env.integer("WSGI_THREADS", 4, minimum=1, maximum=256),
+    timeout=settings.REQUEST_TIMEOUT,
+    queue_max=settings.REQUEST_QUEUE_MAX,
+)
 
 # What is loaded by now (Django, the apps, every view through the URL configuration) lives as long
 # as the process. Out of the garbage collector's sight, a full collection looks only at what the
@@ -66,6 +73,9 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+    if scope["type"] == "http" and scope["path"] == "/readyz" and scope["method"] in ("GET", "HEAD"):
+        await health.asgi_readyz(scope, receive, send)  # off the request threads (issue 13)
+        return
     if scope["type"] == "http" and scope["path"].startswith(STREAM_PREFIXES):
         await django_asgi(scope, receive, send)
         return

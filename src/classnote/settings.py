@@ -141,6 +141,28 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------------
 # Embedded default: SQLite in WAL mode under CLASSNOTE_HOME. Scale-out: DATABASE_URL=postgres://...
 # (psycopg 3 with its connection pool; TLS with ?sslmode=verify-full, see docs/configuration.md).
+# Deadlines (issue 13; docs/configuration.md, "Deadlines"): every wait ends, and a request that
+# cannot be served in time is answered 503 + Retry-After, never left hanging.
+# Seconds from a request's arrival (queueing included) to its deadline.
+REQUEST_TIMEOUT = env.integer("REQUEST_TIMEOUT", 15, minimum=2, maximum=600)
+# Requests waiting for a request thread, per process, past which new ones are answered 503 at once.
+REQUEST_QUEUE_MAX = env.integer("REQUEST_QUEUE_MAX", 200, minimum=1, maximum=100_000)
+# PostgreSQL: connecting, a free pooled connection, one statement (server side), a transaction left
+# idle (server side), and any single wait for the server's answer (client side, for a server that
+# does not answer at all). Seconds.
+DATABASE_CONNECT_TIMEOUT = env.integer("DATABASE_CONNECT_TIMEOUT", 5, minimum=1, maximum=600)
+DATABASE_POOL_TIMEOUT = env.integer("DATABASE_POOL_TIMEOUT", 5, minimum=1, maximum=600)
+DATABASE_STATEMENT_TIMEOUT = env.integer("DATABASE_STATEMENT_TIMEOUT", 10, minimum=1, maximum=3600)
+DATABASE_IDLE_TRANSACTION_TIMEOUT = env.integer("DATABASE_IDLE_TRANSACTION_TIMEOUT", 30, minimum=1, maximum=3600)
+DATABASE_WAIT_SECONDS = env.integer("DATABASE_WAIT_SECONDS", DATABASE_STATEMENT_TIMEOUT + 5, minimum=1, maximum=3600)
+# SQLite: SQLite's own wait for a lock held by another process, and this process's write queue.
+SQLITE_BUSY_TIMEOUT = env.integer("SQLITE_BUSY_TIMEOUT", 5, minimum=1, maximum=600)
+SQLITE_LOCK_TIMEOUT = env.integer("SQLITE_LOCK_TIMEOUT", 10, minimum=1, maximum=600)
+# /readyz: seconds each check may take, and free space under CLASSNOTE_HOME (MB) below which the
+# disk, and on the embedded default the database, is reported not writable.
+READY_CHECK_TIMEOUT = env.integer("READY_CHECK_TIMEOUT", 2, minimum=1, maximum=60)
+READY_MIN_FREE_MB = env.integer("READY_MIN_FREE_MB", 64, minimum=0, maximum=1_000_000)
+
 _sqlite_default = f"sqlite:///{CLASSNOTE_HOME / 'classnote.sqlite3'}"
 DATABASE_URL = env.string("DATABASE_URL", _sqlite_default)
 try:
@@ -157,9 +179,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of failing
         # with "database is locked" half-way through a transaction.
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": SQLITE_BUSY_TIMEOUT,
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+            f"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000};"
             " PRAGMA foreign_keys=ON; PRAGMA cache_size=-20000;"
         ),
     }
@@ -168,12 +190,26 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = None
     _db["CONN_HEALTH_CHECKS"] = True
 elif _db["ENGINE"] == "django.db.backends.postgresql":
+    from classnote.core.postgres import DeadlineConnection
+
     _db["CONN_MAX_AGE"] = 0  # the pool keeps the connections
-    _db.setdefault("OPTIONS", {})["pool"] = {
+    # A round trip before the pool hands a connection out: one left dead by a restart is replaced.
+    _db["CONN_HEALTH_CHECKS"] = True
+    _pg_options = _db.setdefault("OPTIONS", {})
+    _pg_options["pool"] = {
         "min_size": env.integer("DATABASE_POOL_MIN", 2, minimum=0),
         "max_size": env.integer("DATABASE_POOL_MAX", 10, minimum=1),
-        "timeout": 10,
+        # Seconds a request waits for a free connection before it is answered 503.
+        "timeout": DATABASE_POOL_TIMEOUT,
+        "connection_class": DeadlineConnection,
     }
+    _pg_options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    # The server ends a statement, and a transaction left idle, that run past these (milliseconds).
+    _pg_server_limits = (
+        f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}"
+        f" -c idle_in_transaction_session_timeout={DATABASE_IDLE_TRANSACTION_TIMEOUT * 1000}"
+    )
+    _pg_options["options"] = f"{_pg_options.get('options', '')} {_pg_server_limits}".strip()
     if PRODUCTION and env.boolean("DATABASE_REQUIRE_TLS", True):
         # Encrypted, and the server's certificate checked: a mode that allows plain text or skips
         # the check (disable, allow, prefer, require) is refused, not silently accepted.
@@ -550,7 +586,7 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true: choose one.")
 if PRODUCTION and EMAIL_HOST and not (EMAIL_USE_TLS or EMAIL_USE_SSL):
     raise ImproperlyConfigured("EMAIL_USE_TLS or EMAIL_USE_SSL must be true in production: mail is sent encrypted.")
-EMAIL_TIMEOUT = 10
+EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 10, minimum=1, maximum=300)
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "classnote <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -8,6 +8,8 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from classnote.base import outages
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 # Characters of a log message, and of each text field, kept: a request's Host header, path, user
@@ -72,6 +74,8 @@ class JsonFormatter(logging.Formatter):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:
-            # The exception type only: tracebacks can contain request data.
+            # The exception type and its cause (classes, errno, SQLSTATE: classnote.base.outages),
+            # never messages or tracebacks: they can contain request data.
             entry["exception"] = record.exc_info[0].__name__ if record.exc_info[0] else "unknown"
+            entry["cause"] = outages.describe(record.exc_info[1])
         return json.dumps(entry, ensure_ascii=False)

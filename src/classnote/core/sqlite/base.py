@@ -14,10 +14,14 @@ transaction around a live request in the same process would otherwise wait on it
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.db.backends.sqlite3 import base
+
+from classnote.base import deadlines
 
 _write_lock = threading.Lock()
 _enabled = False
@@ -27,6 +31,13 @@ _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 def serialize_writes() -> None:
     global _enabled
     _enabled = True
+
+
+def _take_write_lock() -> None:
+    """The process's write lock, waited for no longer than SQLITE_LOCK_TIMEOUT or the request's
+    deadline (issue 13): past it, SQLite's own "database is locked", which is a 503."""
+    if not _write_lock.acquire(timeout=max(deadlines.limit(settings.SQLITE_LOCK_TIMEOUT), 0.001)):
+        raise sqlite3.OperationalError("database is locked (waited for the write lock)")
 
 
 class CursorWrapper(base.SQLiteCursorWrapper):
@@ -44,14 +55,20 @@ class CursorWrapper(base.SQLiteCursorWrapper):
 
     def execute(self, query: str, params: Any = None) -> Any:
         if self._autocommit_write(query):
-            with _write_lock:
+            _take_write_lock()
+            try:
                 return super().execute(query, params)
+            finally:
+                _write_lock.release()
         return super().execute(query, params)
 
     def executemany(self, query: str, param_list: Any) -> Any:
         if self._autocommit_write(query):
-            with _write_lock:
+            _take_write_lock()
+            try:
                 return super().executemany(query, param_list)
+            finally:
+                _write_lock.release()
         return super().executemany(query, param_list)
 
 
@@ -67,7 +84,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if not _enabled:
             super()._start_transaction_under_autocommit()  # type: ignore[misc]
             return
-        _write_lock.acquire()
+        _take_write_lock()
         self.holds_write_lock = True
         try:
             super()._start_transaction_under_autocommit()  # type: ignore[misc]
