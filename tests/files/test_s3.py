@@ -127,6 +127,7 @@ def weed_server(home: Path) -> Iterator[S3Server]:
             }
         ]
     }
+    home.mkdir(parents=True, exist_ok=True)
     (home / "s3.json").write_text(json.dumps(identities), encoding="utf-8")
     s3, s3_grpc, master, master_grpc, volume, volume_grpc, filer, filer_grpc = free_ports(8)
     command = [
@@ -215,9 +216,9 @@ def test_settings_build_a_private_s3_storage_from_the_environment(s3_server: S3S
     assert storage["BACKEND"] == "classnote.files.s3.S3Storage"  # django-storages' S3Storage, guarded
     options = storage["OPTIONS"]
     # Deadlines instead of botocore's 60 s connect and read timeouts, 3 attempts (issue 13).
-    assert (options["connect_timeout"], options["read_timeout"], options["max_attempts"]) == (2, 10, 2)
+    assert (options["connect_timeout"], options["read_timeout"], options["max_attempts"]) == (2, 5, 2)
     config = S3Storage(**options).client_config
-    assert (config.connect_timeout, config.read_timeout) == (2, 10)
+    assert (config.connect_timeout, config.read_timeout) == (2, 5)
     assert config.retries == {"max_attempts": 2, "mode": "standard"}
     assert config.s3 == {"addressing_style": "path"} and config.signature_version == "s3v4"
     assert options["bucket_name"] == BUCKET and options["endpoint_url"] == s3_server.endpoint

@@ -7,7 +7,8 @@ later, so the lessons that never touch a file stopped too. Every call of the sto
 
 * **Bulkhead.** At most ``STORAGE_CONCURRENCY`` storage calls run at once in a process (fewer than
   its request threads, ``WSGI_THREADS``). A call that finds them all taken waits a moment
-  (``SLOT_WAIT``, far shorter than a storage deadline) and is then refused with
+  (``SLOT_WAIT``, far shorter than a storage deadline, and never past the request's deadline) and
+  is then refused with
   ``Unavailable(STORAGE, BUSY)``: a 503 with ``Retry-After``, and the request thread is free again.
 * **Circuit breaker.** A call that fails because the storage did not answer in time or could not
   be reached (outages.classify: botocore timeouts, connection errors, 5xx answers) opens the
@@ -34,7 +35,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 
-from classnote.base import outages
+from classnote.base import deadlines, outages
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -98,7 +99,7 @@ class StorageGuard:
 
     def _enter(self) -> bool:
         """Take a place; True when this call is the half-open circuit's probe."""
-        deadline = self._clock() + SLOT_WAIT
+        deadline = self._clock() + deadlines.limit(SLOT_WAIT)
         with self._condition:
             while True:
                 now = self._clock()

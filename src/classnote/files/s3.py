@@ -22,7 +22,7 @@ from storages.backends import s3
 from classnote.files.guard import guard
 from classnote.files.storage import Guarded
 
-DEADLINES = {"connect_timeout": 2, "read_timeout": 10, "max_attempts": 2}
+DEADLINES = {"connect_timeout": 2, "read_timeout": 5, "max_attempts": 2}
 
 
 def client_config(
