@@ -87,7 +87,9 @@ def test_the_503_is_in_the_users_language(tenant_a: Tenant, storage_down: None) 
 
 def test_a_thumbnail_answers_503_while_the_storage_is_down(tenant_a: Tenant) -> None:
     pupil = client_of(tenant_a.student)
-    stored = StoredFile.objects.get(pk=pupil.post("/files/", {"file": samples.upload("p.png", samples.png())}).json()["id"])
+    stored = StoredFile.objects.get(
+        pk=pupil.post("/files/", {"file": samples.upload("p.png", samples.png())}).json()["id"]
+    )
     with pytest.MonkeyPatch.context() as patch:
         freeze(patch, "_open")
         response = pupil.get(f"/files/{stored.pk}/thumbnail/")

@@ -32,8 +32,8 @@ from django.test import Client, override_settings
 from classnote.cards import drawings
 from classnote.cards.actions import create_card, delete_card
 from classnote.files import services
-from classnote.files.s3 import S3Storage
 from classnote.files.models import StoredFile
+from classnote.files.s3 import S3Storage
 from tests.conftest import Tenant, login_as
 from tests.files import samples
 

@@ -73,7 +73,9 @@ def _delete_quietly(*keys: str) -> None:
         try:
             default_storage.delete(key)
         except outages.Unavailable as error:  # the storage is down: the object stays, without a row
-            logger.warning("a stored object could not be deleted and stays behind (%s): %s", key, outages.describe(error))
+            logger.warning(
+                "a stored object could not be deleted and stays behind (%s): %s", key, outages.describe(error)
+            )
         except Exception:
             logger.exception("deleting a stored file failed")
 

@@ -73,7 +73,7 @@ class FileSystemStorage(Guarded, DjangoFileSystemStorage):
         # its own: NAME, or the last name it took after a clash (the earlier ones were somebody's).
         self._saving.names = [name]
         try:
-            return str(DjangoFileSystemStorage._save(self, name, content))
+            return str(DjangoFileSystemStorage._save(self, name, content))  # type: ignore[attr-defined]
         except BaseException:
             with contextlib.suppress(OSError):
                 os.remove(self.path(self._saving.names[-1]))
