@@ -196,3 +196,42 @@ def test_an_upload_on_a_full_disk_is_507_without_a_partial_file_or_a_row(
     assert default_storage.open(tenant_a.file.storage_key).read() == kept  # existing data intact
     assert guard.state() == "closed"  # a full disk is no storage outage: reads go on
     assert pupil.post("/files/", {"file": samples.upload("report.pdf", samples.pdf())}).status_code == 201
+
+
+def test_a_card_upload_is_stored_outside_the_cards_transaction(
+    tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A storage call may last up to its deadlines: no transaction (SQLite's write lock, which every
+    writer of the process queues for) may be open around it. A card refused after its upload was
+    stored takes the upload away again, row and bytes."""
+    from django.db import connection
+
+    from classnote.cards.models import Card
+
+    outside = len(connection.atomic_blocks)
+    depths: list[int] = []
+    original = DjangoFileSystemStorage._save
+
+    def save(self: Any, name: str, content: Any) -> Any:
+        depths.append(len(connection.atomic_blocks))
+        return original(self, name, content)
+
+    monkeypatch.setattr(DjangoFileSystemStorage, "_save", save)
+    card = create_card(
+        tenant_a.student, kind="file", lesson_id=tenant_a.lesson.pk, upload=samples.upload("a.pdf", samples.pdf())
+    )
+    assert card.file is not None and depths == [outside]
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the card could not be saved")
+
+    monkeypatch.setattr(Card, "save", refused)
+    rows = StoredFile.objects.count()
+    media = Path(default_storage.location)
+    files_before = {path for path in media.rglob("*") if path.is_file()}
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        create_card(
+            tenant_a.student, kind="file", lesson_id=tenant_a.lesson.pk, upload=samples.upload("b.pdf", samples.pdf())
+        )
+    assert StoredFile.objects.count() == rows
+    assert {path for path in media.rglob("*") if path.is_file()} == files_before

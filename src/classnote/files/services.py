@@ -144,9 +144,14 @@ def delete_upload(actor: User, file_id: object) -> None:
 
 
 def discard(stored: StoredFile) -> None:
-    """Remove a stored file whose row is being rolled back (its card was refused): the bytes now,
-    since a rolled-back deletion would never reach delete_bytes_after_commit."""
-    _delete_quietly(stored.storage_key, stored.thumbnail_key)
+    """Remove an upload stored for a card that was refused after all: its row, and its bytes once
+    that deletion is committed (delete_bytes_after_commit). If the row cannot be deleted (the
+    database failed), both stay: an upload of its owner's, never a row without its bytes."""
+    try:
+        with transaction.atomic():
+            StoredFile.objects.filter(pk=stored.pk).delete()
+    except Exception:
+        logger.exception("removing the upload of a refused card failed")
 
 
 def delete_bytes_after_commit(sender: Any, instance: StoredFile, **kwargs: Any) -> None:
