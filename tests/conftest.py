@@ -221,3 +221,12 @@ def _fresh_process_cache() -> None:
     one test's requests into the next. Only the in-process cache: a shared Redis is never flushed."""
     if isinstance(caches["default"], LocMemCache):
         caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _closed_storage_circuit() -> None:
+    """Each test starts with the storage guard closed and idle (classnote.files.guard): a test that
+    makes the storage fail would otherwise refuse the next test's files."""
+    from classnote.files.guard import guard
+
+    guard.reset()

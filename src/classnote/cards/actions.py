@@ -127,10 +127,13 @@ def create_card(
         stored = card_access.get_file_for(actor, file_id)
         if stored.owner_id != actor.pk:
             raise ActionError(_("You can only attach your own files."))
-    with transaction.atomic():
-        if upload is not None:
-            stored = store_upload(actor, upload)
-        try:
+    if upload is not None:
+        # Stored before the card's transaction opens: a storage call may last up to its deadlines,
+        # and no database lock (SQLite's write lock above all, which every writer queues for) may
+        # wait on it.
+        stored = store_upload(actor, upload)
+    try:
+        with transaction.atomic():
             if stored is not None:
                 if kind == Card.Kind.IMAGE and stored.kind != StoredFile.Kind.IMAGE:
                     kind = Card.Kind.FILE
@@ -146,10 +149,10 @@ def create_card(
             except ValidationError as error:
                 raise ActionError(" ".join(error.messages)) from None
             card.save()
-        except BaseException:
-            if upload is not None and stored is not None:
-                discard(stored)
-            raise
+    except BaseException:
+        if upload is not None and stored is not None:
+            discard(stored)
+        raise
     return card
 
 

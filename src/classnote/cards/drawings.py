@@ -16,6 +16,9 @@ keys too. The pictures are deleted with the card (``delete_after_commit``, which
 goes: by its owner, or with a deleted account). They hold nothing but the drawing's pixels, which the
 data inventory declares as ``cards.Card.strokes``.
 
+While the storage is down (classnote.files.guard refuses at once), a picture is drawn again from
+the card's strokes and served without being stored: drawings stay visible in the lesson.
+
 A request finds the stored picture, or starts the render and waits for it up to ``RENDER_WAIT_MS`` —
 only one request thread at a time waits, so renders never hold the threads other pages need. If the
 picture is not ready by then (or the pool is full) the caller answers with a placeholder, and the
@@ -40,6 +43,7 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 from PIL import Image
 
+from classnote.base import outages
 from classnote.cards import render
 from classnote.cards.models import Card
 from classnote.core.workpool import PoolBusy, Processes, WorkPool
@@ -98,6 +102,8 @@ def _read(name: str) -> bytes | None:
             return bytes(handle.read())
     except FileNotFoundError:
         return None
+    except outages.Unavailable:  # the storage is down or busy: drawn again from the strokes
+        return None
     except Exception as error:  # an S3-compatible storage: botocore's ClientError for a missing key
         code = str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
         if code not in ("404", "NoSuchKey"):
@@ -120,7 +126,9 @@ def _render_and_store(where: str, version: str, strokes_json: str, background: s
             if saved != name:  # another process stored the same picture first: keep one
                 default_storage.delete(saved)
         _delete_older(where, version)
-    except Exception:  # a full disk, an unreachable bucket: served this time, rendered again next time
+    except outages.Unavailable as error:  # a full disk, a storage that is down: rendered again next time
+        logger.warning("storing a drawing render failed: %s", outages.describe(error))
+    except Exception:  # served this time, rendered again next time
         logger.exception("storing a drawing render failed")
     return pictures
 
@@ -201,6 +209,9 @@ def _delete_folder(where: str) -> None:
         for name in files:
             default_storage.delete(f"{where}{name}")
     except FileNotFoundError:
+        return
+    except outages.Unavailable as error:
+        logger.warning("deleting the renders of a deleted card failed (%s): %s", where, outages.describe(error))
         return
     except Exception:
         logger.exception("deleting the renders of a deleted card failed")

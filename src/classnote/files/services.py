@@ -4,6 +4,11 @@
 re-encodes images without metadata, and writes the bytes through Django's default storage (local
 disk or S3-compatible, see settings) under a random key ``files/<school id>/<random>`` — the
 user's file name is never part of a storage key. The name is kept, cleaned, for display only.
+
+The row is made only once its bytes (and an image's thumbnail) are stored, and the bytes go again
+if the row cannot be made: no row ever names an object that is not there. While the storage is
+down, busy or out of space, its ``outages.Unavailable`` (classnote.files.guard) goes up to the front
+door, which answers 503 (507 for a full disk) with Retry-After and a message saying so.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from classnote.accounts.models import User
+from classnote.base import outages
 from classnote.base.errors import ActionError
 from classnote.files import validation
 from classnote.files.access import get_own_file
@@ -48,7 +54,10 @@ def _hash_and_size(file: IO[bytes]) -> tuple[str, int]:
 def _save(key: str, content: File[Any]) -> str:
     try:
         name = default_storage.save(key, content)
-    except Exception as error:  # a full disk, an unreachable S3 endpoint...
+    except outages.Unavailable as error:  # storage down or busy, a full disk: 503 or 507 (guard)
+        logger.warning("storing an upload failed: %s", outages.describe(error))
+        raise
+    except Exception as error:  # anything else the storage did not expect
         logger.exception("storing an upload failed")
         raise StorageUnavailable(_("The file could not be stored. Please try again in a moment.")) from error
     if name != key:  # storages may rename on a clash; our keys are random and must not change
@@ -63,6 +72,10 @@ def _delete_quietly(*keys: str) -> None:
             continue
         try:
             default_storage.delete(key)
+        except outages.Unavailable as error:  # the storage is down: the object stays, without a row
+            logger.warning(
+                "a stored object could not be deleted and stays behind (%s): %s", key, outages.describe(error)
+            )
         except Exception:
             logger.exception("deleting a stored file failed")
 
@@ -131,9 +144,14 @@ def delete_upload(actor: User, file_id: object) -> None:
 
 
 def discard(stored: StoredFile) -> None:
-    """Remove a stored file whose row is being rolled back (its card was refused): the bytes now,
-    since a rolled-back deletion would never reach delete_bytes_after_commit."""
-    _delete_quietly(stored.storage_key, stored.thumbnail_key)
+    """Remove an upload stored for a card that was refused after all: its row, and its bytes once
+    that deletion is committed (delete_bytes_after_commit). If the row cannot be deleted (the
+    database failed), both stay: an upload of its owner's, never a row without its bytes."""
+    try:
+        with transaction.atomic():
+            StoredFile.objects.filter(pk=stored.pk).delete()
+    except Exception:
+        logger.exception("removing the upload of a refused card failed")
 
 
 def delete_bytes_after_commit(sender: Any, instance: StoredFile, **kwargs: Any) -> None:
@@ -143,4 +161,6 @@ def delete_bytes_after_commit(sender: Any, instance: StoredFile, **kwargs: Any) 
 
 
 def open_stored(key: str) -> File[Any]:
+    """The stored file, read from storage now: FileNotFoundError if it is really missing,
+    outages.Unavailable while the storage is down (never the one for the other)."""
     return default_storage.open(key, "rb")

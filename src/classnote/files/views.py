@@ -16,9 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from classnote.audit.reads import record_work_read
+from classnote.base import outages
 from classnote.base.errors import ActionError
 from classnote.base.requests import AuthedRequest
 from classnote.cards import access as card_access
+from classnote.core import unavailable
 from classnote.files import services
 from classnote.files.models import StoredFile
 from classnote.files.validation import ascii_name, too_large
@@ -41,11 +43,14 @@ def _thumbnail_url(stored: StoredFile) -> str | None:
 
 @audience(AUTHENTICATED)
 @require_POST
-def file_upload(request: AuthedRequest) -> JsonResponse:
+def file_upload(request: AuthedRequest) -> HttpResponse:
     """POST a multipart form with the field "file"; JSON describes the stored file (201) or why not."""
     try:
         uploaded = request.FILES.get("file")
-    except (MultiPartParserError, RequestDataTooBig, TooManyFilesSent, SuspiciousOperation, OSError):
+    except (MultiPartParserError, RequestDataTooBig, TooManyFilesSent, SuspiciousOperation, OSError) as error:
+        outage = outages.classify(error)  # no room for the temporary file: 507, not "unreadable"
+        if outage is not None:
+            return unavailable.response(outage, request.LANGUAGE_CODE, as_json=True)
         return _detail(_("The upload could not be read. Please try again."), 400)
     if getattr(request, "classnote_upload_too_large", False):
         return _detail(str(too_large(request.user)), 413)
@@ -53,6 +58,8 @@ def file_upload(request: AuthedRequest) -> JsonResponse:
         return _detail(_("Choose a file to upload."), 400)
     try:
         stored = services.store_upload(request.user, uploaded)
+    except outages.Unavailable as error:  # the storage is down or busy, the disk full: 503 / 507
+        return unavailable.response(error.outage, request.LANGUAGE_CODE, as_json=True)
     except ActionError as error:
         response = _detail(str(error), getattr(error, "status", 400))
         if error.retry_after:  # busy (the image pool is full): when to try again
@@ -87,14 +94,13 @@ def _sandboxed(response: HttpResponse | FileResponse) -> Any:
 
 def _serve(key: str, content_type: str, size: int | None, disposition: str, name: str) -> Any:
     try:
-        # FileResponse reads the size at once, so an object missing from S3 fails here, not mid-stream.
+        # The storage reads the file when it opens it (classnote.files.s3), not mid-stream.
         response = FileResponse(services.open_stored(key), content_type=content_type)
-    except FileNotFoundError:
+    except FileNotFoundError:  # really missing (the storage said so): 404
         logger.warning("a stored file is missing from storage")
         raise Http404 from None
-    except Exception:  # e.g. botocore's ClientError (NoSuchKey) from an S3-compatible storage
-        logger.exception("opening a stored file failed")
-        raise Http404 from None
+    # Anything else is no "not found": outages.Unavailable (the storage is down or busy) becomes a
+    # 503 with Retry-After (core.views.server_error), never a 404 that would say the file is gone.
     response.block_size = services.CHUNK
     if size is not None:
         response["Content-Length"] = str(size)
