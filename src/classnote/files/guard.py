@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 
 from classnote.base import deadlines, outages
+from classnote.core import health
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -166,3 +167,11 @@ def storage_health() -> dict[str, Any]:
     closed, "failing" (with the reason: timeout, unreachable) while it is open or probing. Cheap
     enough for every /readyz; a closed circuit is no proof that the storage answers now."""
     return guard.health()
+
+
+def ready_check() -> None:
+    """/readyz's storage check (classnote.core.health): while the circuit is open the storage is
+    reported failing without another call to it; otherwise a small object is written and deleted."""
+    if guard.state() != CLOSED:
+        raise outages.Unavailable(outages.STORAGE)
+    health.check_storage()
