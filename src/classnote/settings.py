@@ -94,6 +94,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "classnote.core.middleware.RequestIdMiddleware",
+    "classnote.core.middleware.DeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "classnote.core.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -145,6 +146,8 @@ TEMPLATES = [
 # cannot be served in time is answered 503 + Retry-After, never left hanging.
 # Seconds from a request's arrival (queueing included) to its deadline.
 REQUEST_TIMEOUT = env.integer("REQUEST_TIMEOUT", 15, minimum=2, maximum=600)
+# Views that are slow by design (roster import, exports: @slow_view) get this many seconds from their start.
+SLOW_REQUEST_TIMEOUT = env.integer("SLOW_REQUEST_TIMEOUT", 70, minimum=2, maximum=3600)
 # Requests waiting for a request thread, per process, past which new ones are answered 503 at once.
 REQUEST_QUEUE_MAX = env.integer("REQUEST_QUEUE_MAX", 200, minimum=1, maximum=100_000)
 # PostgreSQL: connecting, a free pooled connection, one statement (server side), a transaction left

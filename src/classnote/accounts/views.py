@@ -16,6 +16,7 @@ from classnote.accounts import access as account_access
 from classnote.accounts import actions, throttling
 from classnote.accounts.forms import CardLoginForm, StudentLoginForm
 from classnote.accounts.stepup import require_recent_login
+from classnote.base.deadlines import slow_view
 from classnote.base.errors import NotFound
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import Role
@@ -120,6 +121,7 @@ def logout_everywhere(request: AuthedRequest) -> HttpResponse:
     return redirect("account_login")
 
 
+@slow_view
 @audience(*TEACHING_STAFF)
 @require_http_methods(["GET", "POST"])
 def login_cards(request: AuthedRequest, class_id: int) -> HttpResponse:

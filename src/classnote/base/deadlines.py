@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
+from typing import TypeVar
+
+V = TypeVar("V", bound=Callable[..., object])
 
 _deadline: ContextVar[float | None] = ContextVar("classnote_deadline", default=None)
 
@@ -39,3 +42,19 @@ def limit(own: float) -> float:
     """How long a wait whose own limit is OWN seconds may last now."""
     left = remaining()
     return own if left is None else min(own, left)
+
+
+def extend(seconds: float) -> None:
+    """Give the current request SECONDS from now, if that is later than its deadline (a view
+    marked :func:`slow_view`). Outside a request (no deadline) nothing changes."""
+    deadline = _deadline.get()
+    if deadline is not None:
+        _deadline.set(max(deadline, time.monotonic() + seconds))
+
+
+def slow_view(view: V) -> V:
+    """Mark a view whose work may take longer than REQUEST_TIMEOUT by design (a roster import
+    hashing a thousand passwords, an export): it gets SLOW_REQUEST_TIMEOUT from when it starts
+    (classnote.core.middleware.DeadlineMiddleware)."""
+    view.classnote_slow = True  # type: ignore[attr-defined]
+    return view

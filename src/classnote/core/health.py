@@ -105,7 +105,6 @@ CHECKS: dict[str, Callable[[], None]] = {
 }
 
 
-
 def register(name: str, check: Callable[[], None]) -> None:
     """Add or replace the check NAME (an app's own, from its AppConfig.ready)."""
     CHECKS[name] = check

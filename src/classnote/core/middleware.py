@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from classnote.base import deadlines
 from classnote.core.logging import request_id_var
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -33,6 +34,21 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class DeadlineMiddleware:
+    """A view marked ``@slow_view`` (classnote.base.deadlines) gets SLOW_REQUEST_TIMEOUT from when
+    it starts instead of the request's REQUEST_TIMEOUT."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view: Callable[..., HttpResponse], *args: object) -> None:
+        if getattr(view, "classnote_slow", False):
+            deadlines.extend(settings.SLOW_REQUEST_TIMEOUT)
 
 
 class SecurityHeadersMiddleware:

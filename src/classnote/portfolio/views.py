@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from classnote.accounts import access as account_access
 from classnote.accounts.stepup import require_recent_login
+from classnote.base.deadlines import slow_view
 from classnote.base.errors import ActionError
 from classnote.base.inventory import Purpose
 from classnote.base.requests import AuthedRequest
@@ -34,6 +35,7 @@ def _zip_response(student: object, body: bytes) -> HttpResponse:
     return response
 
 
+@slow_view
 @audience(Role.STUDENT)
 @require_GET
 def my_portfolio_zip(request: AuthedRequest) -> HttpResponse:
@@ -46,6 +48,7 @@ def my_portfolio_zip(request: AuthedRequest) -> HttpResponse:
     return _zip_response(student, build_zip(student))
 
 
+@slow_view
 @audience(Role.SCHOOL_ADMIN, Role.MUNICIPAL_ADMIN)
 @require_GET
 def student_portfolio_zip(request: AuthedRequest, user_id: int) -> HttpResponse:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from classnote.accounts import access as account_access
 from classnote.accounts.models import User
 from classnote.accounts.stepup import require_recent_login
+from classnote.base.deadlines import slow_view
 from classnote.base.errors import ActionError
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import SCHOOL_MANAGER_ROLES, Role
@@ -114,6 +115,7 @@ def _refused(request: AuthedRequest, request_id: int, error: ActionError) -> Htt
     return _detail(request, request_id, error=str(error), status=400)
 
 
+@slow_view
 @audience(*HANDLERS)
 @require_POST
 def request_export(request: AuthedRequest, request_id: int) -> HttpResponse:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from classnote.accounts.stepup import require_recent_login
+from classnote.base.deadlines import slow_view
 from classnote.base.errors import ActionError
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import SCHOOL_MANAGER_ROLES
@@ -19,6 +20,7 @@ from classnote.tenancy.access import audience
 from classnote.tenancy.models import School
 
 
+@slow_view
 @audience(*SCHOOL_MANAGER_ROLES)
 @require_http_methods(["GET", "POST"])
 def roster_import(request: AuthedRequest, school_id: int) -> HttpResponse:
