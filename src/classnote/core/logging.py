@@ -59,12 +59,13 @@ class OncePerRequest(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         request = getattr(record, "request", None)
-        if request is None:
-            return True
+        if request is None or getattr(record, "_classnote_first", False):
+            return True  # (a second copy of this filter: django.setup() configures logging again)
         if getattr(request, "_classnote_logged", False):
             return False
         with contextlib.suppress(AttributeError):  # a request object that takes no attributes: log it
             request._classnote_logged = True
+        record._classnote_first = True
         return True
 
 
