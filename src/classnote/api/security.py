@@ -32,7 +32,7 @@ from classnote.accounts import tokens
 from classnote.accounts.models import User
 from classnote.base.errors import NotFound
 from classnote.cards import access as card_access
-from classnote.core import throttle
+from classnote.core import idempotency, throttle
 from classnote.core.middleware import UserLanguageMiddleware
 from classnote.lessons import access as lesson_access
 from classnote.tenancy import access as tenancy_access
@@ -139,6 +139,16 @@ def gate(run: Callable[..., Any]) -> Callable[..., Any]:
                     continue
         except Exception as error:
             return operation.api.on_exception(request, error)
+        if request.method in idempotency.WRITES and not idempotency.handled(request):
+            # A token request: the middleware did not know the user (core/idempotency.py).
+            try:
+                key = idempotency.requested_key(request)
+            except idempotency.InvalidKey:
+                return operation.api.create_response(
+                    request, {"detail": idempotency.invalid_key_message()}, status=400
+                )
+            if key is not None:
+                return idempotency.once(request, user.pk, key, lambda: run(request, **kwargs))
         return run(request, **kwargs)
 
     return checked
