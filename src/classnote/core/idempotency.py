@@ -9,7 +9,8 @@ the proxy). The pupil retries; without a key that makes a second submission.
   ``application/x-www-form-urlencoded`` body (the header wins when both are present).
 * Recorded with the key, per person (``core.models.IdempotencyKey``): the request's fingerprint
   (method, path with query, SHA-256 of the body; a multipart body without its random boundary, as a
-  browser draws a new one for each retry of the same form) and the outcome (status, content type,
+  browser draws a new one for each retry of the same form; a urlencoded form as its fields without
+  the key field) and the outcome (status, content type,
   ``Location``, the body up to 64 KiB; a larger body, or one the view marked ``Cache-Control:
   no-store`` itself (a secret shown once), is replayed empty with ``Idempotent-Body-Omitted: true``).
 * A key recorded with the same fingerprint: the stored outcome with ``Idempotent-Replayed: true``;
@@ -19,7 +20,8 @@ the proxy). The pupil retries; without a key that makes a second submission.
   retry after a lost answer finds it. Error answers are not recorded, so a retry runs again: a
   4xx's own writes (an audit entry) commit, a 5xx rolls back everything. Two requests with the same
   key at once: the one that commits second fails on the unique constraint, rolls back its writes and
-  answers with the first one's outcome. Events (``transaction.on_commit``) go out after the outer
+  answers with the first one's outcome (so does one that failed with a 5xx, e.g. on a constraint
+  of the twin's write, once the twin's record is there). Events (``transaction.on_commit``) go out after the outer
   commit, and not at all for a rolled-back loser.
 * Signed-in browser sessions are handled by the middleware, before the write rate
   (``core.throttle``): a replay is no new write. API token requests are handled by the API's gate
@@ -30,13 +32,14 @@ the proxy). The pupil retries; without a key that makes a second submission.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tempfile
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
@@ -103,6 +106,16 @@ class _BodyHash:
 def body_sha256(request: HttpRequest) -> str:
     """The body's fingerprint. A large body is copied to a spooled file as it is hashed and the
     request reads it from there, so uploads are hashed without holding them in memory."""
+    if request.content_type == "application/x-www-form-urlencoded":
+        # A form: its fields in order without the key field, line breaks as one "\n", so the same
+        # form sent by script (key in the header) and by the browser (key in the field) match.
+        pairs = [
+            (name, value.replace("\r\n", "\n"))
+            for name, values in request.POST.lists()
+            if name != FIELD
+            for value in values
+        ]
+        return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()
     boundary = b""
     if request.content_type == "multipart/form-data":
         boundary = request.content_params.get("boundary", "").encode("ascii", "replace")
@@ -135,7 +148,10 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def refusal(request: HttpRequest, status: int, message: str) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse({"detail": message}, status=status)
+        body: dict[str, Any] = {"detail": message}
+        if status == 422:  # the API's shape of a 422 (api.schemas.ValidationErrorOut)
+            body["errors"] = [{"loc": ["header", HEADER], "msg": message, "type": "idempotency_key_reused"}]
+        return JsonResponse(body, status=status)
     return render(request, "errors/error.html", {"status": status, "message": message}, status=status)
 
 
@@ -237,12 +253,21 @@ def once(
                     raise _Lost(error) from error  # rolls back this request's writes
             elif response.status_code >= 500:
                 transaction.set_rollback(True)
-            return response
     except _Lost as lost:
         record = IdempotencyKey.objects.filter(user_id=user_id, key=key).first()
         if record is None:  # not the key's constraint (e.g. the person was deleted meanwhile)
             raise lost.error from None
         return answer(record)
+    if response.status_code >= 500:
+        # Failed (rolled back) while a twin with the same key went through, e.g. on a constraint
+        # the twin's write took first: the twin's outcome is this request's outcome too.
+        try:
+            record = IdempotencyKey.objects.filter(user_id=user_id, key=key).first()
+        except DatabaseError:  # the database is what failed: the error stands
+            record = None
+        if record is not None:
+            return answer(record)
+    return response
 
 
 def _csrf_refusal(request: HttpRequest) -> HttpResponse | None:

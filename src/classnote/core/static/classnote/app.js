@@ -70,8 +70,8 @@ window.ClassnoteIdempotency = (() => {
         try {
           const response = await fetch(form.action, {
             method: "POST", credentials: "same-origin", redirect: "manual",
-            headers: { "Content-Type": "application/x-www-form-urlencoded", "Idempotency-Key": key },
-            body: `${body}&${FIELD}=${encodeURIComponent(key)}`,
+            headers: { "Idempotency-Key": key },
+            body: new URLSearchParams(new FormData(form)), // as the browser sends it, key field included
           });
           status = response.type === "opaqueredirect" ? 302 : response.status;
           retryAfter = Number(response.headers.get("Retry-After")) || 0;
