@@ -360,10 +360,14 @@ def test_a_replay_needs_the_csrf_token_the_write_needed(tenant_a: Tenant) -> Non
 
 def _multipart(boundary: str, content: bytes) -> bytes:
     return (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nnotes\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"a.txt\"\r\n"
-        f"Content-Type: text/plain\r\n\r\n"
-    ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nnotes\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="upload"; filename="a.txt"\r\n'
+            f"Content-Type: text/plain\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
 
 
 @pytest.mark.parametrize("large", [False, True])

@@ -116,9 +116,9 @@ def test_a_submit_whose_answer_was_lost_is_retried_and_stays_one_submission(tmp_
         replayed: list[str] = []
         page.on(
             "response",
-            lambda response: replayed.append(response.headers.get("idempotent-replayed", ""))
-            if "/submit/" in response.url
-            else None,
+            lambda response: (
+                replayed.append(response.headers.get("idempotent-replayed", "")) if "/submit/" in response.url else None
+            ),
         )
         page.route(re.compile(rf"/boxes/{box_id}/submit/$"), lose_the_first_answer)
         page.click(f"form[action$='/boxes/{box_id}/submit/'] button[type=submit]")

@@ -10,7 +10,9 @@
   and every object named in the path must be readable by the caller (404). So a request about
   another school's object is answered 404 whatever its body, and a 422 never tells whether an
   id exists (a path value that is no id at all is left to validation: 422). The operations check
-  again, more strictly (teach, edit), through the access module.
+  again, more strictly (teach, edit), through the access module. For a token request, the gate
+  also runs a write with an ``Idempotency-Key`` once (classnote.core.idempotency); browser
+  sessions get that from the middleware.
 """
 
 from __future__ import annotations
@@ -144,9 +146,7 @@ def gate(run: Callable[..., Any]) -> Callable[..., Any]:
             try:
                 key = idempotency.requested_key(request)
             except idempotency.InvalidKey:
-                return operation.api.create_response(
-                    request, {"detail": idempotency.invalid_key_message()}, status=400
-                )
+                return operation.api.create_response(request, {"detail": idempotency.invalid_key_message()}, status=400)
             if key is not None:
                 return idempotency.once(request, user.pk, key, lambda: run(request, **kwargs))
         return run(request, **kwargs)

@@ -118,7 +118,7 @@ def body_sha256(request: HttpRequest) -> str:
         return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()
     boundary = b""
     if request.content_type == "multipart/form-data":
-        boundary = request.content_params.get("boundary", "").encode("ascii", "replace")
+        boundary = (request.content_params or {}).get("boundary", "").encode("ascii", "replace")
     hashed = _BodyHash(boundary)
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -133,7 +133,7 @@ def body_sha256(request: HttpRequest) -> str:
         hashed.feed(chunk)
         spool.write(chunk)
     spool.seek(0)
-    request._stream = spool  # type: ignore[attr-defined]
+    request._stream = spool  # type: ignore[assignment]
     request._read_started = False  # type: ignore[attr-defined]
     return hashed.hexdigest()
 
@@ -156,9 +156,7 @@ def refusal(request: HttpRequest, status: int, message: str) -> HttpResponse:
 
 
 def invalid_key_message() -> str:
-    return _(
-        "The Idempotency-Key must be 8 to 128 characters: letters, digits, dot, underscore, colon or hyphen."
-    )
+    return _("The Idempotency-Key must be 8 to 128 characters: letters, digits, dot, underscore, colon or hyphen.")
 
 
 def reused_key_message() -> str:

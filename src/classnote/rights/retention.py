@@ -26,8 +26,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from classnote.accounts.models import User
-from classnote.core import models as idempotency_keys
 from classnote.base.roles import Role
+from classnote.core import models as idempotency_keys
 from classnote.lessons.models import Lesson
 from classnote.privacy.models import ProvisionRecord
 from classnote.realtime.models import Channel, Event
