@@ -10,9 +10,8 @@
   and every object named in the path must be readable by the caller (404). So a request about
   another school's object is answered 404 whatever its body, and a 422 never tells whether an
   id exists (a path value that is no id at all is left to validation: 422). The operations check
-  again, more strictly (teach, edit), through the access module. For a token request, the gate
-  also runs a write with an ``Idempotency-Key`` once (classnote.core.idempotency); browser
-  sessions get that from the middleware.
+  again, more strictly (teach, edit), through the access module. Then the gate runs a write
+  with an ``Idempotency-Key`` once (classnote.core.idempotency), for sessions and tokens alike.
 """
 
 from __future__ import annotations
@@ -142,7 +141,8 @@ def gate(run: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as error:
             return operation.api.on_exception(request, error)
         if request.method in idempotency.WRITES and not idempotency.handled(request):
-            # A token request: the middleware did not know the user (core/idempotency.py).
+            # Once the caller and the path's objects are checked: a write with an Idempotency-Key
+            # runs once (core/idempotency.py).
             try:
                 key = idempotency.requested_key(request)
             except idempotency.InvalidKey:

@@ -23,10 +23,11 @@ the proxy). The pupil retries; without a key that makes a second submission.
   answers with the first one's outcome (so does one that failed with a 5xx, e.g. on a constraint
   of the twin's write, once the twin's record is there). Events (``transaction.on_commit``) go out after the outer
   commit, and not at all for a rolled-back loser.
-* Signed-in browser sessions are handled by the middleware, before the write rate
-  (``core.throttle``): a replay is no new write. API token requests are handled by the API's gate
-  once the token is authenticated (``api.security.gate``). Anonymous requests and requests without
-  a key are not touched.
+* The pages' writes of signed-in sessions are handled by the middleware, before the write rate
+  (``core.throttle``): a replay is no new write. The API's writes (session or token) are handled by
+  the API's gate after authentication, CSRF, the role and the objects in the path are checked
+  (``api.security.gate``); there a replay counts against the write rate like any call. Anonymous
+  requests and requests without a key are not touched.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ BODY_OMITTED = "Idempotent-Body-Omitted"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _VALID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 _HANDLED = "_classnote_idempotency"
+API_PREFIX = "/api/"  # classnote.urls
 _IN_MEMORY = 1024 * 1024  # bodies up to this are read into memory (as Django does); larger ones spooled
 _CHUNK = 64 * 1024
 
@@ -274,7 +276,9 @@ def _csrf_refusal(request: HttpRequest) -> HttpResponse | None:
 
 
 class IdempotencyMiddleware:
-    """Idempotency-Key for writes of signed-in browser sessions (API tokens: api.security.gate)."""
+    """Idempotency-Key for the pages' writes of signed-in sessions. The API's writes are left to the
+    API's gate (api.security.gate), which runs ``once`` after its own checks: the caller's role and
+    the objects in the path are checked first there, so an outsider gets 403/404 whatever the key."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -285,7 +289,7 @@ class IdempotencyMiddleware:
             request.method not in WRITES
             or user is None
             or not user.is_authenticated
-            or request.headers.get("Authorization", "").lower().startswith("bearer")
+            or request.path.startswith(API_PREFIX)
         ):
             return self.get_response(request)
         with translation.override(UserLanguageMiddleware.language_for(request)):
