@@ -8,11 +8,11 @@ the proxy). The pupil retries; without a key that makes a second submission.
   A page form without JavaScript may send it as the hidden field ``idempotency_key`` instead, in an
   ``application/x-www-form-urlencoded`` body (the header wins when both are present).
 * Recorded with the key, per person (``core.models.IdempotencyKey``): the request's fingerprint
-  (method, path with query, SHA-256 of the body; a multipart body without its random boundary, as a
-  browser draws a new one for each retry of the same form; a urlencoded form as its fields without
-  the key field) and the outcome (status, content type,
-  ``Location``, the body up to 64 KiB; a larger body, or one the view marked ``Cache-Control:
-  no-store`` itself (a secret shown once), is replayed empty with ``Idempotent-Body-Omitted: true``).
+  (method, path with query, SHA-256 of the body; a form as its fields without the key field and its
+  files, so the boundary a browser draws anew for each sending of a multipart form does not count)
+  and the outcome (status, content type, ``Location``, the body up to 64 KiB; a larger body, or one
+  the view marked ``Cache-Control: no-store`` itself (a secret shown once), is replayed empty with
+  ``Idempotent-Body-Omitted: true``).
 * A key recorded with the same fingerprint: the stored outcome with ``Idempotent-Replayed: true``;
   the view does not run. The same key with another request: 422.
 * Otherwise the view runs inside ``transaction.atomic()`` and a 2xx or 3xx answer (not streamed) is
@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -58,8 +57,6 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _VALID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 _HANDLED = "_classnote_idempotency"
 API_PREFIX = "/api/"  # classnote.urls
-_IN_MEMORY = 1024 * 1024  # bodies up to this are read into memory (as Django does); larger ones spooled
-_CHUNK = 64 * 1024
 
 
 class InvalidKey(Exception):
@@ -78,66 +75,29 @@ def requested_key(request: HttpRequest) -> str | None:
     return value
 
 
-class _BodyHash:
-    """SHA-256 of a body fed in chunks, with every occurrence of the multipart boundary left out."""
-
-    def __init__(self, boundary: bytes) -> None:
-        self.boundary = boundary
-        self.digest = hashlib.sha256()
-        self.carry = b""
-
-    def feed(self, chunk: bytes) -> None:
-        if not self.boundary:
-            self.digest.update(chunk)
-            return
-        *whole, last = (self.carry + chunk).split(self.boundary)
-        for part in whole:
-            self.digest.update(part)
-            self.digest.update(b"\0--\0")
-        # The end may hold the start of a boundary: keep it for the next chunk.
-        keep = len(self.boundary) - 1
-        self.digest.update(last[: max(0, len(last) - keep)])
-        self.carry = last[max(0, len(last) - keep) :]
-
-    def hexdigest(self) -> str:
-        self.digest.update(self.carry)
-        self.carry = b""
-        return self.digest.hexdigest()
-
-
 def body_sha256(request: HttpRequest) -> str:
-    """The body's fingerprint. A large body is copied to a spooled file as it is hashed and the
-    request reads it from there, so uploads are hashed without holding them in memory."""
-    if request.content_type == "application/x-www-form-urlencoded":
-        # A form: its fields in order without the key field, line breaks as one "\n", so the same
-        # form sent by script (key in the header) and by the browser (key in the field) match.
-        pairs = [
-            (name, value.replace("\r\n", "\n"))
-            for name, values in request.POST.lists()
-            if name != FIELD
-            for value in values
-        ]
-        return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()
-    boundary = b""
-    if request.content_type == "multipart/form-data":
-        boundary = (request.content_params or {}).get("boundary", "").encode("ascii", "replace")
-    hashed = _BodyHash(boundary)
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if hasattr(request, "_body") or (length <= _IN_MEMORY and (limit is None or length <= limit)):
-        hashed.feed(request.body)
-        return hashed.hexdigest()
-    spool = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY)  # noqa: SIM115 (the request owns it)
-    while chunk := request.read(_CHUNK):
-        hashed.feed(chunk)
-        spool.write(chunk)
-    spool.seek(0)
-    request._stream = spool  # type: ignore[assignment]
-    request._read_started = False  # type: ignore[attr-defined]
-    return hashed.hexdigest()
+    """The body's fingerprint. A form (urlencoded or multipart) is fingerprinted by its fields in
+    order, without the key field and with line breaks as one "\\n", and by its files' names and
+    contents: the same form sent by script (key in the header) and by the browser (key in the
+    field) match, and so do two sendings of one multipart form, whose random boundaries differ.
+    Parsing it here is what the CSRF check does anyway; the view gets the parsed form."""
+    if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return hashlib.sha256(request.body).hexdigest()
+    digest = hashlib.sha256()
+    fields = [
+        (name, value.replace("\r\n", "\n"))
+        for name, values in request.POST.lists()
+        if name != FIELD
+        for value in values
+    ]
+    digest.update(json.dumps(fields).encode())
+    for name, files in request.FILES.lists():
+        for upload in files:
+            digest.update(json.dumps([name, upload.name, upload.size]).encode())
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
+    return digest.hexdigest()
 
 
 def _wants_json(request: HttpRequest) -> bool:
