@@ -106,6 +106,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "classnote.accounts.middleware.SessionPolicyMiddleware",
+    # Idempotency-Key on writes (core/idempotency.py): after the session policy (an ended session is no
+    # user), before the write rate, so a replay of a recorded outcome does not count as a new write.
+    "classnote.core.idempotency.IdempotencyMiddleware",
     # After the session policy (an ended session is no user), before any view: writes per person.
     "classnote.core.throttle.WriteRateMiddleware",
     "classnote.core.middleware.UserLanguageMiddleware",
@@ -235,6 +238,8 @@ REALTIME_CHANNEL_PREFIX = env.string("REALTIME_CHANNEL_PREFIX", "")
 REALTIME_CATCHUP_SECONDS = env.integer("REALTIME_CATCHUP_SECONDS", 5, minimum=1, maximum=300)
 # Changes (POST, PUT, PATCH, DELETE) one signed-in user may make per minute; 0: no limit (core/throttle.py).
 WRITE_RATE_PER_MINUTE = env.integer("WRITE_RATE_PER_MINUTE", 240, minimum=0, maximum=100000)
+# Hours a write's Idempotency-Key and its recorded outcome are kept for replay (core/idempotency.py).
+IDEMPOTENCY_KEY_HOURS = env.integer("IDEMPOTENCY_KEY_HOURS", 24, minimum=1, maximum=24 * 30)
 # Open event streams per session and per person; over a cap the oldest closes (realtime/bus.py).
 REALTIME_STREAMS_PER_SESSION = env.integer("REALTIME_STREAMS_PER_SESSION", 4, minimum=1, maximum=100)
 REALTIME_STREAMS_PER_USER = env.integer("REALTIME_STREAMS_PER_USER", 10, minimum=1, maximum=1000)

@@ -195,9 +195,8 @@ def test_frozen_postgres_gets_every_request_answered_and_loses_or_doubles_nothin
 
             answers = [answer for pupil in pupils for answer in pupil.answers]
             recovered = min(a.at for a in answers if a.at > thawed and a.status in (200, 302)) - thawed
-            print(
-                f"\nfrozen PostgreSQL: {Counter(a.status for a in answers)}; first success {recovered:.1f} s after the thaw"
-            )
+            statuses = Counter(answer.status for answer in answers)
+            print(f"\nfrozen PostgreSQL: {statuses}; first success {recovered:.1f} s after the thaw")
             assert [error for pupil in pupils for error in pupil.errors] == []
             statuses = Counter(answer.status for answer in answers)
             assert set(statuses) <= {200, 302, 503}, statuses  # never a 500 or a hang

@@ -8,6 +8,11 @@ the same actions as the web pages. Before a request body is validated, the calle
 object named in the path are checked (classnote.api.security.gate).
 
 Every refusal is a JSON ``{"detail": "<message in the user's language>"}`` with a 4xx status.
+
+Every write (POST, PUT, PATCH, DELETE) accepts an ``Idempotency-Key`` header: a new random value
+(a UUID) for each change, the same value with each retry of it. A retry of a write that was done
+already gets the first answer again, with ``Idempotent-Replayed: true``, and changes nothing; the
+same key with a different request gets 422. Keys are kept for IDEMPOTENCY_KEY_HOURS (24 by default).
 """
 
 from __future__ import annotations
@@ -29,12 +34,23 @@ from classnote.api import cards, files, lessons, tenancy, tokens
 from classnote.api.security import ApiAuthenticationError, TokenAuth, gate
 from classnote.base.errors import ActionError
 from classnote.cards.actions import VersionConflict
-from classnote.core import security_log
+from classnote.core import idempotency, security_log
 from classnote.core.throttle import Throttled
 
 
 class ClassnoteAPI(NinjaAPI):
-    """NinjaAPI whose "method not allowed" answer is JSON like every other refusal."""
+    """NinjaAPI whose "method not allowed" answer is JSON like every other refusal, and whose
+    OpenAPI document declares the Idempotency-Key header on every write (core/idempotency.py)."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                if method.upper() in idempotency.WRITES:
+                    parameters = operation.setdefault("parameters", [])
+                    if not any(p.get("name") == idempotency.HEADER for p in parameters):
+                        parameters.append(idempotency.declared_header())
+        return schema
 
     def _get_bound_routers(self) -> Any:
         bound_routers = super()._get_bound_routers()

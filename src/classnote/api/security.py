@@ -10,7 +10,8 @@
   and every object named in the path must be readable by the caller (404). So a request about
   another school's object is answered 404 whatever its body, and a 422 never tells whether an
   id exists (a path value that is no id at all is left to validation: 422). The operations check
-  again, more strictly (teach, edit), through the access module.
+  again, more strictly (teach, edit), through the access module. Then the gate runs a write
+  with an ``Idempotency-Key`` once (classnote.core.idempotency), for sessions and tokens alike.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from classnote.accounts import tokens
 from classnote.accounts.models import User
 from classnote.base.errors import NotFound
 from classnote.cards import access as card_access
-from classnote.core import throttle
+from classnote.core import idempotency, throttle
 from classnote.core.middleware import UserLanguageMiddleware
 from classnote.lessons import access as lesson_access
 from classnote.tenancy import access as tenancy_access
@@ -139,6 +140,15 @@ def gate(run: Callable[..., Any]) -> Callable[..., Any]:
                     continue
         except Exception as error:
             return operation.api.on_exception(request, error)
+        if request.method in idempotency.WRITES and not idempotency.handled(request):
+            # Once the caller and the path's objects are checked: a write with an Idempotency-Key
+            # runs once (core/idempotency.py).
+            try:
+                key = idempotency.requested_key(request)
+            except idempotency.InvalidKey:
+                return operation.api.create_response(request, {"detail": idempotency.invalid_key_message()}, status=400)
+            if key is not None:
+                return idempotency.once(request, user.pk, key, lambda: run(request, **kwargs))
         return run(request, **kwargs)
 
     return checked

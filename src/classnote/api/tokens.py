@@ -6,6 +6,7 @@ send it as ``Authorization: Bearer <token>``. Requests with a token need no CSRF
 
 from typing import Any
 
+from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from ninja import Router, Status
 from ninja.security import django_auth
@@ -52,12 +53,14 @@ def list_tokens(request: AuthedRequest) -> object:
 
 @router.post("/tokens", response=answers({201: NewTokenOut}), auth=[NoToken(), django_auth])
 @audience(*tokens.TOKEN_ROLES)
-def create_token(request: AuthedRequest, payload: TokenIn) -> object:
+def create_token(request: AuthedRequest, payload: TokenIn, response: HttpResponse) -> object:
     """A new personal API token (staff only, from a logged-in session). The token is in this
     answer only: store it now. Needs a recent login (within five minutes), as other sensitive
     actions do: otherwise 403 until the password is confirmed at /accounts/reauthenticate/."""
     require_recent_login_api(request)
     api_token, token = tokens.issue(request.user, payload.name, payload.expires_in_days)
+    # A secret shown once: kept out of caches and out of the idempotency ledger (core/idempotency.py).
+    response["Cache-Control"] = "no-store"
     return Status(201, _token_out(api_token, request.user) | {"token": token})
 
 

@@ -173,6 +173,9 @@ RETENTION_LABELS = {
     WHILE_SESSION: _("until the session ends (at most the role's session lifetime)"),
     WHILE_TENANT: _("while the school's contract runs; deleted after contract end + the tenant's retention period"),
     "5 years (security record)": _("5 years (security record)"),
+    "IDEMPOTENCY_KEY_HOURS after the write (24 hours by default); then deleted by an hourly job": _(
+        "IDEMPOTENCY_KEY_HOURS after the write (24 hours by default); then deleted by an hourly job"
+    ),
     "until the lesson's events are purged (replay window)": _("until the lesson's events are purged (replay window)"),
     "3 years after the request is closed (record of handling); unlinked if the person is deleted": _(
         "3 years after the request is closed (record of handling); unlinked if the person is deleted"

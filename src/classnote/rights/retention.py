@@ -6,7 +6,8 @@
   the operator has handed the tenant its export (``export_offered_at``); such tenants are reported.
 * Lesson events: ``REALTIME_EVENT_RETENTION_DAYS`` (they exist only to replay to a reconnecting device).
 * Expired sessions; provision records after 3 years; closed complaint cases and incident records
-  past their retention.
+  past their retention; idempotency keys after ``IDEMPOTENCY_KEY_HOURS`` (also purged hourly,
+  core/tasks.py).
 
 ``classnote retention --dry-run`` shows what would be deleted; the job runs nightly (rights/tasks.py).
 """
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from classnote.accounts.models import User
 from classnote.base.roles import Role
+from classnote.core import models as idempotency_keys
 from classnote.lessons.models import Lesson
 from classnote.privacy.models import ProvisionRecord
 from classnote.realtime.models import Channel, Event
@@ -162,6 +164,9 @@ def run(*, dry_run: bool, today: dt.date | None = None) -> Report:
     # Provision records: APPI asks to keep them 3 years (Enforcement Rules Art. 21); then they go.
     old_records = ProvisionRecord.objects.filter(provided_at__lt=now - timedelta(days=PROVISION_RECORD_DAYS))
     report.other["privacy.ProvisionRecord"] = old_records.count() if dry_run else old_records.delete()[0]
+    # Idempotency keys (core/idempotency.py): purged hourly by core/tasks.py, here too for the report.
+    old_keys = idempotency_keys.expired(now)
+    report.other["core.IdempotencyKey"] = old_keys.count() if dry_run else old_keys.delete()[0]
     # Complaint cases and incident records past their retention
     from importlib import import_module
 

@@ -1,6 +1,101 @@
 // classnote: small progressive enhancements. No inline scripts anywhere (strict CSP).
 "use strict";
 
+// Writes the browser retries carry an Idempotency-Key (core/idempotency.py): one key per change,
+// the same key on every retry of it, so a write that committed although its answer was lost (a 503
+// or 504 from a slow server, a dropped connection) is answered again instead of done twice.
+window.ClassnoteIdempotency = (() => {
+  const newKey = () => {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+    // randomUUID needs a secure context (HTTPS); getRandomValues does not, and older browsers have it.
+    const bytes = new Uint8Array(16);
+    if (window.crypto && window.crypto.getRandomValues) window.crypto.getRandomValues(bytes);
+    else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    return `k-${Date.now().toString(36)}-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  };
+  // The key of an operation: kept while the request is the same, a new one when it changes.
+  const keyFor = (holder, body) => {
+    if (!holder.attempt || holder.attempt.body !== body) holder.attempt = { body, key: newKey() };
+    return holder.attempt.key;
+  };
+  const FIELD = "idempotency_key";
+  const RETRY = new Set([0, 429, 502, 503, 504]); // 0: no answer at all
+  const MAX_TRIES = 6;
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const message = (name) => {
+    const messages = document.getElementById("write-messages");
+    const el = messages && messages.content.querySelector(`[data-msg="${name}"]`);
+    return el ? el.textContent : "";
+  };
+  const say = (form, name) => {
+    let state = form.querySelector("[data-write-state]");
+    if (!state) {
+      state = document.createElement("span");
+      state.className = "save-state";
+      state.setAttribute("role", "status");
+      state.dataset.writeState = "";
+      form.append(state);
+    }
+    state.textContent = message(name);
+    state.dataset.state = name;
+  };
+  const states = new WeakMap();
+
+  // A form sent with its key, retried while the server does not answer; the browser then sends it
+  // once more itself (the same key, in the hidden field), which shows the page the write led to:
+  // for a write already done, the server answers with the first outcome.
+  async function submit(form) {
+    const state = states.get(form) || {};
+    states.set(form, state);
+    if (state.busy) return; // a second press while it is being sent
+    const data = new FormData(form);
+    data.delete(FIELD);
+    const body = new URLSearchParams(data).toString();
+    const key = keyFor(state, body);
+    let field = form.querySelector(`input[name="${FIELD}"]`);
+    if (!field) {
+      field = document.createElement("input");
+      field.type = "hidden";
+      field.name = FIELD;
+      form.append(field);
+    }
+    field.value = key;
+    state.busy = true;
+    const buttons = form.querySelectorAll("button[type=submit], button:not([type])");
+    for (const button of buttons) button.disabled = true;
+    try {
+      for (let tries = 1; ; tries++) {
+        let status = 0;
+        let retryAfter = 0;
+        try {
+          const response = await fetch(form.action, {
+            method: "POST", credentials: "same-origin", redirect: "manual",
+            headers: { "Idempotency-Key": key },
+            body: new URLSearchParams(new FormData(form)), // as the browser sends it, key field included
+          });
+          status = response.type === "opaqueredirect" ? 302 : response.status;
+          retryAfter = Number(response.headers.get("Retry-After")) || 0;
+        } catch (error) { status = 0; }
+        if (!RETRY.has(status)) {
+          // Done (or refused): let the browser show where it leads, with the same key.
+          for (const button of buttons) button.disabled = false;
+          HTMLFormElement.prototype.submit.call(form);
+          return;
+        }
+        if (tries >= MAX_TRIES) break;
+        say(form, "retrying");
+        await pause(Math.min(retryAfter || 2 ** tries, 30) * 1000);
+      }
+      say(form, "failed"); // pressing again sends the same change with the same key
+    } finally {
+      state.busy = false;
+      for (const button of buttons) button.disabled = false;
+    }
+  }
+
+  return { newKey, keyFor, submit, FIELD };
+})();
+
 document.addEventListener("DOMContentLoaded", () => {
   // Language selector: submit on change.
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
@@ -12,6 +107,14 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(button.dataset.confirm)) event.preventDefault();
     });
   }
+  // Writes that must not happen twice (submit, send, return): sent with an Idempotency-Key and retried.
+  // card.js sends its submit forms itself after saving the last edit (it prevents the default first).
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-idempotent") || event.defaultPrevented) return;
+    event.preventDefault();
+    window.ClassnoteIdempotency.submit(form);
+  });
   for (const button of document.querySelectorAll("[data-print]")) {
     button.addEventListener("click", () => window.print());
   }

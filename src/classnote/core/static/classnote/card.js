@@ -1,7 +1,9 @@
 // classnote card editor: autosave with nothing lost.
 // Every edit is first written to this device (localStorage), then sent to the server. Offline,
 // a failed request or an expired session keep it here; it is sent when possible (on "online",
-// every few seconds, and when the page is opened again after logging in).
+// every few seconds, and when the page is opened again after logging in). Each save carries an
+// Idempotency-Key, the same one while the same edit is retried (app.js), so a save that was stored
+// although its answer was lost is answered again (not refused as a conflict with itself).
 "use strict";
 
 (() => {
@@ -20,6 +22,7 @@
   let inflight = false;
   let timer = null;
   let drawing = null;
+  const saves = {}; // the current save's key (ClassnoteIdempotency.keyFor)
 
   const show = (key) => { if (state) { state.textContent = texts[key] || ""; state.dataset.state = key; } };
   const persist = () => {
@@ -38,11 +41,15 @@
     if (inflight || !Object.keys(pending).length) return;
     inflight = true;
     const sending = { ...pending };
+    const body = JSON.stringify({ version, fields: sending });
     try {
       const response = await fetch(form.dataset.autosaveUrl, {
         method: "POST", credentials: "same-origin", redirect: "manual",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
-        body: JSON.stringify({ version, fields: sending }),
+        headers: {
+          "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json",
+          "Idempotency-Key": window.ClassnoteIdempotency.keyFor(saves, body),
+        },
+        body,
       });
       const json = (response.headers.get("Content-Type") || "").includes("json") ? await response.json() : null;
       if (response.ok && json) {
@@ -137,7 +144,7 @@
       event.preventDefault();
       clearTimeout(timer);
       await save();
-      if (!Object.keys(pending).length) submitForm.submit();
+      if (!Object.keys(pending).length) window.ClassnoteIdempotency.submit(submitForm);
     });
   }
 })();

@@ -1,0 +1,73 @@
+"""The idempotency ledger: the outcome of each write that carried an ``Idempotency-Key``
+(core/idempotency.py), so a retry of a write that committed gets the first outcome again instead
+of a duplicate. Kept IDEMPOTENCY_KEY_HOURS, then purged (core/tasks.py, and the retention job)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from classnote.base import inventory as _inv
+from classnote.base.inventory import Audience as _A
+from classnote.base.inventory import Basis as _B
+from classnote.base.inventory import Category as _C
+from classnote.base.inventory import Purpose as _P
+
+# Bodies up to this size are stored and replayed; a larger one is replayed empty, with a header.
+MAX_STORED_BODY = 64 * 1024
+
+
+class IdempotencyKey(models.Model):
+    """One write's key and outcome, per person (two people may use the same key)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=128)
+    # The request's fingerprint: the same key with another request is refused (422).
+    method = models.CharField(max_length=7)
+    path = models.TextField()
+    body_sha256 = models.CharField(max_length=64)
+    # The outcome replayed to a retry.
+    status = models.PositiveSmallIntegerField()
+    content_type = models.CharField(max_length=200, blank=True)
+    location = models.TextField(blank=True)
+    body = models.BinaryField(null=True)  # None: larger than MAX_STORED_BODY, replayed empty
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.status} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+def expired(now: datetime | None = None) -> models.QuerySet[IdempotencyKey]:
+    """Records older than IDEMPOTENCY_KEY_HOURS."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    return IdempotencyKey.objects.filter(created_at__lt=cutoff)
+
+
+# --- Data inventory (classnote.privacy.inventory) ------------------------------------------------
+
+RETENTION = "IDEMPOTENCY_KEY_HOURS after the write (24 hours by default); then deleted by an hourly job"
+_RECORD = {
+    "purposes": [_P.LESSON, _P.SECURITY],
+    "basis": _B.ENTRUSTED,
+    "retention": RETENTION,
+    "audience": [_A.SELF],  # replayed only to the person who made the write
+}
+_inv.declare(
+    IdempotencyKey,
+    personal={
+        "user": _inv.personal(_C.TECHNICAL, **_RECORD),  # type: ignore[arg-type]
+        # Which objects the person wrote to (ids in the path and the redirect).
+        "path": _inv.personal(_C.TECHNICAL, **_RECORD),  # type: ignore[arg-type]
+        "location": _inv.personal(_C.TECHNICAL, **_RECORD),  # type: ignore[arg-type]
+        # A copy of the answer to the write: may repeat the person's work (a card, a submission).
+        "body": _inv.personal(_C.LEARNING_RECORD, mext_class="II", **_RECORD),  # type: ignore[arg-type]
+    },
+    not_personal=["id", "key", "method", "body_sha256", "status", "content_type", "created_at"],
+    subject=[_inv.link("user", _inv.Erase.DELETE)],
+)
