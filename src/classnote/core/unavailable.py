@@ -14,8 +14,8 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.utils import translation
-from django.utils.translation.trans_real import parse_accept_lang_header
 from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from classnote.base.outages import CACHE, DATABASE, DISK, DISK_FULL, SERVER, STORAGE, Outage
 
