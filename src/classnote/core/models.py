@@ -37,11 +37,7 @@ _COPY = _inv.personal(
     _C.TECHNICAL,
     purposes=[_P.LOGIN, _P.SECURITY],
     basis=_B.LEGITIMATE_INTEREST,
-    retention=(
-        "login-failure counters: until their window ends (at most 15 minutes after the last failed attempt);"
-        " entries written while Redis is down: until Redis answers again (then deleted), at most their own"
-        " expiry; expired rows are deleted every hour"
-    ),
+    retention="at most 15 minutes after the last failed login; copies made while Redis is down: until it answers again",
     audience=[_A.NOBODY],
 )
 _inv.declare(

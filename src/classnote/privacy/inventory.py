@@ -173,6 +173,9 @@ RETENTION_LABELS = {
     WHILE_SESSION: _("until the session ends (at most the role's session lifetime)"),
     WHILE_TENANT: _("while the school's contract runs; deleted after contract end + the tenant's retention period"),
     "5 years (security record)": _("5 years (security record)"),
+    "at most 15 minutes after the last failed login; copies made while Redis is down: until it answers again": _(
+        "at most 15 minutes after the last failed login; copies made while Redis is down: until it answers again"
+    ),
     "until the lesson's events are purged (replay window)": _("until the lesson's events are purged (replay window)"),
     "3 years after the request is closed (record of handling); unlinked if the person is deleted": _(
         "3 years after the request is closed (record of handling); unlinked if the person is deleted"
