@@ -188,6 +188,32 @@ def test_a_lockout_holds_across_a_redis_restart_without_its_data(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_staff_lockout_holds_across_a_redis_restart_without_its_data(
+    tenant_a: Tenant, redis_server: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """allauth's own login ("login_failed", per account): 3 more wrong passwords after the restart are
+    refused, and so is the right one."""
+
+    def attempt(password: str) -> Any:
+        form = {"login": tenant_a.teacher.username, "password": password}
+        return Client(REMOTE_ADDR="203.0.113.9").post("/accounts/login/", form)
+
+    def refused(response: Any) -> bool:
+        return bool(
+            response.status_code == 429
+            or (response.status_code == 200 and "Too many failed login attempts" in response.content.decode())
+        )
+
+    with on_redis(monkeypatch, redis_server) as made:
+        amount = int(made["ACCOUNT_RATE_LIMITS"]["login_failed"].split("/")[0])
+        assert not any(refused(attempt("wrong-password")) for _ in range(amount))
+        assert refused(attempt(PASSWORD))
+        redis_server.restart()
+        assert all(refused(answered(lambda: attempt("wrong-password"))) for _ in range(3))
+        assert refused(answered(lambda: attempt(PASSWORD)))
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_lockout_counts_while_redis_is_frozen(
     tenant_a: Tenant, redis_server: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
