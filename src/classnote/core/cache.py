@@ -89,6 +89,12 @@ class ResilientRedisCache(RedisCache):
         self._fallback = table("outage")
         self._touched = table("touched")
 
+    @property
+    def redis_down(self) -> bool:
+        """Redis failed and is left alone for now, the database serving instead (for /readyz to report
+        "degraded" without taking the process out: it still serves)."""
+        return self._circuit.is_open
+
     # --- routing -----------------------------------------------------------------------------------
     def _is_durable(self, key: str) -> bool:
         return self._durable_keys is not None and self._durable_keys.match(str(key)) is not None
