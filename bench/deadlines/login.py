@@ -31,13 +31,13 @@ def main() -> None:
     staff.get(f"/classes/{class_id}/")
     token = CSRF.search(staff.get(f"/classes/{class_id}/").text).group(1)  # type: ignore[union-attr]
     made = staff.post(
-        f"/classes/{class_id}/lessons/", data={"csrfmiddlewaretoken": token, "title": "Bench"}, headers={"Referer": base}
+        f"/classes/{class_id}/lessons/",
+        data={"csrfmiddlewaretoken": token, "title": "Bench"},
+        headers={"Referer": base},
     )
     lesson = re.search(r"/lessons/(\d+)/", made.headers["location"]).group(0)  # type: ignore[union-attr]
     code, number = pupil[0].split(" / ")
-    client = signed_in(
-        base, "/login/student/", {"school_code": code, "student_number": number, "password": pupil[1]}
-    )
+    client = signed_in(base, "/login/student/", {"school_code": code, "student_number": number, "password": pupil[1]})
     assert client.get(lesson).status_code == 200
     cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
     print(cookie, lesson)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -232,6 +233,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions, jobs ------------------------------------------------------------------------
 REDIS_URL = env.string("REDIS_URL", "")
+# Seconds to wait for Redis to accept a connection, and for any answer (cache, event bus, jobs); while
+# it does not answer, the cache uses the database and tries Redis again after REDIS_RETRY_SECONDS.
+REDIS_CONNECT_TIMEOUT = env.integer("REDIS_CONNECT_TIMEOUT", 1, minimum=1, maximum=60)
+REDIS_SOCKET_TIMEOUT = env.integer("REDIS_SOCKET_TIMEOUT", 2, minimum=1, maximum=60)
+REDIS_RETRY_SECONDS = env.integer("REDIS_RETRY_SECONDS", 5, minimum=1, maximum=600)
 # Pub/sub channel prefix of the event bus; empty: derived from the database name (realtime/bus.py).
 REALTIME_CHANNEL_PREFIX = env.string("REALTIME_CHANNEL_PREFIX", "")
 # Seconds between the event streams' checks for stored events the bus lost (realtime/bus.py).
@@ -250,8 +256,6 @@ REALTIME_RECHECK_SECONDS = env.integer("REALTIME_RECHECK_SECONDS", 60, minimum=5
 if PRODUCTION and REDIS_URL.lower().startswith("redis://") and env.boolean("REDIS_REQUIRE_TLS", True):
     raise ImproperlyConfigured("REDIS_URL must use rediss:// (TLS) in production, or set REDIS_REQUIRE_TLS=false.")
 if PRODUCTION and REDIS_URL.lower().startswith("rediss://") and env.boolean("REDIS_REQUIRE_TLS", True):
-    from urllib.parse import parse_qsl, urlsplit
-
     # redis-py checks the certificate and the host name by default; the URL must not turn that off.
     _redis_tls = {key.lower(): value.lower() for key, value in parse_qsl(urlsplit(REDIS_URL).query)}
     _redis_cert_reqs = _redis_tls.get("ssl_cert_reqs", "required")
@@ -263,9 +267,19 @@ if PRODUCTION and REDIS_URL.lower().startswith("rediss://") and env.boolean("RED
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis with the database behind it while Redis is down (classnote/core/cache.py).
+            "BACKEND": "classnote.core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.string("CACHE_KEY_PREFIX", "classnote"),
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "RETRY_SECONDS": REDIS_RETRY_SECONDS,
+                # Login-failure counters (and their locks) are kept in the database, not in Redis: a
+                # lockout holds across a Redis restart that lost its data (allauth's keys:
+                # allauth:rl:<app>:<action>:<rate>:<source>; see ACCOUNT_RATE_LIMITS below).
+                "DURABLE_KEYS": [r"allauth:rl:[^:]+:[a-z_]+_failed:"],
+            },
         }
     }
 else:
@@ -305,7 +319,13 @@ HUEY = {
     "immediate": CLASSNOTE_ENV == "test",
 }
 if REDIS_URL:
-    HUEY.update({"huey_class": "huey.RedisHuey", "connection": {"url": REDIS_URL}})
+    # Timeouts through the URL (huey takes a URL or connection parameters, not both). Its consumer's
+    # blocking pop waits up to read_timeout by design, so its socket waits that much longer.
+    _huey_timeouts = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT + 1}
+    _huey_given = {key.lower() for key, _value in parse_qsl(urlsplit(REDIS_URL).query)}
+    _huey_extra = urlencode({key: value for key, value in _huey_timeouts.items() if key not in _huey_given})
+    _huey_url = REDIS_URL + ("&" if "?" in REDIS_URL else "?") + _huey_extra if _huey_extra else REDIS_URL
+    HUEY.update({"huey_class": "huey.RedisHuey", "read_timeout": 1, "connection": {"url": _huey_url}})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(CLASSNOTE_HOME / "jobs.sqlite3")})
 

@@ -4,8 +4,8 @@ user in a minute, pages and API alike; beyond it 429 with Retry-After until the 
 Normal use stays far below it (a card's autosave is one write every few seconds while typing, a lesson
 a few dozen); a script that floods cards, uploads, submissions or exports from one account is stopped
 without affecting anyone else. Counted in the cache: per process on the embedded default, in Redis
-(shared, atomic INCR) in scale-out. Login, logout and the public forms have their own limits
-(allauth's and the complaint form's)."""
+(shared, atomic INCR) in scale-out — in the database while Redis is down (classnote.core.cache).
+Login, logout and the public forms have their own limits (allauth's and the complaint form's)."""
 
 from __future__ import annotations
 

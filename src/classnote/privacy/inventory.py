@@ -176,6 +176,9 @@ RETENTION_LABELS = {
     "IDEMPOTENCY_KEY_HOURS after the write (24 hours by default); then deleted by an hourly job": _(
         "IDEMPOTENCY_KEY_HOURS after the write (24 hours by default); then deleted by an hourly job"
     ),
+    "at most 15 minutes after the last failed login; copies made while Redis is down: until it answers again": _(
+        "at most 15 minutes after the last failed login; copies made while Redis is down: until it answers again"
+    ),
     "until the lesson's events are purged (replay window)": _("until the lesson's events are purged (replay window)"),
     "3 years after the request is closed (record of handling); unlinked if the person is deleted": _(
         "3 years after the request is closed (record of handling); unlinked if the person is deleted"

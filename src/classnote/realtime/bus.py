@@ -39,6 +39,8 @@ from typing import Any
 
 from django.conf import settings
 
+from classnote.base import outages
+from classnote.base.circuit import Circuit
 from classnote.realtime.messages import CLOSE_STREAMS, Message, person_channel
 from classnote.realtime.models import Channel
 from classnote.realtime.store import in_thread, load_since
@@ -48,6 +50,16 @@ QUEUE_SIZE = 256
 CATCHUP_CHUNK = 500  # channel names per query of the catch-up
 CATCHUP_LIMIT = 200  # events per channel and interval (below QUEUE_SIZE); the rest follow next interval
 BOOK_STALE_SECONDS = 90  # a stream's entry in the shared book lapses unless refreshed (every heartbeat)
+LISTEN_POLL_SECONDS = 1.0  # the subscriber reads with this timeout, below the socket timeout
+
+
+def redis_timeouts() -> dict[str, Any]:
+    """The connect and answer timeouts of every Redis client of the bus (REDIS_CONNECT_TIMEOUT,
+    REDIS_SOCKET_TIMEOUT): a frozen Redis never holds a request thread or a stream longer."""
+    return {
+        "socket_connect_timeout": float(getattr(settings, "REDIS_CONNECT_TIMEOUT", 1)),
+        "socket_timeout": float(getattr(settings, "REDIS_SOCKET_TIMEOUT", 2)),
+    }
 
 
 @dataclass(frozen=True)
@@ -265,18 +277,41 @@ class RedisBus(Bus):
         import redis
 
         self._url = url
-        self._client = redis.Redis.from_url(url)
+        self._timeouts = redis_timeouts()
+        self._client = redis.Redis.from_url(url, **self._timeouts)
         self._prefix = redis_prefix()  # settled at start-up, not looked up per message
         self._listener: asyncio.Task[None] | None = None
         self._ready: asyncio.Event | None = None
+        self._retries = 0  # failed subscription attempts in a row (0: subscribed, or not tried yet)
+        # After a failed publish or book update, Redis is left alone for REDIS_RETRY_SECONDS: a
+        # request does not wait for a timeout per event while Redis is down (the store's catch-up
+        # delivers), and a new stream counts its caps in this process.
+        self._circuit = Circuit(float(getattr(settings, "REDIS_RETRY_SECONDS", 5)))
         self._book_client: Any = None
         self._book_loop: asyncio.AbstractEventLoop | None = None
 
     def publish(self, message: Message) -> None:
+        if not self._circuit.allow():
+            return  # Redis is down: the event is stored, and the catch-up delivers it
         try:
             self._client.publish(self._prefix + message.channel, json.dumps(message.as_dict()))
-        except Exception:  # noqa: BLE001 - the event is stored; clients catch up on reconnect
-            logger.warning("realtime: publish to Redis failed", exc_info=True)
+        except Exception as error:  # noqa: BLE001 - the event is stored; the catch-up delivers it
+            self._failed(error)
+            return
+        self._answered()
+
+    def _failed(self, error: BaseException) -> None:
+        if self._circuit.failed():
+            logger.warning(
+                "realtime: Redis unavailable (%s); events reach streams through the store's catch-up,"
+                " Redis is tried again in %g s",
+                outages.describe(error),
+                self._circuit.cooldown,
+            )
+
+    def _answered(self) -> None:
+        if self._circuit.succeeded():
+            logger.warning("realtime: Redis answers again")
 
     # The book of open streams, shared by the processes: per person a sorted set of
     # "opened|stream id|session hash", scored by when the stream last said it is open.
@@ -288,11 +323,13 @@ class RedisBus(Bus):
 
         loop = asyncio.get_running_loop()
         if self._book_client is None or self._book_loop is not loop:
-            self._book_client, self._book_loop = aioredis.Redis.from_url(self._url), loop
+            self._book_client, self._book_loop = aioredis.Redis.from_url(self._url, **self._timeouts), loop
         return self._book_client
 
     async def _book_add(self, ticket: Ticket) -> list[Ticket]:
         key, now = self._book_key(ticket.user_id), time.time()
+        if not self._circuit.allow():
+            return await super()._book_add(ticket)  # Redis is down: caps counted in this process
         try:
             client = self._async_client()
             async with client.pipeline(transaction=True) as pipe:
@@ -301,9 +338,10 @@ class RedisBus(Bus):
                 pipe.expire(key, BOOK_STALE_SECONDS)
                 pipe.zrange(key, 0, -1)
                 *_done, members = await pipe.execute()
-        except Exception:  # noqa: BLE001 - without Redis the caps are counted in this process only
-            logger.warning("realtime: the shared book of streams is unreachable; counting locally", exc_info=True)
+        except Exception as error:  # noqa: BLE001 - without Redis the caps are counted in this process only
+            self._failed(error)
             return await super()._book_add(ticket)
+        self._answered()
         held = []
         for member in members:
             opened, stream_id, session = member.decode().split("|")
@@ -313,6 +351,8 @@ class RedisBus(Bus):
     async def _book_remove(self, user_id: int, stream_ids: list[str]) -> None:
         await super()._book_remove(user_id, stream_ids)
         key, wanted = self._book_key(user_id), set(stream_ids)
+        if self._circuit.is_open:
+            return  # an entry left behind lapses after BOOK_STALE_SECONDS
         with contextlib.suppress(Exception):  # an entry left behind lapses after BOOK_STALE_SECONDS
             client = self._async_client()
             gone = [m for m in await client.zrange(key, 0, -1) if m.decode().split("|")[1] in wanted]
@@ -321,11 +361,15 @@ class RedisBus(Bus):
 
     async def refresh(self, ticket: Ticket) -> None:
         member = f"{ticket.opened:.6f}|{ticket.id}|{ticket.session}"
+        if not self._circuit.allow():
+            return  # Redis is down: try again at the next heartbeat
         try:
             key = self._book_key(ticket.user_id)
             kept = await self._async_client().zadd(key, {member: time.time()}, xx=True, ch=True)
-        except Exception:  # noqa: BLE001 - Redis unreachable: try again at the next heartbeat
+        except Exception as error:  # noqa: BLE001 - Redis unreachable: try again at the next heartbeat
+            self._failed(error)
             return
+        self._answered()
         if not kept:  # closed by a cap while the notice was lost, or lapsed: counted again
             await self.admit(ticket)
 
@@ -335,30 +379,49 @@ class RedisBus(Bus):
             self._listener = asyncio.get_running_loop().create_task(self._listen())
 
     async def ready(self) -> None:
-        if self._ready is not None:
+        """Wait (up to 5 s) for the subscriber to be connected; not while Redis is known to be down,
+        where a new stream has the store's catch-up instead."""
+        if self._ready is not None and not self._ready.is_set() and self._listening_may_start():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._ready.wait(), timeout=5)
 
+    def _listening_may_start(self) -> bool:
+        return not self._circuit.is_open and self._retries == 0
+
     async def _listen(self) -> None:
+        """Follow the deployment's channels; on a failure, reconnect after 1, 2, 4 ... seconds (at
+        most REDIS_RETRY_SECONDS). Logged once per outage, and when it is over."""
         import redis.asyncio as aioredis
 
         while True:
             try:
-                client = aioredis.Redis.from_url(self._url)
+                client = aioredis.Redis.from_url(self._url, **self._timeouts)
                 async with client.pubsub() as pubsub:
                     await pubsub.psubscribe(self._prefix + "*")
+                    if self._retries:
+                        logger.warning("realtime: Redis subscription restored")
+                    self._retries = 0
                     if self._ready is not None:
                         self._ready.set()
-                    async for item in pubsub.listen():
-                        if item.get("type") != "pmessage":
+                    while True:
+                        # A bounded read (not listen()): the socket timeout must not end a quiet subscription.
+                        item = await pubsub.get_message(ignore_subscribe_messages=True, timeout=LISTEN_POLL_SECONDS)
+                        if item is None or item.get("type") != "pmessage":
                             continue
                         raw: dict[str, Any] = json.loads(item["data"])
                         self._deliver(Message(**raw))
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001
-                logger.warning("realtime: Redis subscription lost; retrying", exc_info=True)
-                await asyncio.sleep(1)
+            except Exception as error:  # noqa: BLE001
+                if self._ready is not None:
+                    self._ready.clear()
+                if not self._retries:
+                    logger.warning(
+                        "realtime: Redis subscription lost (%s); retrying, streams catch up from the store",
+                        outages.describe(error),
+                    )
+                self._retries += 1
+                await asyncio.sleep(min(2 ** (self._retries - 1), self._circuit.cooldown))
 
 
 def _last_seqs(channels: list[str]) -> dict[str, int]:
