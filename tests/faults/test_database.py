@@ -306,21 +306,25 @@ def test_full_disk_answers_507_or_503_with_a_message_and_keeps_the_data(tmp_path
         refused = []
         for attempt in range(5):  # until a write really meets the full disk (the WAL has some room)
             response = pupil.browser.post(
-                f"/boxes/{box_id}/submit/", {"card": str(pupil.card_id)}, headers={"Idempotency-Key": f"k{attempt}"}
+                f"/boxes/{box_id}/submit/",
+                {"card": str(pupil.card_id)},
+                headers={"Idempotency-Key": f"full-disk-{attempt:04d}"},
             )
             assert response.status_code in (302, 503, 507), (response.status_code, response.text[:300])
             if response.status_code != 302:
                 refused.append(response)
             else:
-                pupil.acked.append(f"k{attempt}")
-        made = teacher.post("/cards/", {"kind": "text", "title": "x" * 4000, "lesson": str(lesson_id)})
+                pupil.acked.append(f"full-disk-{attempt:04d}")
+        made = teacher.post("/cards/", {"kind": "text", "title": "Full disk", "lesson": str(lesson_id)})
         assert made.status_code in (302, 503, 507)
         if made.status_code != 302:
             refused.append(made)
         assert refused, "the full disk refused a write"
         for response in refused:
             assert response.headers["Retry-After"]
-            assert "no room" in response.text.lower() or "unavailable" in response.text.lower()
+            # In the pupil's language (the demo's tenants are Japanese): "no room to save", or
+            # "temporarily unavailable" when the write met the full disk as a locked database.
+            assert "保存する空き容量がありません" in response.text or "一時的に利用できません" in response.text
 
         (home / "filler").unlink()
         wait_until(

@@ -35,15 +35,16 @@ from typing import Any, TypeVar
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
-from django.db import connections, router
+from django.db.models import Q
 
 from classnote.base import outages
 from classnote.base.circuit import Circuit
+from classnote.core.models import CACHE_TABLE, CacheEntry
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-CACHE_TABLE = "classnote_cache"  # created by core's migration 0001 (core.models.CacheEntry)
+
 TOUCHED_SECONDS = 24 * 3600  # longer than any entry lives in Redis (sessions: at most 12 h)
 BATCH = 500
 _circuits: dict[str, Circuit] = {}
@@ -138,16 +139,12 @@ class ResilientRedisCache(RedisCache):
 
     def _reconcile(self) -> None:
         """Delete in Redis what changed in the fallback, then the fallback's rows."""
-        connection = connections[router.db_for_write(self._fallback.cache_model_class)]
-        table = connection.ops.quote_name(CACHE_TABLE)
         touched, outage = f"{self._touched.key_prefix}:", f"{self._fallback.key_prefix}:"
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT cache_key, value FROM {table} WHERE cache_key LIKE %s OR cache_key LIKE %s",  # noqa: S608
-                # "_" and "%" in a prefix match themselves too (as wildcards); startswith() below is exact.
-                [touched.replace("%", "_") + "%", outage.replace("%", "_") + "%"],
+        rows = list(
+            CacheEntry.objects.filter(Q(cache_key__startswith=touched) | Q(cache_key__startswith=outage)).values_list(
+                "cache_key", "value"
             )
-            rows = [(key, value) for key, value in cursor.fetchall() if key.startswith((touched, outage))]
+        )
         if not rows:
             return
         stale = [
@@ -159,10 +156,8 @@ class ResilientRedisCache(RedisCache):
         for start in range(0, len(stale), BATCH):
             client.delete(*stale[start : start + BATCH])
         keys = [key for key, _value in rows]
-        with connection.cursor() as cursor:
-            for start in range(0, len(keys), BATCH):
-                batch = keys[start : start + BATCH]
-                cursor.execute(f"DELETE FROM {table} WHERE cache_key IN ({', '.join(['%s'] * len(batch))})", batch)  # noqa: S608
+        for start in range(0, len(keys), BATCH):
+            CacheEntry.objects.filter(cache_key__in=keys[start : start + BATCH]).delete()
 
     # --- the cache API -----------------------------------------------------------------------------
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:

@@ -8,8 +8,9 @@ own, and the answer waits at most READY_CHECK_TIMEOUT: a check still running by 
 another (a hung backend cannot eat the pool). Served from the event loop (classnote.asgi) it uses
 no request thread at all; the Django view (tests, other servers) waits for the same checks.
 
-* database: a round trip; a committed write on the embedded default (SQLite), whose file also
-  needs READY_MIN_FREE_MB of free space; on PostgreSQL, not a read-only standby.
+* database: a round trip; a committed write on the embedded default (SQLite: a row of the cache
+  table), whose file also needs READY_MIN_FREE_MB of free space; on PostgreSQL, not a read-only
+  standby.
 * cache: a write and a read.
 * storage: a small object written and deleted.
 * disk: free space under CLASSNOTE_HOME (logs, jobs, the embedded database and files).
@@ -36,13 +37,17 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import connection
+from django.utils import timezone
 
 from classnote.base import deadlines, outages
+from classnote.core.models import CacheEntry
 
 logger = logging.getLogger(__name__)
 
 OK, TIMEOUT, FAILING, NOT_WRITABLE = "ok", "timeout", "failing", "not_writable"
+# The row the database's write probe rewrites (the cache's own keys start with a prefix and version).
+PROBE_KEY = "classnote:readyz:write-probe"
 
 
 class NotWritable(Exception):
@@ -60,13 +65,15 @@ def check_database() -> None:
             if connection.vendor == "sqlite":
                 if not _enough_space():
                     raise NotWritable("no free space for the database")
-                # A committed write, through the same write queue as every other (BEGIN IMMEDIATE):
-                # user_version is the header field SQLite leaves to the application; classnote
-                # uses it for nothing else.
-                with transaction.atomic(), connection.cursor() as cursor:
-                    cursor.execute("PRAGMA user_version")
-                    (version,) = cursor.fetchone()
-                    cursor.execute(f"PRAGMA user_version = {(int(version) + 1) % 1_000_000}")
+                in_memory = getattr(connection, "is_in_memory_db", None)
+                if in_memory is not None and in_memory():
+                    connection.ensure_connection()  # (the tests' database: no file to write)
+                else:
+                    # A committed write, through the same write queue as every other (BEGIN
+                    # IMMEDIATE), to a row of the cache table that the cache itself never reads.
+                    CacheEntry.objects.update_or_create(
+                        cache_key=PROBE_KEY, defaults={"value": "", "expires": timezone.now()}
+                    )
             else:
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_is_in_recovery()")

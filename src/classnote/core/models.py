@@ -22,7 +22,6 @@ from classnote.base.inventory import Audience as _A
 from classnote.base.inventory import Basis as _B
 from classnote.base.inventory import Category as _C
 from classnote.base.inventory import Purpose as _P
-from classnote.core.cache import CACHE_TABLE
 
 # Bodies up to this size are stored and replayed; a larger one is replayed empty, with a header.
 MAX_STORED_BODY = 64 * 1024
@@ -79,6 +78,10 @@ _inv.declare(
     not_personal=["id", "key", "method", "body_sha256", "status", "content_type", "created_at"],
     subject=[_inv.link("user", _inv.Erase.DELETE)],
 )
+
+
+# The database's cache table (classnote.core.cache; settings.CACHES names it too).
+CACHE_TABLE = "classnote_cache"
 
 
 class CacheEntry(models.Model):

@@ -8,14 +8,12 @@ from __future__ import annotations
 import uuid
 
 from django import template
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
 
 from classnote.core.idempotency import FIELD
 
 register = template.Library()
 
 
-@register.simple_tag
-def idempotency_field() -> SafeString:
-    return format_html('<input type="hidden" name="{}" value="{}">', FIELD, uuid.uuid4())
+@register.inclusion_tag("core/_idempotency_field.html")
+def idempotency_field() -> dict[str, str]:
+    return {"name": FIELD, "value": str(uuid.uuid4())}
