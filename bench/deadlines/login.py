@@ -40,7 +40,7 @@ def main() -> None:
     client = signed_in(base, "/login/student/", {"school_code": code, "student_number": number, "password": pupil[1]})
     assert client.get(lesson).status_code == 200
     cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
-    print(cookie, lesson)
+    print(f"{cookie}\t{lesson}")
 
 
 if __name__ == "__main__":

@@ -21,13 +21,15 @@ cleanup() {
 trap cleanup EXIT
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 2; }
 git -C "$ROOT" worktree add --detach "$WORK/before" "$BEFORE" >/dev/null 2>&1
+cd "$ROOT"
 
 start() {  # name src port
   local name=$1 src=$2 port=$3
   mkdir -p "$WORK/$name"
-  (cd "$ROOT" && PYTHONPATH="$src" CLASSNOTE_HOME="$WORK/$name" CLASSNOTE_ENV=development LOG_LEVEL=warning \
+  # setsid: the server leads a process group of its own, which cleanup kills whole.
+  PYTHONPATH="$src" CLASSNOTE_HOME="$WORK/$name" CLASSNOTE_ENV=development LOG_LEVEL=warning \
     WRITE_RATE_PER_MINUTE=0 setsid "$ROOT/.venv/bin/python" -m classnote serve --demo --port "$port" \
-    >"$WORK/$name/server.log" 2>&1) &
+    >"$WORK/$name/server.log" 2>&1 </dev/null &
   PIDS+=($!)
   for _ in $(seq 1 300); do
     curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
@@ -40,10 +42,14 @@ cookie() {  # port home -> the session cookie of the first demo pupil, and their
 }
 start before "$WORK/before/src" 18101
 start head "$ROOT/src" 18102
-read -r COOKIE_BEFORE LESSON_BEFORE < <(cookie 18101 "$WORK/before")
-read -r COOKIE_HEAD LESSON_HEAD < <(cookie 18102 "$WORK/head")
+IFS=$'\t' read -r COOKIE_BEFORE LESSON_BEFORE < <(cookie 18101 "$WORK/before")
+IFS=$'\t' read -r COOKIE_HEAD LESSON_HEAD < <(cookie 18102 "$WORK/head")
 
 rps() { wrk -t 2 -c "$CONNECTIONS" -d "$DURATION" "$@" | awk '/Requests\/sec/ {print $2}'; }
+# Warm-up, not recorded: the first seconds of a fresh process are slower (imports, caches).
+for port in 18101 18102; do wrk -t 2 -c "$CONNECTIONS" -d 5s "http://127.0.0.1:$port/healthz" >/dev/null; done
+wrk -t 2 -c "$CONNECTIONS" -d 5s -H "Cookie: $COOKIE_BEFORE" "http://127.0.0.1:18101$LESSON_BEFORE" >/dev/null
+wrk -t 2 -c "$CONNECTIONS" -d 5s -H "Cookie: $COOKIE_HEAD" "http://127.0.0.1:18102$LESSON_HEAD" >/dev/null
 echo "| round | path | before req/s | head req/s | head/before |"
 echo "|---|---|---|---|---|"
 for round in $(seq 1 "$ROUNDS"); do
