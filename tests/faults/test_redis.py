@@ -216,6 +216,7 @@ def test_a_staff_lockout_holds_across_a_redis_restart_without_its_data(
         assert refused(answered(lambda: attempt(PASSWORD)))
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_guesses_get_no_more_checks_than_the_limit_with_counters_in_the_database(
     tenant_a: Tenant, redis_server: Backend, monkeypatch: pytest.MonkeyPatch
