@@ -42,6 +42,15 @@ def _is_person(target: Any) -> bool:
     return meta is not None and meta.label == settings.AUTH_USER_MODEL
 
 
+def _type_of(target: Any) -> str:
+    """The target's model (its class name), also through a lazy object such as ``request.user``
+    (whose own class is SimpleLazyObject)."""
+    if target is None:
+        return ""
+    meta = getattr(target, "_meta", None)
+    return str(meta.object_name) if meta is not None else type(target).__name__
+
+
 def record(
     actor: Any,
     action: str,
@@ -72,7 +81,7 @@ def record(
             action=action,
             municipality_id=municipality_id,
             school_id=school_id,
-            target_type=type(target).__name__ if target is not None else "",
+            target_type=_type_of(target),
             target_id=str(getattr(target, "pk", "")) if target is not None else "",
             subject_id=getattr(subject, "pk", subject),
             details=details,
