@@ -88,11 +88,21 @@ def test_every_teacher_action_works_on_a_freshly_loaded_lesson_page(tmp_path: Pa
             teacher.reload()
             expect(tiles).to_have_count(len(pupils))
 
-        def return_with(index: int, comment: str) -> None:
+        def return_with(index: int, comment: str, keyboard: bool = False) -> None:
             one = tile(index)
-            one.get_by_text("コメントを付けて返却").click()
-            one.get_by_label("コメント").fill(comment)
-            one.get_by_role("button", name="返却", exact=True).click()
+            if keyboard:  # open the tile's return form, type and send it with the keyboard alone
+                one.get_by_text("コメントを付けて返却").focus()
+                teacher.keyboard.press("Enter")
+                teacher.keyboard.press("Tab")
+                expect(one.get_by_label("コメント")).to_be_focused()
+                teacher.keyboard.type(comment)
+                teacher.keyboard.press("Tab")
+                expect(one.get_by_role("button", name="返却", exact=True)).to_be_focused()
+                teacher.keyboard.press("Enter")
+            else:
+                one.get_by_text("コメントを付けて返却").click()
+                one.get_by_label("コメント").fill(comment)
+                one.get_by_role("button", name="返却", exact=True).click()
             expect(teacher.locator(".messages")).to_contain_text("提出物を返却しました。")
             assert teacher.url.endswith(lesson_path), teacher.url
             expect(tile(index)).to_contain_text("返却済み")
@@ -116,7 +126,7 @@ def test_every_teacher_action_works_on_a_freshly_loaded_lesson_page(tmp_path: Pa
         return_with(first_index, "よくできました、3行目を見直そう")
         snap(teacher, "returned-first")
         fresh()
-        return_with(1 - first_index, "図がわかりやすい")
+        return_with(1 - first_index, "図がわかりやすい", keyboard=True)
 
         # Share answers anonymously: the pupils see both; then stop sharing.
         fresh()
