@@ -98,6 +98,11 @@
     const check = tile.querySelector("[data-tile-check]");
     check.value = s.id;
     check.setAttribute("form", grid.dataset.compareFormId); // the compare form cannot contain the tiles' own forms
+    const giveBack = tile.querySelector("[data-return-form]");
+    if (giveBack) {
+      giveBack.action = cardLink(root.dataset.returnUrl, s.id); // "/submissions/0/return/"
+      giveBack.querySelector("[name=idempotency_key]")?.remove(); // one key per form: app.js adds its own
+    }
     tile.querySelector("[data-tile-student]").textContent = s.student || "";
     tile.querySelector("[data-tile-link]").href = cardUrl(s.card);
     tile.querySelector("[data-tile-excerpt]").textContent = `${s.card.title} ${s.card.excerpt}`.trim();
