@@ -143,6 +143,7 @@ def test_card_detail_for_the_owning_student(t: Tenant) -> None:
     page = client.get(f"/cards/{card.pk}/")
     assert page.status_code == 200
     assert title_of(page).startswith("Task card aaa")
+    assert headings(page) == ["Task card aaa"]  # the page's level-one heading (axe: page-has-heading-one)
     assert f"from {t.teacher.display_name}" in page_text(page)
     form = editor(page, card)
     assert form.element.get("data-editable") == "1" and form.buttons == []  # saved by card.js
