@@ -5,16 +5,18 @@ through the ASGI application, events come from the real lesson actions.
 
 Who may listen: the class's pupils and teachers. Everyone else (another class's pupil, another
 municipality, an administrator who is not a member) gets 404 and no event, with or without a
-replay. The store keeps the lesson's id only; a replay reads the title again, and drops a lesson
-that is gone."""
+replay. The store keeps the lesson's id only; a replay reads the title again, and drops the start
+of a lesson that is gone or has ended since."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from classnote.accounts.models import User
 from classnote.lessons import actions
@@ -50,6 +52,8 @@ def test_the_pupils_home_and_class_page_follow_the_class_and_hear_lessons_start_
         streams = [await screens.open(f"{path}?since={since}", cookie) for cookie in (pupil, classmate, teacher)]
         assert [stream.status for stream in streams] == [200, 200, 200]
         lesson = await act(actions.open_lesson, tenant_a.teacher, tenant_a.school_class.pk, "Fractions")
+        for stream in streams:
+            await stream.wait_events(1)
         await act(actions.close_lesson, tenant_a.teacher, lesson.pk)
         for stream in streams:
             started, ended = await stream.wait_events(2)
@@ -75,6 +79,13 @@ def test_home_shows_the_open_lessons_with_join_and_only_to_pupils(tenant_a: Tena
     assert f'data-lesson-id="{lesson.pk}"' in prompts and f'href="/lessons/{lesson.pk}/"' in prompts
     assert "Over" not in prompts
     assert 'aria-live="polite"' in prompts
+    # Yesterday's lesson, left open, is not one to join now; only the newest few are offered.
+    Lesson.objects.filter(pk=lesson.pk).update(created_at=timezone.now() - timedelta(days=1))
+    for number in range(7):
+        actions.open_lesson(tenant_a.teacher, tenant_a.school_class.pk, f"Today {number}")
+    page = login_as(Client(), tenant_a.student).get("/home/").content.decode()
+    assert "Open now" not in page[page.index("data-lesson-prompts") :]
+    assert re.findall(r'class="prompt-title">([^<]+)<', page) == [f"Today {n}" for n in (6, 5, 4, 3, 2)]
     # A pupil of another class follows their own class only, and does not see the lesson.
     elsewhere = login_as(Client(), tenant_a.other_class_student).get("/home/").content.decode()
     assert f"/events/class/{tenant_a.other_class.pk}/" in elsewhere
@@ -84,10 +95,12 @@ def test_home_shows_the_open_lessons_with_join_and_only_to_pupils(tenant_a: Tena
         assert "data-lesson-prompts" not in login_as(Client(), user).get("/home/").content.decode()
 
 
-def test_a_replay_reads_the_title_again_and_drops_a_lesson_that_is_gone(tenant_a: Tenant) -> None:
+def test_a_replay_reads_the_title_again_and_drops_a_lesson_that_is_gone_or_ended(tenant_a: Tenant) -> None:
     [(path, since)] = prompt_streams(tenant_a.student)
     kept = actions.open_lesson(tenant_a.teacher, tenant_a.school_class.pk, "First title")
     gone = actions.open_lesson(tenant_a.teacher, tenant_a.school_class.pk, "Deleted")
+    ended = actions.open_lesson(tenant_a.teacher, tenant_a.school_class.pk, "Ended since")
+    actions.close_lesson(tenant_a.teacher, ended.pk)
     Lesson.objects.filter(pk=kept.pk).update(title="Renamed")
     Lesson.objects.filter(pk=gone.pk).delete()
     pupil = session_cookie(tenant_a.student)
@@ -97,11 +110,14 @@ def test_a_replay_reads_the_title_again_and_drops_a_lesson_that_is_gone(tenant_a
             await screens.open(f"{path}?since={since}", pupil),
             await screens.open(path, pupil, last_event_id=str(since)),
         ):
-            await replay.wait_events(1)
+            await replay.wait_events(2)
             await replay.read_for(0.3)
-            assert replay.kinds() == [(since + 1, "lesson.started")]
+            # Gone: not replayed. Ended since: only its end (the page never offers to join it).
+            assert replay.kinds() == [(since + 1, "lesson.started"), (since + 4, "lesson.ended")]
             assert data(replay.events[0]) == {"lesson_id": kept.pk, "title": "Renamed"}
+            assert data(replay.events[1]) == {"lesson_id": ended.pk}
             assert "Deleted" not in replay.body and "First title" not in replay.body
+            assert "Ended since" not in replay.body
 
     run(scenario)
 

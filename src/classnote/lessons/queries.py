@@ -4,9 +4,11 @@ in the class, whom a pupil may send to, the teacher's overview of a box, the ans
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from classnote.accounts.models import User
@@ -34,6 +36,11 @@ def class_lessons(user: User, school_class: SchoolClass) -> QuerySet[Lesson]:
 # A page follows this many classes live at most: each is one stream, and a session keeps only
 # REALTIME_STREAMS_PER_SESSION (4) open, one of them for the lesson the pupil joins.
 LIVE_CLASSES = 3
+# The prompt offers lessons started within this window, newest first, this many at most: lessons
+# were long left open (the teacher's page had no "End the lesson"), and yesterday's open lesson is
+# not one to join now. The lesson's own page and the class's list still reach every lesson.
+PROMPT_WINDOW = timedelta(hours=12)
+PROMPT_LESSONS = 5
 
 
 def lesson_prompts(user: User, school_class: SchoolClass | None = None) -> dict[str, Any] | None:
@@ -54,10 +61,10 @@ def lesson_prompts(user: User, school_class: SchoolClass | None = None) -> dict[
     streams = [{"school_class": c, "since": current_seq(class_channel(c.pk))} for c in followed]
     lessons = (
         access.readable_lessons(user)
-        .filter(school_class__in=followed, closed_at__isnull=True)
+        .filter(school_class__in=followed, closed_at__isnull=True, created_at__gte=timezone.now() - PROMPT_WINDOW)
         .order_by("-created_at", "-pk")
     )
-    return {"streams": streams, "lessons": list(lessons)}
+    return {"streams": streams, "lessons": list(lessons[:PROMPT_LESSONS])}
 
 
 def class_students(lesson: Lesson) -> list[User]:

@@ -4,7 +4,7 @@ classnote.realtime.channels when the app is ready.
 The class channel says when a lesson of the class starts (``lesson.started``) and ends
 (``lesson.ended``), so a pupil's home and class page offer "join" without a reload. It stores the
 lesson's id only; the title travels live and a replay reads it again (or drops the event when the
-lesson is gone or no longer readable). Its listeners are the class's pupils and teachers.
+lesson has ended, is gone or is no longer readable). Its listeners are the class's pupils and teachers.
 
 The lesson channel:
 
@@ -145,8 +145,9 @@ def started_detail(lesson: Lesson) -> dict[str, Any]:
 
 
 def class_replay(user: Any, listener: channels.Listener, messages: list[Message]) -> list[Message]:
-    """Lessons started: sent again with today's title while the user may read the lesson, else
-    dropped (deleted, or no longer the user's class). Lessons ended: ids only, as stored."""
+    """Lessons started: sent again with today's title while the lesson is open and the user may
+    read it, else dropped (ended since, deleted, or no longer the user's class). Lessons ended: ids
+    only, as stored."""
     wanted = {pk for m in messages if m.kind == STARTED and isinstance(pk := m.data.get("lesson_id"), int)}
     lessons = {lesson.pk: lesson for lesson in access.readable_lessons(user).filter(pk__in=wanted)} if wanted else {}
     shown: list[Message] = []
@@ -154,7 +155,7 @@ def class_replay(user: Any, listener: channels.Listener, messages: list[Message]
         lesson_id = message.data.get("lesson_id")
         if message.kind == STARTED:
             found = lessons.get(lesson_id) if isinstance(lesson_id, int) else None
-            if found is None:
+            if found is None or not found.is_open:  # ended since: its "ended" follows
                 continue
             data = {"lesson_id": found.pk, **started_detail(found)}
         else:
