@@ -63,19 +63,6 @@ def test_the_lessons_teacher_and_pupil_get_retry_then_the_events_of_real_actions
     run(scenario)
 
 
-def test_there_is_no_class_stream(tenant_a: Tenant) -> None:
-    """The "class" channel was emitted to (a lesson opened) but no page listened: it is gone, and
-    opening a lesson announces nothing (the class page is read when it is opened)."""
-    path = f"/events/class/{tenant_a.school_class.pk}/"
-    cookies = [session_cookie(user) for user in (tenant_a.teacher, tenant_a.student)]
-
-    async def scenario(screens: Screens) -> None:
-        for cookie in cookies:
-            assert (await screens.open(path, cookie)).status == 404
-
-    run(scenario)
-
-
 # --- Replay: exactly what was missed ---------------------------------------------------------------------
 
 

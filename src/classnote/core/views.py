@@ -17,6 +17,7 @@ from classnote.base import outages
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import Role
 from classnote.core import health, security_log, unavailable
+from classnote.lessons import queries as lesson_queries
 from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, PUBLIC, audience
 
@@ -100,6 +101,7 @@ def home(request: AuthedRequest) -> HttpResponse:
         "classes": access.readable_classes(user).filter(archived=False),
         "schools": access.manageable_schools(user),
         "municipalities": access.readable_municipalities(user),
+        "prompts": lesson_queries.lesson_prompts(user),
     }
     return render(request, "core/home.html", context)
 

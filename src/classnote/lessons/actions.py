@@ -39,7 +39,16 @@ def open_lesson(actor: User, class_id: int, title: str) -> Lesson:
     title = clean_text(title, 120)
     if not title:
         raise ActionError(_("Enter a title for the lesson."))
-    return Lesson.objects.create(school_class=school_class, title=title, created_by=actor)
+    with transaction.atomic():
+        lesson = Lesson.objects.create(school_class=school_class, title=title, created_by=actor)
+        # The class's pupils are told at once (their home and class page offer "join").
+        emit(
+            streams.class_channel(school_class.pk),
+            streams.STARTED,
+            data={"lesson_id": lesson.pk},
+            detail=streams.started_detail(lesson),
+        )
+    return lesson
 
 
 def _recipients(lesson: Lesson, to: str, student_ids: list[int], group_id: int | None) -> list[User]:
@@ -240,6 +249,7 @@ def close_lesson(actor: User, lesson_id: int) -> Lesson:
         lesson.save(update_fields=["closed_at"])
         SubmissionBox.objects.filter(lesson=lesson).update(is_open=False)
         emit(lesson.channel, "lesson.changed", data={"closed": True})
+        emit(streams.class_channel(lesson.school_class_id), streams.ENDED, data={"lesson_id": lesson.pk})
     return lesson
 
 

@@ -4,9 +4,11 @@ in the class, whom a pupil may send to, the teacher's overview of a box, the ans
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from classnote.accounts.models import User
@@ -16,6 +18,9 @@ from classnote.cards import access as card_access
 from classnote.cards.models import Card
 from classnote.lessons import access, summaries
 from classnote.lessons.models import Lesson, Submission, SubmissionBox
+from classnote.lessons.streams import class_channel
+from classnote.realtime.events import current_seq
+from classnote.tenancy.access import attended_classes
 from classnote.tenancy.models import Membership, SchoolClass
 
 if TYPE_CHECKING:
@@ -26,6 +31,40 @@ def class_lessons(user: User, school_class: SchoolClass) -> QuerySet[Lesson]:
     """The lessons of a class the user teaches or attends, newest first, each with ``teaching``."""
     lessons = access.readable_lessons(user).filter(school_class=school_class)
     return access.with_relation(lessons, user).order_by("-created_at", "-pk")
+
+
+# A page follows this many classes live at most: each is one stream, and a session keeps only
+# REALTIME_STREAMS_PER_SESSION (4) open, one of them for the lesson the pupil joins.
+LIVE_CLASSES = 3
+# The prompt offers lessons started within this window, newest first, this many at most: lessons
+# were long left open (the teacher's page had no "End the lesson"), and yesterday's open lesson is
+# not one to join now. The lesson's own page and the class's list still reach every lesson.
+PROMPT_WINDOW = timedelta(hours=12)
+PROMPT_LESSONS = 5
+
+
+def lesson_prompts(user: User, school_class: SchoolClass | None = None) -> dict[str, Any] | None:
+    """A pupil's "lesson started" prompt on home (every class attended) or on a class page: the
+    classes the page follows live, each with the sequence number of its channel the page stands
+    at, and their lessons open now. None for anyone but a pupil of the class(es).
+
+    The sequence numbers are read before the lessons, so a lesson opened in between is both shown
+    and replayed; the page adds it once."""
+    if user.role != Role.STUDENT:
+        return None
+    classes = SchoolClass.objects.filter(pk__in=attended_classes(user), school_id=user.school_id, archived=False)
+    if school_class is not None:
+        classes = classes.filter(pk=school_class.pk)
+    followed = list(classes.order_by("name", "pk")[:LIVE_CLASSES])
+    if not followed:
+        return None
+    streams = [{"school_class": c, "since": current_seq(class_channel(c.pk))} for c in followed]
+    lessons = (
+        access.readable_lessons(user)
+        .filter(school_class__in=followed, closed_at__isnull=True, created_at__gte=timezone.now() - PROMPT_WINDOW)
+        .order_by("-created_at", "-pk")
+    )
+    return {"streams": streams, "lessons": list(lessons[:PROMPT_LESSONS])}
 
 
 def class_students(lesson: Lesson) -> list[User]:

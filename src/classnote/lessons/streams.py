@@ -1,5 +1,12 @@
-"""The lesson's event channel ("lesson:<id>"), registered with classnote.realtime.channels when the
-app is ready:
+"""The lesson's event channel ("lesson:<id>") and the class's ("class:<id>"), registered with
+classnote.realtime.channels when the app is ready.
+
+The class channel says when a lesson of the class starts (``lesson.started``) and ends
+(``lesson.ended``), so a pupil's home and class page offer "join" without a reload. It stores the
+lesson's id only; the title travels live and a replay reads it again (or drops the event when the
+lesson has ended, is gone or is no longer readable). Its listeners are the class's pupils and teachers.
+
+The lesson channel:
 
 * who may listen: a pupil or teacher of the lesson, decided by lessons.access;
 * which lesson channels concern a person (the lessons of their classes), for the data inventory;
@@ -15,12 +22,14 @@ from dataclasses import replace
 from typing import Any
 
 from classnote.accounts.models import User
+from classnote.base.roles import TEACHING_ROLES, Role
 from classnote.cards import access as card_access
 from classnote.lessons import access, summaries
 from classnote.lessons.models import Lesson, Submission
 from classnote.realtime import channels
 from classnote.realtime.messages import Message
-from classnote.tenancy.models import Membership
+from classnote.tenancy.access import attended_classes, taught_classes
+from classnote.tenancy.models import Membership, SchoolClass
 
 # The listener roles of a lesson's channel: events are addressed to them (lessons.actions).
 TEACHER = "teacher"
@@ -106,5 +115,56 @@ def _submission_event(kind: str, submission: Submission) -> dict[str, Any]:
     return {**ids, "submission": summaries.submission(submission, anonymous=anonymous)}
 
 
+# --- The class's channel: lessons starting and ending ---------------------------------------------
+
+CLASS_KIND = "class"
+STARTED = "lesson.started"
+ENDED = "lesson.ended"
+
+
+def class_channel(class_id: int) -> str:
+    """The class's event channel: its lessons starting and ending."""
+    return f"{CLASS_KIND}:{class_id}"
+
+
+def class_listener(user: Any, class_id: int) -> channels.Listener | None:
+    """A pupil or a teacher of the class (a member, in the user's own school); no one else."""
+    if user.role in TEACHING_ROLES:
+        classes, role = taught_classes(user), TEACHER
+    elif user.role == Role.STUDENT:
+        classes, role = attended_classes(user), PUPIL
+    else:
+        return None
+    member = SchoolClass.objects.filter(pk=class_id, school_id=user.school_id, pk__in=classes).exists()
+    return channels.Listener(class_channel(class_id), role) if member else None
+
+
+def started_detail(lesson: Lesson) -> dict[str, Any]:
+    """What a "lesson started" event carries live (the title is not stored)."""
+    return {"title": lesson.title}
+
+
+def class_replay(user: Any, listener: channels.Listener, messages: list[Message]) -> list[Message]:
+    """Lessons started: sent again with today's title while the lesson is open and the user may
+    read it, else dropped (ended since, deleted, or no longer the user's class). Lessons ended: ids
+    only, as stored."""
+    wanted = {pk for m in messages if m.kind == STARTED and isinstance(pk := m.data.get("lesson_id"), int)}
+    lessons = {lesson.pk: lesson for lesson in access.readable_lessons(user).filter(pk__in=wanted)} if wanted else {}
+    shown: list[Message] = []
+    for message in messages:
+        lesson_id = message.data.get("lesson_id")
+        if message.kind == STARTED:
+            found = lessons.get(lesson_id) if isinstance(lesson_id, int) else None
+            if found is None or not found.is_open:  # ended since: its "ended" follows
+                continue
+            data = {"lesson_id": found.pk, **started_detail(found)}
+        else:
+            data = {"lesson_id": lesson_id}
+        shown.append(replace(message, data=data, per_user={}, stored=False))
+    return shown
+
+
 def register() -> None:
     channels.register("lesson", listener, person_channels=channels_of, replay=replay)
+    # No person's channels: its events hold a lesson's id and nothing about anyone.
+    channels.register(CLASS_KIND, class_listener, replay=class_replay)

@@ -227,6 +227,7 @@ def class_detail(request: AuthedRequest, class_id: int) -> HttpResponse:
             "add_form": add_form,
             "can_issue_cards": request.user.role in TENANT_STAFF_ROLES,
             "lessons": lesson_queries.class_lessons(request.user, school_class),
+            "prompts": lesson_queries.lesson_prompts(request.user, school_class),
             "can_teach": access.teaches(request.user, school_class),
         },
         status=status,
