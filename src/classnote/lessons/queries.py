@@ -20,7 +20,7 @@ from classnote.lessons import access, summaries
 from classnote.lessons.models import Lesson, Submission, SubmissionBox
 from classnote.lessons.streams import class_channel
 from classnote.realtime.events import current_seq
-from classnote.tenancy.access import attended_classes
+from classnote.tenancy.access import attended_classes, own_school_classes
 from classnote.tenancy.models import Membership, SchoolClass
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def lesson_prompts(user: User, school_class: SchoolClass | None = None) -> dict[
     and replayed; the page adds it once."""
     if user.role != Role.STUDENT:
         return None
-    classes = SchoolClass.objects.filter(pk__in=attended_classes(user), school_id=user.school_id, archived=False)
+    classes = own_school_classes(user, attended_classes(user)).filter(archived=False)
     if school_class is not None:
         classes = classes.filter(pk=school_class.pk)
     followed = list(classes.order_by("name", "pk")[:LIVE_CLASSES])

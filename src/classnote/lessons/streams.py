@@ -28,8 +28,8 @@ from classnote.lessons import access, summaries
 from classnote.lessons.models import Lesson, Submission
 from classnote.realtime import channels
 from classnote.realtime.messages import Message
-from classnote.tenancy.access import attended_classes, taught_classes
-from classnote.tenancy.models import Membership, SchoolClass
+from classnote.tenancy.access import attended_classes, own_school_classes, taught_classes
+from classnote.tenancy.models import Membership
 
 # The listener roles of a lesson's channel: events are addressed to them (lessons.actions).
 TEACHER = "teacher"
@@ -135,7 +135,7 @@ def class_listener(user: Any, class_id: int) -> channels.Listener | None:
         classes, role = attended_classes(user), PUPIL
     else:
         return None
-    member = SchoolClass.objects.filter(pk=class_id, school_id=user.school_id, pk__in=classes).exists()
+    member = own_school_classes(user, classes).filter(pk=class_id).exists()
     return channels.Listener(class_channel(class_id), role) if member else None
 
 

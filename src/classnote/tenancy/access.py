@@ -122,6 +122,12 @@ def attended_classes(user: User) -> QuerySet[Membership, Any]:
     return Membership.objects.filter(user=user, role=Membership.Role.STUDENT).values("school_class")
 
 
+def own_school_classes(user: User, among: QuerySet[Membership, Any]) -> QuerySet[SchoolClass, SchoolClass]:
+    """The classes of the user's own school among AMONG (``taught_classes`` or ``attended_classes``):
+    a membership left in another school's class after a transfer gives nothing there."""
+    return SchoolClass.objects.filter(pk__in=among, school_id=user.school_id)
+
+
 def teaches(user: User, school_class: SchoolClass | int) -> bool:
     """Whether the user is a teacher of the class (opens its lessons, makes its groups)."""
     class_id = school_class if isinstance(school_class, int) else school_class.pk
