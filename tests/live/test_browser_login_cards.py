@@ -103,6 +103,7 @@ def test_a_printed_class_of_40_login_cards_scans(tmp_path: Path) -> None:
         cards = page.locator(".login-card")
         assert cards.count() == PUPILS
 
+        page.screenshot(path=str(ARTIFACTS / "screen-a4-width-ja.png"))
         page.emulate_media(media="print")
         shot = ARTIFACTS / "print-a4-ja.png"
         page.screenshot(path=str(shot), full_page=True)
@@ -138,3 +139,65 @@ def test_a_printed_class_of_40_login_cards_scans(tmp_path: Path) -> None:
             printed += decode(page_image)
         assert sorted(printed) == sorted(decoded), f"{len(printed)} of {PUPILS} codes read from {len(pages)} pages"
         browser.close()
+
+
+def y4m_of(picture: Path, video: Path) -> None:
+    """A still video (Y4M, what Chromium's fake camera plays) of PICTURE centred on a white
+    640×480 frame, as a tablet camera would see a card held in front of it."""
+    from PIL import Image
+
+    frame = Image.new("RGB", (640, 480), "white")
+    card = Image.open(picture).convert("RGB")
+    card.thumbnail((600, 440))
+    frame.paste(card, ((640 - card.width) // 2, (480 - card.height) // 2))
+    y, cb, cr = frame.convert("YCbCr").split()
+    planes = y.tobytes() + cb.resize((320, 240)).tobytes() + cr.resize((320, 240)).tobytes()
+    video.write_bytes(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n" + b"FRAME\n" + planes)
+
+
+def test_a_pupil_logs_in_by_showing_the_card_to_the_tablet_camera(tmp_path: Path) -> None:
+    """The card login page decodes the camera's picture itself (jsQR, vendored): the pupil taps
+    "scan", holds up the printed card, and is logged in as the pupil named on it."""
+    need_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with running(tmp_path / "home", "--demo") as server, sync_playwright() as playwright:
+        teacher_browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = teacher_browser.new_context(viewport={"width": 1024, "height": 768}, locale="ja-JP").new_page()
+        login, password = server.login_of("teacher")
+        page.goto(f"{server.url}/accounts/login/")
+        page.fill("input[name=login]", login)
+        page.fill("input[name=password]", password)
+        page.click("main button[type=submit]")
+        page.wait_for_url(re.compile(r"/home/"))
+        class_id = int(re.findall(r'href="/classes/(\d+)/"', page.content())[0])
+        page.goto(f"{server.url}/classes/{class_id}/login-cards/")
+        page.click("main form button[type=submit]")
+        page.emulate_media(media="print")
+        card = page.locator(".login-card").nth(1)
+        name = card.locator("strong").inner_text()
+        card.screenshot(path=str(tmp_path / "card.png"))
+        teacher_browser.close()
+
+        video = tmp_path / "card.y4m"
+        y4m_of(tmp_path / "card.png", video)
+        camera = [
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ]
+        tablet = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*ARGS, *camera])
+        context = tablet.new_context(viewport={"width": 1024, "height": 768}, locale="ja-JP")
+        context.grant_permissions(["camera"], origin=server.url)
+        pupil = context.new_page()
+        errors: list[str] = []
+        pupil.on("pageerror", lambda error: errors.append(str(error)))
+        pupil.goto(f"{server.url}/login/card/")
+        pupil.screenshot(path=str(ARTIFACTS / "card-login-ja.png"))
+        pupil.click("[data-scan-start]")
+        pupil.wait_for_url(re.compile(r"/home/"), timeout=30_000)
+        expect(pupil.locator("body")).to_contain_text(name)
+        pupil.screenshot(path=str(ARTIFACTS / "scanned-home-ja.png"))
+        assert not errors
+        tablet.close()
