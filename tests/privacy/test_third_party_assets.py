@@ -25,6 +25,8 @@ HOST = "testserver"  # the Django test client's host
 # Absolute URLs that may appear in our files, and why. Nothing here is ever fetched by a browser.
 ALLOWED_ON_DISK = {
     "www.w3.org": "XML namespace identifiers (xmlns) of SVG files: names, never fetched",
+    "en.wikipedia.org": "a reference in a comment of the vendored jsQR (static/classnote/vendor/jsqr): never fetched",
+    "www.apache.org": "the licence text of the vendored jsQR (static/classnote/vendor/jsqr/LICENSE): never fetched",
 }
 URL_ATTRIBUTES = {"src", "href", "action", "formaction", "poster", "data", "background", "xlink:href", "manifest"}
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)""", re.IGNORECASE)

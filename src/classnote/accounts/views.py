@@ -134,8 +134,10 @@ def login_cards(request: AuthedRequest, class_id: int) -> HttpResponse:
     base = request.build_absolute_uri(reverse("card_login"))
     cards = []
     for student, token in issued:
-        svg = segno.make(f"{base}#{token}", error="m").svg_inline(scale=4, border=2)
+        # A viewBox and no fixed size (omitsize), so that CSS scales the whole code instead of
+        # clipping it; the quiet zone of four modules that the QR standard asks for (border=4).
         # segno renders only our own URL as SVG paths: no user text enters the markup.
+        svg = segno.make(f"{base}#{token}", error="m").svg_inline(border=4, omitsize=True, svgclass="qr-code")
         cards.append({"student": student, "qr_svg": mark_safe(svg)})  # noqa: S308 - segno SVG of our own URL (above)
     response = render(request, "accounts/login_cards.html", {"school_class": school_class, "cards": cards})
     response["Cache-Control"] = "no-store"
