@@ -417,7 +417,7 @@ from tests.live.server import Browser, Stream, first
 base, logins = sys.argv[1], sys.argv[2]
 rows = [line.rstrip("\n").split("\t") for line in open(logins, encoding="utf-8") if line.strip()]
 def login_of(role):
-    return next((r[2], r[3]) for r in rows if r[1] == role and r[0] == "Minato Elementary School")
+    return next((r[2], r[3]) for r in rows if r[1] == role and r[0] == "港小学校")
 def browser():
     b = Browser(base)
     b.client.headers["Referer"] = base + "/"

@@ -20,9 +20,9 @@ def test_demo_creates_tenants_from_the_adopters_list_once(db: None) -> None:
     assert "Demo data created." in out.getvalue()
     names = set(Municipality.objects.values_list("name", flat=True))
     assert {
-        "Yokohama City Board of Education",
-        "Sendai City Board of Education",
-        "Taipei City Department of Education",
+        "横浜市教育委員会",
+        "仙台市教育委員会",
+        "臺北市政府教育局",
         "Hon Wah College",
     } <= names
     assert User.objects.filter(role=Role.STUDENT).count() >= 60
@@ -31,7 +31,7 @@ def test_demo_creates_tenants_from_the_adopters_list_once(db: None) -> None:
     again = StringIO()
     call_command("demo", stdout=again)
     assert "already there" in again.getvalue()
-    assert Municipality.objects.filter(name="Yokohama City Board of Education").count() == 1
+    assert Municipality.objects.filter(name="横浜市教育委員会").count() == 1
 
 
 def test_demo_logins_work(db: None) -> None:
@@ -57,12 +57,12 @@ def test_demo_logins_work(db: None) -> None:
 
 def test_adopters_page_groups_opted_in_tenants_by_country_and_region(db: None) -> None:
     call_command("demo", stdout=StringIO())
-    Municipality.objects.filter(name="Sendai City Board of Education").update(list_on_adopters_page=False)
+    Municipality.objects.filter(name="仙台市教育委員会").update(list_on_adopters_page=False)
     body = Client().get("/adopters/").content.decode()
-    assert body.index("Japan") < body.index("Kanagawa Prefecture") < body.index("Yokohama City Board of Education")
+    assert body.index("Japan") < body.index("神奈川県") < body.index("横浜市教育委員会")
     assert body.index("Japan") < body.index("Taiwan") < body.index("Hong Kong")
-    assert "Sendai City" not in body  # opted out
-    assert "Minato Elementary School" in body
+    assert "仙台市" not in body  # opted out
+    assert "港小学校" in body
 
 
 def test_create_tenant(db: None) -> None:

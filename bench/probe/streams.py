@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.live.server import Browser, Stream, first, wait_until  # noqa: E402
 
 PER_SESSION, PER_USER = 4, 10  # the defaults of REALTIME_STREAMS_PER_SESSION / _PER_USER
-SCHOOL = "Minato Elementary School"  # its first teacher teaches the first class: pupils 0-11
+SCHOOL = "港小学校"  # its first teacher teaches the first class: pupils 0-11
 # Pupils of the first class by their place in demo-logins.txt. Pupil 0 is left alone: bench/scaleout.sh
 # benchmarks /home/ with a session of theirs after this probe (d logs its pupil out everywhere).
 PUPIL_A, PUPIL_B, SUBMITTER, READER, PUPIL_D, PUPIL_E, PUPIL_F = 4, 5, 1, 2, 3, 6, 7

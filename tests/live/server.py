@@ -50,7 +50,7 @@ class Server:
         rows = (self.home / "demo-logins.txt").read_text(encoding="utf-8").splitlines()
         return [tuple(row.split("\t")) for row in rows if row]  # type: ignore[misc]
 
-    def login_of(self, role: str, where: str = "Minato Elementary School", index: int = 0) -> tuple[str, str]:
+    def login_of(self, role: str, where: str = "港小学校", index: int = 0) -> tuple[str, str]:
         matching = [(login, pw) for w, r, login, pw in self.logins() if r == role and w == where]
         return matching[index]
 

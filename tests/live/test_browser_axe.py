@@ -124,7 +124,7 @@ def test_no_serious_or_critical_axe_violation_on_the_main_pages(tmp_path: Path) 
             assert local(page.url) == "/home/", page.url
 
         # The teacher sets up a lesson with a card and a submission box and sends the card.
-        teacher = staff("teacher", "Minato Elementary School")
+        teacher = staff("teacher", "港小学校")
         teacher.click(".tiles a >> nth=0")
         class_path = local(teacher.url)
         teacher.fill("#lesson-title", "Fractions")
@@ -158,10 +158,10 @@ def test_no_serious_or_critical_axe_violation_on_the_main_pages(tmp_path: Path) 
         pupil.click("form[data-flush-before-submit] button[type=submit]")
         expect(pupil.locator(".history")).to_contain_text("#1")  # the teacher's box now has a submission
 
-        school_admin = staff("school admin", "Minato Elementary School")
+        school_admin = staff("school admin", "港小学校")
         enrol_second_factor(school_admin, "school-admin")
         school_path = school_admin.locator("main a[href^='/schools/'] >> nth=0").get_attribute("href")
-        municipal_admin = staff("municipal admin", "Yokohama City Board of Education")
+        municipal_admin = staff("municipal admin", "横浜市教育委員会")
         enrol_second_factor(municipal_admin, "municipal-admin")
         municipality_path = municipal_admin.locator("main a[href^='/municipalities/'] >> nth=0").get_attribute("href")
         assert school_path and municipality_path

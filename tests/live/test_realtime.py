@@ -86,7 +86,7 @@ def test_streams_refuse_outsiders(tmp_path: Path) -> None:
             assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
             assert response.headers["x-content-type-options"] == "nosniff"
         outsider = Browser(server.url)
-        login, password = server.login_of("student", where="Neihu Vocational High School")
+        login, password = server.login_of("student", where="臺北市立內湖高工")
         outsider.login_student(login, password)
         assert outsider.client.get(f"/events/lesson/{lesson_id}/").status_code == 404
         assert Browser(server.url).client.get(f"/events/lesson/{lesson_id}/").status_code in (302, 401)

@@ -51,9 +51,16 @@ class User(AbstractBaseUser):
     display_name = models.CharField(_("display name"), max_length=80, validators=[no_formula])
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+        Municipality,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name=_("board of education"),
     )
-    school = models.ForeignKey(School, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, null=True, blank=True, related_name="users", verbose_name=_("school")
+    )
     student_number = models.CharField(_("student ID"), max_length=32, blank=True, validators=[student_number_validator])
     # Optional, only where the tenant records it (Municipality.collect_name_reading).
     name_reading = models.CharField(_("reading of the name"), max_length=80, blank=True, validators=[no_formula])
@@ -63,7 +70,7 @@ class User(AbstractBaseUser):
     is_active = models.BooleanField(_("active"), default=True)
     # Raised by "log out everywhere": it is part of the session hash, so every session ends.
     session_epoch = models.PositiveIntegerField(default=0)
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(default=timezone.now, verbose_name=_("account created"))
 
     objects = UserManager()
 
@@ -71,6 +78,7 @@ class User(AbstractBaseUser):
     REQUIRED_FIELDS = ["display_name", "role"]
 
     class Meta:
+        verbose_name = _("user")
         constraints = [
             models.UniqueConstraint(
                 fields=["school", "student_number"],
@@ -124,14 +132,15 @@ class User(AbstractBaseUser):
 class LoginCard(models.Model):
     """A printable QR login card. Only a hash of its secret is stored; printing again issues a new one."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_cards")
-    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_cards", verbose_name=_("person"))
+    token_hash = models.CharField(max_length=64, unique=True, verbose_name=_("login card code (hashed)"))
     issued_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     issued_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used"))
 
     class Meta:
+        verbose_name = _("Login card")
         indexes = [models.Index(fields=["user", "revoked_at"])]
 
     def __str__(self) -> str:
@@ -155,16 +164,17 @@ class ApiToken(models.Model):
     everywhere" and deactivation end tokens as they end sessions.
     """
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("person"))
     name = models.CharField(_("name"), max_length=80)
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True, verbose_name=_("token (hashed)"))
     session_epoch = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used"))
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("API token")
         indexes = [models.Index(fields=["user", "revoked_at"])]
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from classnote.base import inventory as _inv
 from classnote.base.inventory import Audience as _A
@@ -27,21 +28,22 @@ class AuditHead(models.Model):
 
 class AuditEntry(models.Model):
     at = models.DateTimeField()
-    actor = kept_reference(settings.AUTH_USER_MODEL)
+    actor = kept_reference(settings.AUTH_USER_MODEL, verbose_name=_("who acted"))
     actor_role = models.CharField(max_length=20, blank=True)
     action = models.CharField(max_length=60)
     municipality = kept_reference("tenancy.Municipality")
     school = kept_reference("tenancy.School")
     # The person whose data the entry concerns (a pupil whose card a teacher opened): it is how a
     # pupil sees who viewed their work.
-    subject = kept_reference(settings.AUTH_USER_MODEL)
+    subject = kept_reference(settings.AUTH_USER_MODEL, verbose_name=_("person concerned"))
     target_type = models.CharField(max_length=40, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True, verbose_name=_("target"))
     details = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
+        verbose_name = _("Audit entry")
         ordering = ["id"]
         indexes = [
             models.Index(fields=["municipality", "at"]),

@@ -89,11 +89,18 @@ class Erase(StrEnum):
     KEEP = "kept"  # kept under a legal obligation; holds only pseudonymous ids, never names
 
 
-def kept_reference(to: str, *, null: bool = True) -> Any:
+def kept_reference(to: str, *, null: bool = True, verbose_name: Any = None) -> Any:
     """A foreign key for records kept when the person (or tenant) is deleted (Erase.KEEP): it never
     cascades and has no database constraint — changing it would rewrite a kept record (and break
     the audit log's hash chain), and an id names nobody once the account is gone."""
-    return models.ForeignKey(to, on_delete=models.DO_NOTHING, db_constraint=False, null=null, related_name="+")
+    return models.ForeignKey(
+        to,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=null,
+        related_name="+",
+        verbose_name=verbose_name,
+    )
 
 
 @dataclass(frozen=True)

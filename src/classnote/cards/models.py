@@ -41,15 +41,19 @@ class Card(models.Model):
         PERSONAL = "personal", _("My materials")
         SCHOOL = "school", _("School materials")
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cards")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cards", verbose_name=_("owner")
+    )
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="cards")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
     title = models.CharField(_("title"), max_length=120, blank=True)
     text = models.TextField(_("text"), max_length=20000, blank=True)
     link_url = models.URLField(_("web link"), max_length=2000, blank=True)
-    file = models.ForeignKey(StoredFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="cards")
+    file = models.ForeignKey(
+        StoredFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="cards", verbose_name=_("file")
+    )
     # Drawing: [{"c": "#rrggbb", "w": width, "e": eraser?, "p": [[x, y], ...]}] on a 1000×750 canvas.
-    strokes = models.JSONField(default=list, blank=True)
+    strokes = models.JSONField(default=list, blank=True, verbose_name=_("drawing"))
     background = models.CharField(_("background"), max_length=10, choices=Background.choices, blank=True)
     # Autosave: a save must name the version it edited; a stale one is refused, never silently lost.
     version = models.PositiveIntegerField(default=1)
@@ -57,7 +61,12 @@ class Card(models.Model):
     lesson = models.ForeignKey("lessons.Lesson", on_delete=models.CASCADE, null=True, blank=True, related_name="cards")
     origin = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies")
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
     )
     # A submitted snapshot: frozen, kept as history.
     frozen = models.BooleanField(default=False)
@@ -68,6 +77,7 @@ class Card(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("Card")
         ordering = ["position", "created_at"]
         indexes = [
             models.Index(fields=["owner", "lesson"]),

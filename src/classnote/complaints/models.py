@@ -55,17 +55,20 @@ class Complaint(models.Model):
     municipality = models.ForeignKey(
         Municipality, null=True, blank=True, on_delete=models.SET_NULL, related_name="complaints"
     )
-    message = models.TextField(max_length=MESSAGE_MAX_LENGTH)
-    name = models.CharField(max_length=100, blank=True)
-    email = models.EmailField(max_length=254, blank=True)
+    message = models.TextField(max_length=MESSAGE_MAX_LENGTH, verbose_name=_("message"))
+    name = models.CharField(max_length=100, blank=True, verbose_name=_("name of the person writing"))
+    email = models.EmailField(max_length=254, blank=True, verbose_name=_("email address"))
     language = models.CharField(max_length=10)  # of the form's page: the language of our e-mails
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
-    outcome = models.TextField(max_length=MESSAGE_MAX_LENGTH, blank=True)  # what the submitter is told
+    outcome = models.TextField(
+        max_length=MESSAGE_MAX_LENGTH, blank=True, verbose_name=_("outcome")
+    )  # what the submitter is told
     received_at = models.DateTimeField(default=timezone.now)
     concluded_at = models.DateTimeField(null=True, blank=True)  # answered or closed; retention counts from here
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("Complaint")
         ordering = ["received_at", "id"]
         indexes = [models.Index(fields=["status", "received_at"])]
 
@@ -93,11 +96,14 @@ class ComplaintNote(models.Model):
     """An internal note of the privacy officer on a case; never shown to the submitter."""
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    text = models.TextField(max_length=NOTE_MAX_LENGTH)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("author")
+    )
+    text = models.TextField(max_length=NOTE_MAX_LENGTH, verbose_name=_("note"))
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("Note on a complaint")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -108,7 +114,7 @@ class ComplaintNote(models.Model):
 # What a member of the public sends us is personal data of a person without an account.
 
 CASE_RETENTION = (
-    "until the case is answered or closed + PRIVACY_COMPLAINT_RETENTION_DAYS (3 years by default); "
+    "until the case is answered or closed + 3 years (the operator may set another period); "
     "then deleted by the nightly retention job"
 )
 _UNLINKED = (

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from classnote.base import inventory as _inv
 from classnote.base.inventory import Audience as _A
@@ -30,20 +31,24 @@ MAX_STORED_BODY = 64 * 1024
 class IdempotencyKey(models.Model):
     """One write's key and outcome, per person (two people may use the same key)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("person")
+    )
     key = models.CharField(max_length=128)
     # The request's fingerprint: the same key with another request is refused (422).
     method = models.CharField(max_length=7)
-    path = models.TextField()
+    path = models.TextField(verbose_name=_("request path"))
     body_sha256 = models.CharField(max_length=64)
     # The outcome replayed to a retry.
     status = models.PositiveSmallIntegerField()
     content_type = models.CharField(max_length=200, blank=True)
-    location = models.TextField(blank=True)
-    body = models.BinaryField(null=True)  # None: larger than MAX_STORED_BODY, replayed empty
+    location = models.TextField(blank=True, verbose_name=_("redirect address"))
+    # None: larger than MAX_STORED_BODY, replayed empty.
+    body = models.BinaryField(null=True, verbose_name=_("stored response"))
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("Repeated-write record")
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")]
 
     def __str__(self) -> str:
@@ -58,7 +63,7 @@ def expired(now: datetime | None = None) -> models.QuerySet[IdempotencyKey]:
 
 # --- Data inventory (classnote.privacy.inventory) ------------------------------------------------
 
-RETENTION = "IDEMPOTENCY_KEY_HOURS after the write (24 hours by default); then deleted by an hourly job"
+RETENTION = "24 hours after the write (the operator may set another period); then deleted by an hourly job"
 _RECORD = {
     "purposes": [_P.LESSON, _P.SECURITY],
     "basis": _B.ENTRUSTED,
@@ -88,11 +93,12 @@ class CacheEntry(models.Model):
     """One cache entry: the key (as the cache makes it), the pickled value (base64), and its expiry.
     The column types are those of Django's ``createcachetable``."""
 
-    cache_key = models.CharField(max_length=255, primary_key=True)
-    value = models.TextField()
+    cache_key = models.CharField(max_length=255, primary_key=True, verbose_name=_("cache key"))
+    value = models.TextField(verbose_name=_("cached value"))
     expires = models.DateTimeField(db_index=True)
 
     class Meta:
+        verbose_name = _("Cache entry")
         db_table = CACHE_TABLE
 
     def __str__(self) -> str:
@@ -103,7 +109,10 @@ _COPY = _inv.personal(
     _C.TECHNICAL,
     purposes=[_P.LOGIN, _P.SECURITY],
     basis=_B.LEGITIMATE_INTEREST,
-    retention="at most 15 minutes after the last failed login; copies made while Redis is down: until it answers again",
+    retention=(
+        "at most 15 minutes after the last failed login; copies made while the shared cache is down: "
+        "until it answers again"
+    ),
     audience=[_A.NOBODY],
 )
 _inv.declare(

@@ -74,36 +74,40 @@ class DemoTenant:
     schools: list[DemoSchool] = field(default_factory=list)
 
 
+# Demo tenants and their schools are named as the tenant names itself, in its own language; the staff
+# accounts' display names follow: (board administrator, school office) per language.
+ROLE_WORDS = {"ja": ("管理者", "事務室"), "zh-hant": ("管理員", "辦公室"), "en": ("admin", "office")}
+
 TENANTS = [
     DemoTenant(
         ("JP", "Japan", 1),
-        "Kanagawa Prefecture",
-        "Yokohama City Board of Education",
+        "神奈川県",
+        "横浜市教育委員会",
         "board",
         "ja",
         "yokohama",
         [
-            DemoSchool("Minato Elementary School", "yk-minato-es", ["5-1", "5-2"]),
-            DemoSchool("Aoba Junior High School", "yk-aoba-jhs", ["2-A"]),
+            DemoSchool("港小学校", "yk-minato-es", ["5-1", "5-2"]),
+            DemoSchool("青葉中学校", "yk-aoba-jhs", ["2-A"]),
         ],
     ),
     DemoTenant(
         ("JP", "Japan", 1),
-        "Miyagi Prefecture",
-        "Sendai City Board of Education",
+        "宮城県",
+        "仙台市教育委員会",
         "board",
         "ja",
         "sendai",
-        [DemoSchool("Hirose Elementary School", "sd-hirose-es", ["4-1"])],
+        [DemoSchool("広瀬小学校", "sd-hirose-es", ["4-1"])],
     ),
     DemoTenant(
         ("TW", "Taiwan", 2),
-        "Taipei City",
-        "Taipei City Department of Education",
+        "臺北市",
+        "臺北市政府教育局",
         "board",
         "zh-hant",
         "taipei",
-        [DemoSchool("Neihu Vocational High School", "tp-neihu-vhs", ["101"])],
+        [DemoSchool("臺北市立內湖高工", "tp-neihu-vhs", ["101"])],
     ),
     DemoTenant(
         ("HK", "Hong Kong", 3),
@@ -163,7 +167,7 @@ def create_demo(seed: int = 2026) -> list[tuple[str, str, str, str]]:
         User.objects.create_user(
             f"{tenant.key}-admin",
             password,
-            display_name=f"{tenant.name} admin",
+            display_name=f"{tenant.name} {ROLE_WORDS[tenant.language][0]}",
             role=Role.MUNICIPAL_ADMIN,
             municipality=municipality,
         )
@@ -177,7 +181,7 @@ def create_demo(seed: int = 2026) -> list[tuple[str, str, str, str]]:
                 User.objects.create_user(
                     f"{tenant.key}-school-admin",
                     password,
-                    display_name=f"{spec.name} office",
+                    display_name=f"{spec.name} {ROLE_WORDS[tenant.language][1]}",
                     role=Role.SCHOOL_ADMIN,
                     municipality=municipality,
                     school=school,

@@ -28,17 +28,22 @@ class StoredFile(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="files")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="files")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="files", verbose_name=_("owner")
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
-    storage_key = models.CharField(max_length=200, unique=True)
-    thumbnail_key = models.CharField(max_length=200, blank=True)
+    storage_key = models.CharField(max_length=200, unique=True, verbose_name=_("storage location"))
+    thumbnail_key = models.CharField(max_length=200, blank=True, verbose_name=_("thumbnail location"))
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("File")
 
     def __str__(self) -> str:
         return f"file {self.pk}"

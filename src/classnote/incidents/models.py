@@ -98,6 +98,7 @@ class Incident(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("Incident")
         ordering = ["-discovered_at", "-id"]
 
     def __str__(self) -> str:
@@ -149,8 +150,8 @@ class Incident(models.Model):
 # as case records anyway, readable by the officer and the affected boards' administrators.
 
 RETENTION = (
-    "until the incident is closed + INCIDENT_RETENTION_DAYS (5 years by default, the record of the report "
-    "to the regulator); then deleted by the nightly retention job"
+    "until the incident is closed + 5 years (the record of the report to the regulator; the operator may set "
+    "another period); then deleted by the nightly retention job"
 )
 _FREE_TEXT = _inv.personal(
     _C.CASE,

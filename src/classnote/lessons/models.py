@@ -81,16 +81,19 @@ class Submission(models.Model):
     """One submission; resubmitting adds a new row and keeps the earlier ones as history."""
 
     box = models.ForeignKey(SubmissionBox, on_delete=models.CASCADE, related_name="submissions")
-    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
-    card = models.ForeignKey("cards.Card", on_delete=models.PROTECT, related_name="submissions")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions", verbose_name=_("pupil")
+    )
+    card = models.ForeignKey("cards.Card", on_delete=models.PROTECT, related_name="submissions", verbose_name=_("card"))
     number = models.PositiveIntegerField(default=1)
     is_current = models.BooleanField(default=True)
-    submitted_at = models.DateTimeField(auto_now_add=True)
-    is_late = models.BooleanField(default=False)
-    returned_at = models.DateTimeField(null=True, blank=True)
-    return_comment = models.TextField(max_length=2000, blank=True)
+    submitted_at = models.DateTimeField(auto_now_add=True, verbose_name=_("submitted at"))
+    is_late = models.BooleanField(default=False, verbose_name=_("submitted late"))
+    returned_at = models.DateTimeField(null=True, blank=True, verbose_name=_("returned at"))
+    return_comment = models.TextField(max_length=2000, blank=True, verbose_name=_("teacher's comment"))
 
     class Meta:
+        verbose_name = _("Submission")
         ordering = ["submitted_at"]
         constraints = [
             models.UniqueConstraint(

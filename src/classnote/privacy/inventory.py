@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.text import capfirst
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from classnote.base.inventory import (
@@ -23,7 +24,7 @@ from classnote.base.inventory import (
     Declaration,
     Purpose,
 )
-from classnote.privacy.third_party import DECLARATIONS
+from classnote.privacy.third_party import DECLARATIONS, NAMES
 
 
 def declaration_of(model: type[Any]) -> Declaration | None:
@@ -43,6 +44,22 @@ def entries() -> list[dict[str, Any]]:
         for name, item in sorted(declaration.personal.items()):
             ledger.append({"model": model._meta.label, "field": name, **_described(item)})
     return ledger
+
+
+def model_name(model_label: str) -> str:
+    """What a model's rows are, in the active language (its verbose name)."""
+    name = NAMES.get(model_label, apps.get_model(model_label)._meta.verbose_name)
+    return capfirst(str(name))
+
+
+def field_name(model_label: str, field: str) -> str:
+    """What a stored field is, in the active language: the model's and the field's verbose names
+    ("Person: display name"), never its technical name."""
+    name = NAMES.get((model_label, field), apps.get_model(model_label)._meta.get_field(field).verbose_name)
+    return pgettext("a stored field: model, field", "%(model)s: %(field)s") % {
+        "model": model_name(model_label),
+        "field": str(name),
+    }
 
 
 def _described(item: Any) -> dict[str, Any]:
@@ -173,11 +190,15 @@ RETENTION_LABELS = {
     WHILE_SESSION: _("until the session ends (at most the role's session lifetime)"),
     WHILE_TENANT: _("while the school's contract runs; deleted after contract end + the tenant's retention period"),
     "5 years (security record)": _("5 years (security record)"),
-    "IDEMPOTENCY_KEY_HOURS after the write (24 hours by default); then deleted by an hourly job": _(
-        "IDEMPOTENCY_KEY_HOURS after the write (24 hours by default); then deleted by an hourly job"
+    "24 hours after the write (the operator may set another period); then deleted by an hourly job": _(
+        "24 hours after the write (the operator may set another period); then deleted by an hourly job"
     ),
-    "at most 15 minutes after the last failed login; copies made while Redis is down: until it answers again": _(
-        "at most 15 minutes after the last failed login; copies made while Redis is down: until it answers again"
+    (
+        "at most 15 minutes after the last failed login; copies made while the shared cache is down: "
+        "until it answers again"
+    ): _(
+        "at most 15 minutes after the last failed login; copies made while the shared cache is down: "
+        "until it answers again"
     ),
     "until the lesson's events are purged (replay window)": _("until the lesson's events are purged (replay window)"),
     "3 years after the request is closed (record of handling); unlinked if the person is deleted": _(
@@ -187,18 +208,18 @@ RETENTION_LABELS = {
         "3 years after the provision (APPI: record of provision to a third party); ids only, no names"
     ),
     (
-        "until the case is answered or closed + PRIVACY_COMPLAINT_RETENTION_DAYS (3 years by default); "
+        "until the case is answered or closed + 3 years (the operator may set another period); "
         "then deleted by the nightly retention job"
     ): _(
-        "until the case is answered or closed + PRIVACY_COMPLAINT_RETENTION_DAYS (3 years by default); "
+        "until the case is answered or closed + 3 years (the operator may set another period); "
         "then deleted by the nightly retention job"
     ),
     (
-        "until the incident is closed + INCIDENT_RETENTION_DAYS (5 years by default, the record of the report "
-        "to the regulator); then deleted by the nightly retention job"
+        "until the incident is closed + 5 years (the record of the report to the regulator; the operator may set "
+        "another period); then deleted by the nightly retention job"
     ): _(
-        "until the incident is closed + INCIDENT_RETENTION_DAYS (5 years by default, the record of the report "
-        "to the regulator); then deleted by the nightly retention job"
+        "until the incident is closed + 5 years (the record of the report to the regulator; the operator may set "
+        "another period); then deleted by the nightly retention job"
     ),
 }
 LABELS: dict[str, Any] = {

@@ -41,15 +41,23 @@ class SupportGrant(models.Model):
     # The support ticket it is for: a code, never a person's name.
     reference = models.CharField(_("ticket reference"), max_length=40, validators=[reference_validator])
     reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
-    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("granted by")
+    )
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"))
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
     )
 
     class Meta:
+        verbose_name = _("Support access")
         ordering = ["-granted_at"]
         indexes = [models.Index(fields=["municipality", "expires_at"])]
 
@@ -73,21 +81,22 @@ class ProvisionRecord(models.Model):
         CONSENT = "consent", _("Consent of the person or their guardian")
         EXCEPTION = "exception", _("Another statutory exception")
 
-    subject = kept_reference(settings.AUTH_USER_MODEL, null=False)
+    subject = kept_reference(settings.AUTH_USER_MODEL, null=False, verbose_name=_("person concerned"))
     recipient = models.CharField(_("recipient organisation"), max_length=150)
     recipient_kind = models.CharField(_("kind of recipient"), max_length=10, choices=RecipientKind.choices)
     provided_at = models.DateTimeField(_("provided at"), default=timezone.now)
     # What was provided, as data-inventory codes ("cards.Card.text", ...).
-    items = models.JSONField(default=list)
+    items = models.JSONField(default=list, verbose_name=_("items provided"))
     basis = models.CharField(_("legal basis"), max_length=10, choices=Basis.choices)
     # The consent form's number or the legal provision, e.g. "Consent form 2026-031" or
     # "School Education Act Enforcement Regulations art. 24".
     reference = models.CharField(_("reference (consent form or legal provision)"), max_length=120)
-    recorded_by = kept_reference(settings.AUTH_USER_MODEL, null=True)
+    recorded_by = kept_reference(settings.AUTH_USER_MODEL, null=True, verbose_name=_("recorded by"))
     municipality = kept_reference("tenancy.Municipality", null=False)
     school = kept_reference("tenancy.School", null=True)
 
     class Meta:
+        verbose_name = _("Provision record")
         ordering = ["-provided_at", "-id"]
         indexes = [
             models.Index(fields=["municipality", "provided_at"]),

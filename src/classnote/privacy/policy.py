@@ -34,11 +34,20 @@ CATEGORY_DESCRIPTIONS = {
 }
 
 
+@dataclass(frozen=True)
+class StoredField:
+    """A stored field as the page names it: what it is, in the reader's language, and its technical
+    name for the operator (shown on hover)."""
+
+    name: str
+    technical: str
+
+
 @dataclass
 class Row:
     """Fields declared alike: one row of a category's table."""
 
-    fields: list[str]
+    fields: list[StoredField]
     purposes: list[str]
     basis: str
     retention: str
@@ -95,7 +104,9 @@ def collected(municipality: Municipality | None) -> list[Section]:
                 tenant_choice=key[-1],
             )
             sections[category].rows.append(rows[key])
-        rows[key].fields.append(f"{entry['model']}.{entry['field']}")
+        rows[key].fields.append(
+            StoredField(inventory.field_name(entry["model"], entry["field"]), f"{entry['model']}.{entry['field']}")
+        )
     order = [str(category) for category in inventory.Category]
     return [sections[c] for c in sorted(sections, key=lambda c: order.index(c) if c in order else len(order))]
 

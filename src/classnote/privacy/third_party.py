@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from classnote.base import inventory as inv
 from classnote.base.inventory import Audience as A
 from classnote.base.inventory import Basis as B
@@ -77,4 +79,28 @@ DECLARATIONS: dict[str, inv.Declaration] = {
         not_personal=["id", "created_at"],
         subject=[inv.link("user", _DELETE)],
     ),
+}
+
+
+# What the libraries' models and personal fields are, in the reader's language, for the privacy
+# policy: their own verbose names are English (or missing in some languages), and classnote cannot
+# change them. Keys: "app.Model" for the model, ("app.Model", "field") for a field.
+NAMES: dict[str | tuple[str, str], Any] = {
+    "sessions.Session": _("Login session"),
+    ("sessions.Session", "session_key"): _("session key"),
+    ("sessions.Session", "session_data"): _("session data"),
+    "account.EmailAddress": _("Email address"),
+    ("account.EmailAddress", "email"): _("email address"),
+    ("account.EmailAddress", "user"): _("person"),
+    "mfa.Authenticator": _("Two-factor authenticator"),
+    ("mfa.Authenticator", "data"): _("authenticator secret"),
+    ("mfa.Authenticator", "user"): _("person"),
+    ("mfa.Authenticator", "last_used_at"): _("last used"),
+    "usersessions.UserSession": _("Session on a device"),
+    ("usersessions.UserSession", "user"): _("person"),
+    ("usersessions.UserSession", "ip"): _("IP address"),
+    ("usersessions.UserSession", "user_agent"): _("browser and device"),
+    ("usersessions.UserSession", "session_key"): _("session key"),
+    ("usersessions.UserSession", "data"): _("session details"),
+    ("usersessions.UserSession", "last_seen_at"): _("last seen"),
 }

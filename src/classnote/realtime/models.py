@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from classnote.base import inventory as _inv
 from classnote.base.inventory import Audience as _A
@@ -30,13 +31,14 @@ class Event(models.Model):
     seq = models.PositiveBigIntegerField()
     kind = models.CharField(max_length=40)
     # Who receives it: {"users": [ids]} and/or {"roles": ["teacher", "student"]}; see realtime.audience.
-    audience = models.JSONField(default=dict)
+    audience = models.JSONField(default=dict, verbose_name=_("recipients"))
     # Shown to every recipient; "per_user" holds slices only the named user receives.
-    data = models.JSONField(default=dict)
-    per_user = models.JSONField(default=dict)
+    data = models.JSONField(default=dict, verbose_name=_("event content"))
+    per_user = models.JSONField(default=dict, verbose_name=_("content per person"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("Lesson event")
         constraints = [models.UniqueConstraint(fields=["channel", "seq"], name="event_seq_unique")]
 
     def __str__(self) -> str:

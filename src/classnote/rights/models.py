@@ -51,7 +51,11 @@ class DataSubjectRequest(models.Model):
     # The person the request is about. Deleting them unlinks the request, which stays as the record
     # of how it was handled.
     subject = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="data_requests"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="data_requests",
+        verbose_name=_("person concerned"),
     )
     municipality = kept_reference("tenancy.Municipality")
     school = kept_reference("tenancy.School")
@@ -67,6 +71,7 @@ class DataSubjectRequest(models.Model):
     outcome = models.TextField(_("outcome"), max_length=2000, blank=True)
 
     class Meta:
+        verbose_name = _("Data request")
         ordering = ["-opened_at"]
         indexes = [models.Index(fields=["status", "due_at"]), models.Index(fields=["municipality", "status"])]
 

@@ -140,12 +140,17 @@ class Membership(models.Model):
         TEACHER = "teacher", _("Teacher")
         STUDENT = "student", _("Student")
 
-    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    school_class = models.ForeignKey(
+        SchoolClass, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("class")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("person")
+    )
     role = models.CharField(max_length=10, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("Class membership")
         constraints = [models.UniqueConstraint(fields=["school_class", "user"], name="membership_unique")]
         indexes = [models.Index(fields=["user", "role"])]
 
