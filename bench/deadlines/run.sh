@@ -20,6 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 2; }
+command -v bc >/dev/null || { echo "bc not found: apt-get install -y bc" >&2; exit 2; }
 git -C "$ROOT" worktree add --detach "$WORK/before" "$BEFORE" >/dev/null 2>&1
 cd "$ROOT"
 
