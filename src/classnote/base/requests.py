@@ -12,3 +12,12 @@ if TYPE_CHECKING:  # for the type checker only: base imports nothing of classnot
 
 class AuthedRequest(HttpRequest):
     user: User
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """The API, and the scripts of our pages that send and read JSON (autosave, the outbox)."""
+    return (
+        request.path.startswith("/api/")
+        or request.content_type == "application/json"
+        or "application/json" in request.headers.get("Accept", "")
+    )

@@ -46,6 +46,7 @@ from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from classnote.base.requests import wants_json
 from classnote.core.middleware import UserLanguageMiddleware
 from classnote.core.models import MAX_STORED_BODY, IdempotencyKey
 
@@ -100,16 +101,8 @@ def body_sha256(request: HttpRequest) -> str:
     return digest.hexdigest()
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return (
-        request.path.startswith("/api/")
-        or "application/json" in request.headers.get("Content-Type", "")
-        or "application/json" in request.headers.get("Accept", "")
-    )
-
-
 def refusal(request: HttpRequest, status: int, message: str) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         body: dict[str, Any] = {"detail": message}
         if status == 422:  # the API's shape of a 422 (api.schemas.ValidationErrorOut)
             body["errors"] = [{"loc": ["header", HEADER], "msg": message, "type": "idempotency_key_reused"}]

@@ -8,6 +8,7 @@ waited past its deadline, classnote.core.wsgi_bridge) uses the same page.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from django.conf import settings
@@ -53,8 +54,10 @@ def language_of(cookies: Mapping[str, str], accept_language: str) -> str:
     return settings.LANGUAGE_CODE
 
 
+@functools.lru_cache(maxsize=128)
 def body(outage: Outage, language: str, as_json: bool) -> tuple[bytes, str]:
-    """The response body and its content type (usable outside a request: the WSGI bridge)."""
+    """The response body and its content type (usable outside a request: the WSGI bridge). Made
+    once per outage, language and form: under overload the same refusal goes out many times."""
     with translation.override(language):
         text = message(outage)
         if as_json:

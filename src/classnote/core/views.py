@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from classnote.accounts import actions as account_actions
 from classnote.accounts.forms import LanguageForm
 from classnote.base import outages
-from classnote.base.requests import AuthedRequest
+from classnote.base.requests import AuthedRequest, wants_json
 from classnote.base.roles import Role
 from classnote.core import health, security_log, unavailable
 from classnote.lessons import queries as lesson_queries
@@ -151,33 +151,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return _api_error(request, 500) or HttpResponse(page, status=500)
 
 
-def wants_json(request: HttpRequest) -> bool:
-    """The API, and the scripts of our pages that send and read JSON (autosave, the outbox)."""
-    return (
-        request.path.startswith("/api/")
-        or request.content_type == "application/json"
-        or "application/json" in request.headers.get("Accept", "")
-    )
-
-
 def unavailable_response(request: HttpRequest, outage: outages.Outage) -> HttpResponse:
     """503 (507 for a full disk) with Retry-After, in the language of the page the user was on."""
     language = getattr(request, "LANGUAGE_CODE", "") or unavailable.language_of(
         request.COOKIES, request.headers.get("Accept-Language", "")
     )
     return unavailable.response(outage, language, wants_json(request))
-
-
-def out_of_files(error: BaseException | None) -> bool:
-    """Whether the failure is the process running out of file descriptors (anywhere in its chain):
-    a moment of overload, not a fault of the request."""
-    outage = outages.classify(error)
-    return outage is not None and outage.dependency == outages.SERVER
-
-
-def busy(request: HttpRequest) -> HttpResponse:
-    """503 with Retry-After: the server is overloaded (out of files, a full request queue)."""
-    return unavailable_response(request, outages.Outage(outages.SERVER, outages.BUSY, retry_after=30))
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
