@@ -46,3 +46,19 @@ def test_privacy_and_audit_pages_have_no_english(tenant_a: Tenant, language: str
         response = client.get(path, HTTP_ACCEPT_LANGUAGE=ACCEPT_LANGUAGE[language])
         assert response.status_code == 200, path
         assert english_words(visible_text(response), data) == [], (language, path)
+
+
+@pytest.mark.parametrize("language", list(ACCEPT_LANGUAGE))
+def test_adopters_page_names_countries_in_the_readers_language(tenant_a: Tenant, language: str) -> None:
+    """The country headings of the adopters page come from CLDR in the reader's language ("日本"), not
+    from the operator's stored spelling ("Japan"), which stays the fallback for an unknown code."""
+    country = tenant_a.municipality.region.country
+    country.code, country.name = "JP", "Japan"
+    country.save()
+    tenant_a.municipality.list_on_adopters_page = True
+    tenant_a.municipality.save()
+    response = Client().get("/adopters/", HTTP_ACCEPT_LANGUAGE=ACCEPT_LANGUAGE[language])
+    assert response.status_code == 200
+    data = [tenant_a.municipality.name, tenant_a.municipality.region.name, tenant_a.school.name]
+    assert english_words(visible_text(response), data) == [], language
+    assert "日本" in visible_text(response)

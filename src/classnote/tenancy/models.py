@@ -16,6 +16,7 @@ from classnote.base import inventory as _inv
 from classnote.base.inventory import Audience as _A
 from classnote.base.inventory import Category as _C
 from classnote.base.inventory import Purpose as _P
+from classnote.base.territories import country_name
 from classnote.base.validators import no_formula, school_code_validator
 
 code_validator = school_code_validator
@@ -33,6 +34,11 @@ class Country(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def local_name(self) -> str:
+        """The name in the reader's language (CLDR), the stored name when CLDR has none."""
+        return country_name(self.code, self.name)
 
 
 class Region(models.Model):
