@@ -118,6 +118,8 @@
     if (Math.abs(dx) > 60 && Math.abs(dx) > Math.abs(dy)) show(current + (dx < 0 ? 1 : -1), { focus: false });
   });
   root.addEventListener("pointercancel", () => { start = null; });
+  // A picture dragged with the mouse would start the browser's own drag (and cancel the swipe).
+  root.addEventListener("dragstart", (event) => { if (current >= 0) event.preventDefault(); });
 
   // Live: the lesson's stream says a submission came in; the page is fetched again and its
   // submissions replaced (the one shown stays shown).
