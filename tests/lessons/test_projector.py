@@ -164,3 +164,11 @@ def test_the_lesson_and_the_comparison_link_to_the_projector(t: Tenant) -> None:
     assert f'href="{projector(t)}"' in html(client.get(lesson_url(t)))
     compared = html(client.get(f"/boxes/{t.box.pk}/compare/", {"s": [str(t.submission.pk), str(theirs.pk)]}))
     assert f'href="{compare_projector(t)}?s={t.submission.pk}&amp;s={theirs.pk}"' in compared
+
+
+def test_the_projector_speaks_japanese(tenant_a: Tenant) -> None:
+    """In the school's language (Japanese for tenant A): the tools, the count and "one at a time"."""
+    text = html(browser(tenant_a.teacher).get(f"/boxes/{tenant_a.box.pk}/projector/"))
+    for words in ("名前をかくす", "全画面で表示", "閉じる", "1件の提出", "前へ", "次へ", "一覧にもどる"):
+        assert words in text, words
+    assert "Hide names" not in text and "Full screen" not in text

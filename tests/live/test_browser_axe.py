@@ -22,6 +22,7 @@ import pytest
 
 from tests.live.server import ROOT, running
 from tests.live.test_browser_lesson import ARGS, CHROMIUM, need_chromium
+from tests.live.test_browser_teacher_actions import pupil_answers
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -158,6 +159,19 @@ def test_no_serious_or_critical_axe_violation_on_the_main_pages(tmp_path: Path) 
         pupil.click("form[data-flush-before-submit] button[type=submit]")
         expect(pupil.locator(".history")).to_contain_text("#1")  # the teacher's box now has a submission
 
+        # A second pupil's answer (over HTTP), so that two can be compared on the projector.
+        lesson_id = int(lesson_path.strip("/").split("/")[-1])
+        teacher.goto(f"{server.url}{lesson_path}")
+        box_id = int(teacher.locator("[data-box]").first.get_attribute("data-box") or 0)
+        pupil_answers(server, 1, lesson_id, box_id)
+        teacher.goto(f"{server.url}{lesson_path}")
+        expect(teacher.locator("[data-submission-grid] [data-submission]")).to_have_count(2)
+        chosen = "&".join(
+            f"s={tile.get_attribute('data-submission')}"
+            for tile in teacher.locator("[data-submission-grid] [data-submission]").all()
+        )
+        projector_path = f"/boxes/{box_id}/projector/"
+
         school_admin = staff("school admin", "港小学校")
         enrol_second_factor(school_admin, "school-admin")
         school_path = school_admin.locator("main a[href^='/schools/'] >> nth=0").get_attribute("href")
@@ -174,7 +188,17 @@ def test_no_serious_or_critical_axe_violation_on_the_main_pages(tmp_path: Path) 
             (
                 "teacher",
                 teacher,
-                ["/home/", class_path, lesson_path, teacher_card_path, f"{class_path}login-cards/", "/materials/"],
+                [
+                    "/home/",
+                    class_path,
+                    lesson_path,
+                    teacher_card_path,
+                    f"{class_path}login-cards/",
+                    "/materials/",
+                    projector_path,  # the grid
+                    f"{projector_path}?names=0#1",  # one submission, names left out
+                    f"/boxes/{box_id}/compare/projector/?{chosen}",
+                ],
             ),
             ("school-admin", school_admin, ["/home/", school_path, f"{school_path}roster/", "/audit/"]),
             ("municipal-admin", municipal_admin, ["/home/", municipality_path, "/audit/"]),

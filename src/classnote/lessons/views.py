@@ -189,7 +189,7 @@ def _names_shown(request: AuthedRequest, box: SubmissionBox) -> bool:
     choice = request.GET.get("names")
     if choice in ("0", "1"):
         return choice == "1"
-    return not (box.sharing and box.sharing_anonymous)
+    return not box.shares_anonymously
 
 
 @audience(*TEACHING_ROLES)

@@ -191,7 +191,7 @@
   }
 
   const startAt = Number((window.location.hash.match(/^#(\d+)$/) || [])[1] || 0);
-  if (startAt > 0) show(startAt - 1);
+  if (startAt > 0) show(startAt - 1, { focus: false }); // no focus ring on a page just opened
   else showGrid(-1);
   connect();
 })();
