@@ -89,6 +89,8 @@ def test_the_teacher_shows_a_box_and_a_comparison_on_the_projector(tmp_path: Pat
         teacher.click("main button[type=submit]")
         teacher.goto(f"{server.url}/lessons/{lesson_id}/")
         box = teacher.locator(f"#box-{box_id}")
+        box.scroll_into_view_if_needed()
+        box.screenshot(path=str(ARTIFACTS / "00-lesson-box.png"))
 
         # "Show on the projector" in the box's header opens the projector in a window of its own.
         with context.expect_page() as opened:
