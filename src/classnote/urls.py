@@ -53,6 +53,8 @@ urlpatterns = [
     path("lessons/<int:lesson_id>/groups/", lessons.group_create, name="group_create"),
     path("boxes/<int:box_id>/settings/", lessons.box_settings, name="box_settings"),
     path("boxes/<int:box_id>/compare/", lessons.box_compare, name="box_compare"),
+    path("boxes/<int:box_id>/projector/", lessons.box_projector, name="box_projector"),
+    path("boxes/<int:box_id>/compare/projector/", lessons.compare_projector, name="compare_projector"),
     path("boxes/<int:box_id>/submit/", lessons.box_submit, name="box_submit"),
     path("submissions/<int:submission_id>/return/", lessons.submission_return, name="submission_return"),
     # Cards, materials, portfolio

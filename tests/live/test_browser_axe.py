@@ -251,6 +251,8 @@ def test_no_serious_or_critical_axe_violation_on_the_main_pages(tmp_path: Path) 
         )
         compare_path = f"/boxes/{box_id}/compare/?{chosen}"
 
+        projector_path = f"/boxes/{box_id}/projector/"
+
         school_admin = staff("school admin", "港小学校")
         enrol_second_factor(school_admin, "school-admin")
         school_path = school_admin.locator("main a[href^='/schools/'] >> nth=0").get_attribute("href")
@@ -277,6 +279,9 @@ def test_no_serious_or_critical_axe_violation_on_the_main_pages(tmp_path: Path) 
                     f"{class_path}login-cards/",
                     "/materials/",
                     "/settings/",
+                    projector_path,  # the grid
+                    f"{projector_path}?names=0#1",  # one submission, names left out
+                    f"/boxes/{box_id}/compare/projector/?{chosen}",
                 ],
             ),
             ("school-admin", school_admin, ["/home/", school_path, f"{school_path}roster/", "/audit/", "/settings/"]),

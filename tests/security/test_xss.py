@@ -109,6 +109,8 @@ def test_card_text_and_titles_are_shown_as_text_to_the_teacher(tenant_a: Tenant,
         [
             f"/lessons/{tenant_a.lesson.pk}/",
             f"/boxes/{box}/compare/?s={work['submission']}&s={work['other']}",
+            f"/boxes/{box}/projector/",
+            f"/boxes/{box}/compare/projector/?s={work['submission']}&s={work['other']}",
             f"/cards/{work['snapshot']}/",
             f"/cards/{work['snapshot']}/present/",
         ],

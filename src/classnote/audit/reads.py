@@ -1,12 +1,13 @@
 """Staff reads of a pupil's work go into the audit log with the pupil as ``subject``: that is how a
 pupil (and their school) sees who viewed their work (/privacy/views/).
 
-What counts as one read: opening one piece of work on purpose — a card's page or presentation
-(web and API), the submissions chosen for comparison, a file downloaded as an attachment, a
-portfolio export. The pictures inside those pages (full-size drawings, inline images, thumbnails)
-and the lesson's overview of the class's submissions (page and API list) are not recorded one by
-one: the overview is the lesson itself, refreshed live, and an entry per picture or per tile would
-bury the reads that matter under thousands of entries (and every entry takes the log's one lock).
+What counts as one read: opening one piece of work on purpose — a card's page or presentation (web
+and API), the submissions chosen for comparison (page or projector), a file downloaded as an
+attachment, a portfolio export. The pictures inside those pages (full-size drawings, inline images,
+thumbnails) and the lesson's overview of the class's submissions (page, box projector and API list)
+are not recorded one by one: the overview is the lesson itself, refreshed live, and an entry per
+picture or per tile would bury the reads that matter under thousands of entries (and every entry
+takes the log's one lock).
 One entry per card opened is enough.
 """
 

@@ -72,6 +72,11 @@ class SubmissionBox(models.Model):
         """A box takes submissions while it is open (closing the lesson closes its boxes)."""
         return self.is_open
 
+    @property
+    def shares_anonymously(self) -> bool:
+        """The class sees the answers without names now (the projector then hides names by default)."""
+        return self.sharing and self.sharing_anonymous
+
     def is_late(self, at: datetime) -> bool:
         """Whether a submission made at `at` is late: after the box's deadline, if it has one."""
         return self.deadline is not None and at > self.deadline

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -96,6 +96,41 @@ def current_submissions(box: SubmissionBox) -> QuerySet[Submission]:
         Submission.objects.filter(box=box, is_current=True)
         .select_related("box", "student", "card")
         .order_by("student__student_number", "student__display_name", "pk")
+    )
+
+
+def projected(submissions: Iterable[Submission], *, names: bool) -> list[dict[str, Any]]:
+    """Submissions as the projector shows them to the class: numbered 1, 2, 3... in the order
+    given, with the pupil's name only when NAMES (else no name and no student id: the page is
+    rendered without them, not merely hiding them). Never the late mark or the teacher's comment."""
+    return [
+        {
+            "number": position,
+            "id": submission.pk,
+            "name": submission.student.display_name if names else None,
+            "student_id": submission.student_id if names else None,
+            "card": submission.card,
+            "picture": summaries.has_picture(submission.card),
+            "resubmission": submission.number if submission.number > 1 else None,
+        }
+        for position, submission in enumerate(submissions, start=1)
+    ]
+
+
+def projector_submissions(box: SubmissionBox) -> QuerySet[Submission]:
+    """The box's current submissions in the order the projector numbers them: by each pupil's
+    first submission to the box, so a resubmission keeps its place and a new pupil's work comes last
+    (and the order says nothing of names or student numbers when names are hidden)."""
+    first = (
+        Submission.objects.filter(box_id=OuterRef("box_id"), student_id=OuterRef("student_id"))
+        .order_by("submitted_at", "pk")
+        .values("submitted_at")[:1]
+    )
+    return (
+        Submission.objects.filter(box=box, is_current=True)
+        .select_related("student", "card")
+        .annotate(first_submitted=Subquery(first))
+        .order_by("first_submitted", "pk")
     )
 
 

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -21,7 +22,7 @@ from classnote.cards.models import Background
 from classnote.core.refusals import back_to
 from classnote.lessons import access, actions, queries
 from classnote.lessons.forms import BoxForm, GroupForm, ReturnForm
-from classnote.lessons.models import Group, Submission
+from classnote.lessons.models import Group, Submission, SubmissionBox
 from classnote.realtime.events import current_seq
 from classnote.tenancy.access import audience
 
@@ -180,6 +181,53 @@ def box_compare(request: AuthedRequest, box_id: int) -> HttpResponse:
     for submission in chosen:  # one entry per pupil whose work is opened
         record_work_read(request.user, "submission.viewed", target=submission, owner=submission.student)
     return render(request, "lessons/compare.html", {"box": box, "submissions": chosen})
+
+
+def _names_shown(request: AuthedRequest, box: SubmissionBox) -> bool:
+    """Whether the projector shows pupils' names: ?names=1 or ?names=0, else hidden while the box
+    shares its answers anonymously and shown otherwise."""
+    choice = request.GET.get("names")
+    if choice in ("0", "1"):
+        return choice == "1"
+    return not box.shares_anonymously
+
+
+@audience(*TEACHING_ROLES)
+@require_GET
+def box_projector(request: AuthedRequest, box_id: int) -> HttpResponse:
+    """The box's current submissions for the classroom's projector: a grid of numbered tiles and one
+    submission at a time, following new submissions live. Without names, the page holds none (the
+    overview of the lesson, presented: not recorded as reads one by one, see audit.reads)."""
+    box = access.get_box_for(request.user, box_id, teach=True)
+    names = _names_shown(request, box)
+    since = current_seq(box.lesson.channel)  # before the query: a submission in between is replayed
+    items = queries.projected(queries.projector_submissions(box), names=names)
+    context = {"box": box, "items": items, "names": names, "since": since}
+    return render(request, "lessons/projector.html", context)
+
+
+@audience(*TEACHING_ROLES)
+@require_GET
+def compare_projector(request: AuthedRequest, box_id: int) -> HttpResponse:
+    """Two to four chosen submissions side by side, large, for the projector (names as above)."""
+    box = access.get_box_for(request.user, box_id, teach=True)
+    ids = set(parse_ids(request.GET.getlist("s"))[:4])
+    current = list(queries.projector_submissions(box))
+    chosen = [submission for submission in current if submission.pk in ids]
+    if not 2 <= len(chosen) <= 4:
+        messages.error(request, _("Choose two to four submissions to compare."))
+        return _back(box.lesson_id)
+    for submission in chosen:  # one entry per pupil whose work is opened, as for the comparison
+        record_work_read(request.user, "submission.viewed", target=submission, owner=submission.student)
+    names = _names_shown(request, box)
+    context = {
+        "box": box,
+        # Numbered as on the box's projector, so "3 and 7" mean the same works on both.
+        "items": [item for item in queries.projected(current, names=names) if item["id"] in ids],
+        "names": names,
+        "chosen": urlencode([("s", s.pk) for s in chosen]),
+    }
+    return render(request, "lessons/projector_compare.html", context)
 
 
 @audience(*TEACHING_ROLES)
