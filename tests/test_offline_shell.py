@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.test import Client
 
@@ -32,6 +33,7 @@ def test_the_worker_is_served_from_the_root_as_javascript_never_from_a_cache(ten
     config = json.loads(prelude.removeprefix("const CLASSNOTE = ").rstrip(";"))
     assert config["offline"] == "/offline/"
     assert config["keepHeader"] == OFFLINE_HEADER
+    assert config["keepSeconds"] == settings.SESSION_COOKIE_AGE  # no kept page outlives a session
     assert "/static/classnote/app.css" in config["precache"]
     assert "/static/classnote/offline.js" in config["precache"]
     for url in config["precache"]:  # each file to keep exists (a missing one fails the install)

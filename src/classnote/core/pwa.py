@@ -87,6 +87,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "offline": reverse("offline"),
         "staticUrl": settings.STATIC_URL,
         "keepHeader": OFFLINE_HEADER,
+        "keepSeconds": settings.SESSION_COOKIE_AGE,
     }
     prelude = f"const CLASSNOTE = {json.dumps(config)};\n"
     body = prelude + WORKER_SOURCE.read_text(encoding="utf-8")

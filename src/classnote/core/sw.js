@@ -1,7 +1,8 @@
 // classnote service worker: the offline shell (docs/architecture.md, "Offline shell").
 // Served at /sw.js by core/pwa.py, which puts `const CLASSNOTE = {...}` in front of this file:
 // version (from the static files' contents, so a deploy replaces the caches), precache (the app's
-// CSS, JS and icons), offline (the offline page), staticUrl, keepHeader.
+// CSS, JS and icons), offline (the offline page), staticUrl, keepHeader, keepSeconds (the longest
+// session: a kept page is not shown after it).
 //
 // Static files: cache first. Pages: network first; after a short wait, or without a network, the
 // copy kept of that page, else the offline page. Only same-origin GET navigations to pages the
@@ -65,7 +66,14 @@ async function keep(url, response) {
 async function keptCopy(event) {
   const cache = await caches.open(PAGE_CACHE);
   const copy = await cache.match(event.request.url, { ignoreVary: true });
-  if (copy) copies.set(event.resultingClientId, copy.headers.get(SAVED_AT));
+  if (!copy) return null;
+  const savedAt = copy.headers.get(SAVED_AT);
+  // Older than the longest session: whoever saw it is logged out by now; nobody sees it again.
+  if (!savedAt || Date.now() - Date.parse(savedAt) > CLASSNOTE.keepSeconds * 1000) {
+    await cache.delete(event.request.url);
+    return null;
+  }
+  copies.set(event.resultingClientId, savedAt);
   return copy;
 }
 
