@@ -7,6 +7,7 @@ from classnote.accounts import views as accounts
 from classnote.api.api import api
 from classnote.audit import views as audit
 from classnote.cards import views as cards
+from classnote.core import pwa
 from classnote.core import views as core
 from classnote.lessons import views as lessons
 from classnote.portfolio import views as portfolio
@@ -19,6 +20,10 @@ urlpatterns = [
     path("home/", core.home, name="home"),
     path("healthz", core.healthz, name="healthz"),
     path("readyz", core.readyz, name="readyz"),
+    # The offline shell (core/pwa.py): served from the root, so the worker's scope is the whole site.
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("offline/", pwa.offline, name="offline"),
     path("settings/language/", core.set_language, name="set_language"),
     path("settings/", accounts.account_settings, name="account_settings"),
     path("settings/logout-everywhere/", accounts.logout_everywhere, name="logout_everywhere"),

@@ -86,7 +86,10 @@ def test_a_submit_whose_answer_was_lost_is_retried_and_stays_one_submission(tmp_
         box_id = next(box["id"] for box in boxes if box["title"] == "Exit ticket")
 
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US")
+        # No service worker (core/sw.js) here: this test reads the server's own answers (the
+        # Idempotent-Replayed header), which Playwright reports as the worker's for a navigation
+        # the worker let through. The worker never touches writes; test_browser_offline.py has it.
+        context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US", service_workers="block")
         page = context.new_page()
         login, password = server.login_of("student")
         code, number = login.split(" / ")

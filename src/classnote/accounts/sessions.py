@@ -89,6 +89,8 @@ def _user_deleted(sender: Any, instance: User, **kwargs: Any) -> None:
 
 @receiver(user_logged_out)
 def _logged_out(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    if request is not None:
+        request.classnote_signed_out = True  # type: ignore[attr-defined]  # Clear-Site-Data (core.middleware)
     if user is not None and user.pk is not None:
         access_changed([user.pk])  # the streams of the session just ended close; others re-check and stay
 

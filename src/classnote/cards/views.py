@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from classnote.audit.reads import record_work_read
 from classnote.base.errors import ActionError
 from classnote.base.ids import parse_ids
+from classnote.base.offline import keep
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import TEACHING_ROLES, Role
 from classnote.cards import access as card_access
@@ -78,7 +79,9 @@ def card_detail(request: AuthedRequest, card_id: int) -> HttpResponse:
         "can_save_to_library": request.user.role in TEACHING_ROLES,
         "strokes": card.strokes,
     }
-    return render(request, "cards/card.html", context)
+    response = render(request, "cards/card.html", context)
+    # Offline copies of one's own cards only: another's card is a read the audit log records each time.
+    return keep(request, response) if card.owner_id == request.user.pk else response
 
 
 @audience(AUTHENTICATED)

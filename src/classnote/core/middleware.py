@@ -67,8 +67,13 @@ class SecurityHeadersMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             # Pages of signed-in users hold personal data: keep them out of shared caches and
-            # out of the back button of a shared tablet after logout.
-            response.setdefault("Cache-Control", "no-store")
+            # out of the back button of a shared tablet after logout. (The offline copies the
+            # service worker keeps are another store, of marked pages only: base/offline.py.)
+            response.setdefault("Cache-Control", "private, no-store")
+        if getattr(request, "classnote_signed_out", False):
+            # A logout (accounts.sessions): the browser's HTTP cache of this site goes too. Not
+            # "storage": that would also delete drafts not yet sent (card.js) and the worker.
+            response["Clear-Site-Data"] = '"cache"'
         return response
 
 

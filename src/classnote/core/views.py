@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from classnote.accounts import actions as account_actions
 from classnote.accounts.forms import LanguageForm
 from classnote.base import outages
+from classnote.base.offline import keep_offline
 from classnote.base.requests import AuthedRequest, wants_json
 from classnote.base.roles import Role
 from classnote.core import health, security_log, unavailable
@@ -92,6 +93,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 @audience(AUTHENTICATED)
 @require_GET
+@keep_offline
 def home(request: AuthedRequest) -> HttpResponse:
 
     user = request.user

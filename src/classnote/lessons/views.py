@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from classnote.audit.reads import record_work_read
 from classnote.base.ids import parse_id, parse_ids
+from classnote.base.offline import keep_offline
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import LESSON_ROLES, TEACHING_ROLES, Role
 from classnote.cards.forms import NewCardForm
@@ -41,6 +42,7 @@ def lesson_open(request: AuthedRequest, class_id: int) -> HttpResponse:
 
 @audience(*LESSON_ROLES)
 @require_GET
+@keep_offline
 def lesson_detail(request: AuthedRequest, lesson_id: int) -> HttpResponse:
     user = request.user
     lesson = access.get_lesson_for(user, lesson_id)

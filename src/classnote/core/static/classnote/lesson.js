@@ -8,6 +8,14 @@
   const role = root.dataset.role;
   const liveState = root.querySelector("[data-live-state]");
   let lastId = root.dataset.since;
+  // The live state: a green "Live", or a red "Offline" while the stream is down (the word too,
+  // not only the colour).
+  const liveText = liveState ? liveState.textContent : "";
+  const setLive = (on) => {
+    if (!liveState) return;
+    liveState.classList.toggle("is-offline", !on);
+    if (liveState.dataset.offlineText) liveState.textContent = on ? liveText : liveState.dataset.offlineText;
+  };
   // Events carry ids, not URLs: the page says where a card and its picture live ("/cards/0/...").
   const cardLink = (template, id) => template.replace("/0/", `/${encodeURIComponent(id)}/`);
   const cardUrl = (card) => cardLink(root.dataset.cardUrl, card.id);
@@ -18,9 +26,9 @@
     // first connection (everything after the state this page was rendered from).
     const url = `${root.dataset.stream}?since=${encodeURIComponent(lastId)}`;
     const source = new EventSource(url);
-    source.onopen = () => { retryIn = 3000; liveState && liveState.classList.remove("is-offline"); };
+    source.onopen = () => { retryIn = 3000; setLive(true); };
     source.onerror = () => {
-      liveState && liveState.classList.add("is-offline");
+      setLive(false);
       // Refused (401, 404, 503): ask the page itself whether it is still ours before trying again.
       if (source.readyState === EventSource.CLOSED) setTimeout(checkThenConnect, retryIn);
     };
@@ -30,7 +38,7 @@
     // Too many open windows of this lesson: this one stops, and says so.
     source.addEventListener("stream.closed", () => {
       source.close();
-      liveState && liveState.classList.add("is-offline");
+      setLive(false);
       const notice = root.querySelector("[data-stream-closed]");
       if (notice) notice.hidden = false;
     });
