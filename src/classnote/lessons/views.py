@@ -43,6 +43,8 @@ def lesson_open(request: AuthedRequest, class_id: int) -> HttpResponse:
 def lesson_detail(request: AuthedRequest, lesson_id: int) -> HttpResponse:
     user = request.user
     lesson = access.get_lesson_for(user, lesson_id)
+    if not lesson.teaching:  # a pupil's first visit is written and announced (the teacher's roster strip)
+        activity.note_opened(user, lesson.pk)  # before "since": the page stands after its own event
     context = {
         "lesson": lesson,
         "since": current_seq(lesson.channel),
@@ -78,7 +80,6 @@ def lesson_detail(request: AuthedRequest, lesson_id: int) -> HttpResponse:
             }
         )
         return render(request, "lessons/teacher.html", context)
-    activity.note_opened(user, lesson.pk)  # the first visit only writes (the teacher's roster strip)
     pupil_boxes = list(lesson.boxes.all())
     history = queries.own_submissions(user, pupil_boxes)
     context.update(
