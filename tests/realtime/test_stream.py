@@ -26,8 +26,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_lessons_teacher_and_pupil_get_retry_then_the_events_of_real_actions(tenant_a: Tenant) -> None:
-    path, since = lesson_page(tenant_a.teacher, tenant_a)
-    assert lesson_page(tenant_a.student, tenant_a) == (path, since)
+    # The pupil's page first: a pupil's first visit is announced to the teachers (pupil.activity).
+    path, since = lesson_page(tenant_a.student, tenant_a)
+    assert lesson_page(tenant_a.teacher, tenant_a) == (path, since)
     card = new_card(tenant_a, "Live card")
     teacher, pupil = session_cookie(tenant_a.teacher), session_cookie(tenant_a.student)
     lesson, box = tenant_a.lesson.pk, tenant_a.box.pk

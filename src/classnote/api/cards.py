@@ -24,6 +24,7 @@ from classnote.base.requests import AuthedRequest
 from classnote.base.roles import LESSON_ROLES, TEACHING_ROLES
 from classnote.cards import access as card_access
 from classnote.cards import actions
+from classnote.cards import activity as card_activity
 from classnote.cards import queries as card_queries
 from classnote.lessons import access as lesson_access
 from classnote.tenancy.access import audience
@@ -54,6 +55,7 @@ def get_card(request: AuthedRequest, card_id: int) -> object:
     card = card_access.get_card_for(request.user, card_id)
     if card.owner_id != request.user.pk:
         record_work_read(request.user, "card.viewed", target=card, owner=card.owner)
+    card_activity.opened(request.user, card)
     return card_out(card, request.user)
 
 

@@ -22,6 +22,7 @@ from classnote.api.schemas import (
     PeerSendingIn,
     PortfolioEntry,
     ReturnIn,
+    RosterEntryOut,
     SendIn,
     SendOut,
     SharedAnswerOut,
@@ -33,6 +34,7 @@ from classnote.base.requests import AuthedRequest
 from classnote.base.roles import LESSON_ROLES, TEACHING_ROLES, Role
 from classnote.lessons import access as lesson_access
 from classnote.lessons import actions
+from classnote.lessons import activity as lesson_activity
 from classnote.lessons import queries as lesson_queries
 from classnote.lessons.models import Group, Submission
 from classnote.portfolio.export import submissions_of
@@ -80,6 +82,7 @@ def get_lesson(request: AuthedRequest, lesson_id: int) -> object:
             members = sorted(member.pk for member in group.members.all())
             groups.append({"id": group.pk, "name": group.name, "member_ids": members})
     else:
+        lesson_activity.note_opened(user, lesson.pk)  # as the lesson page does (the teacher's roster strip)
         shown = lesson_queries.classmate_choices(user, lesson)
     return lesson_out(lesson, lesson.teaching) | {
         "boxes": [box_out(box) for box in lesson.boxes.all()],
@@ -173,6 +176,25 @@ def list_box_submissions(request: AuthedRequest, box_id: int) -> object:
     # card (GET /api/cards/{id}) is (see classnote.audit.reads).
     box = lesson_access.get_box_for(request.user, box_id, teach=True)
     return [submission_out(submission) for submission in lesson_queries.current_submissions(box)]
+
+
+@router.get("/boxes/{box_id}/roster", response=answers({200: list[RosterEntryOut]}))
+@audience(*TEACHING_ROLES)
+def box_roster(request: AuthedRequest, box_id: int) -> object:
+    """Every pupil of the class with their state for this box, in class order: "submitted" (late
+    tells whether after the deadline), "drafting" (opened the lesson or worked on a card of it;
+    edited tells which) or "not_opened". Teachers of the lesson only; pupils see nobody's state."""
+    return [
+        {
+            "student_id": entry.pupil.pk,
+            "display_name": entry.pupil.display_name,
+            "state": entry.state,
+            "late": entry.late,
+            "edited": entry.edited,
+            "submission_id": entry.submission_id,
+        }
+        for entry in lesson_queries.box_roster(request.user, box_id).entries
+    ]
 
 
 @router.post("/boxes/{box_id}/submissions", response=answers({201: SubmissionOut}))

@@ -319,6 +319,15 @@ class SubmissionOut(Schema):
     return_comment: str
 
 
+class RosterEntryOut(Schema):
+    student_id: int
+    display_name: str
+    state: Literal["submitted", "drafting", "not_opened"]
+    late: bool
+    edited: bool
+    submission_id: int | None
+
+
 class SharedAnswerOut(Schema):
     """A classmate's current answer (classnote.lessons.summaries.submission): without student
     id and name when the teacher shares anonymously."""

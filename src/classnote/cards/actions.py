@@ -15,7 +15,7 @@ from classnote.accounts.models import User
 from classnote.base.errors import ActionError
 from classnote.base.roles import Role
 from classnote.cards import access as card_access
-from classnote.cards import render
+from classnote.cards import activity, render
 from classnote.cards.models import Background, Card
 from classnote.files.models import StoredFile
 from classnote.files.services import discard, store_upload
@@ -153,6 +153,7 @@ def create_card(
         if upload is not None and stored is not None:
             discard(stored)
         raise
+    activity.edited(actor, card)
     return card
 
 
@@ -182,6 +183,7 @@ def autosave(actor: User, card_id: int, version: object, fields: object) -> Card
     for name, value in clean.items():
         setattr(card, name, value)
     card.version, card.updated_at = version + 1, now
+    activity.edited(actor, card)  # the lesson writes only the first time (lessons.activity)
     return card
 
 

@@ -18,6 +18,7 @@ from classnote.base.requests import AuthedRequest
 from classnote.base.roles import TEACHING_ROLES, Role
 from classnote.cards import access as card_access
 from classnote.cards import actions, drawings
+from classnote.cards import activity as card_activity
 from classnote.cards import queries as card_queries
 from classnote.cards.forms import NewCardForm
 from classnote.cards.models import Background, Card
@@ -62,6 +63,7 @@ def card_detail(request: AuthedRequest, card_id: int) -> HttpResponse:
     editable = card_access.editable_cards(request.user).filter(pk=card.pk).exists()
     if card.owner_id != request.user.pk:
         record_work_read(request.user, "card.viewed", target=card, owner=card.owner)
+    card_activity.opened(request.user, card)
     boxes = []
     if editable and card.lesson_id is not None and request.user.role == Role.STUDENT:
         boxes = list(lesson_queries.open_boxes(card.lesson_id))

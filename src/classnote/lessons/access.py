@@ -7,18 +7,14 @@ The lesson also tells the cards app which cards inside lessons a user may read
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from classnote.accounts.models import User
 from classnote.base.roles import TEACHING_ROLES, Role
 from classnote.cards import access as card_access
 from classnote.lessons.models import Lesson, Submission, SubmissionBox
 from classnote.tenancy.access import attended_classes, get_one, nothing, taught_classes
 from classnote.tenancy.models import Membership
-
-if TYPE_CHECKING:
-    from classnote.accounts.models import User
 
 
 def lesson_rule(user: User, *, teach: bool = False) -> Q:
@@ -70,6 +66,15 @@ def get_submission_for(user: User, pk: object, *, teach: bool = False) -> Submis
     """A submission of a lesson the user teaches, or (unless teach=True) one of the user's own."""
     submissions = Submission.objects.filter(submission_rule(user, teach=teach))
     return get_one(submissions.select_related("box__lesson", "card", "student"), pk)
+
+
+def taught_pupils(user: User, ids: set[int]) -> dict[int, str]:
+    """The names of those of IDS who are pupils of a class the user teaches (a replay of a pupil's
+    activity names the pupil to their teachers only)."""
+    pupils = User.objects.filter(
+        pk__in=ids, memberships__school_class__in=taught_classes(user), memberships__role=Membership.Role.STUDENT
+    )
+    return dict(pupils.values_list("pk", "display_name"))
 
 
 # --- What the lesson adds to the cards a user may read (classnote.cards.access) -------------------

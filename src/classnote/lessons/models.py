@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -62,6 +63,9 @@ class SubmissionBox(models.Model):
     sharing_anonymous = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Who has submitted, who is working, who has not opened: set by the teacher's lesson page, not stored.
+    roster: Any
+
     class Meta:
         ordering = ["created_at"]
 
@@ -109,6 +113,26 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"submission #{self.pk}"
+
+
+class LessonActivity(models.Model):
+    """When a pupil first opened the lesson (its page or one of its cards) and first worked on a card
+    of it: the teacher's roster strip tells "working on it" from "not yet opened". Written on these
+    two transitions only (lessons.activity), never on every autosave."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="activity", verbose_name=_("lesson"))
+    pupil = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_activity", verbose_name=_("pupil")
+    )
+    opened_at = models.DateTimeField(_("first opened the lesson at"))
+    drafted_at = models.DateTimeField(_("first worked on a card of the lesson at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Lesson activity")
+        constraints = [models.UniqueConstraint(fields=["lesson", "pupil"], name="one_activity_per_pupil")]
+
+    def __str__(self) -> str:
+        return f"activity #{self.pk}"
 
 
 class Group(models.Model):
@@ -175,5 +199,22 @@ _inv.declare(
     },
     not_personal=["id", "box", "number", "is_current"],
     subject=[_inv.link("student", _inv.Erase.DELETE)],
+)
+_inv.declare(
+    LessonActivity,
+    personal={
+        # Seen by the class's teachers on the lesson page (the roster strip); never by classmates.
+        "pupil": _inv.personal(
+            _C.TECHNICAL, purposes=[_P.LESSON], retention=_inv.WHILE_ACCOUNT, audience=[_A.CLASS_TEACHERS]
+        ),
+        "opened_at": _inv.personal(
+            _C.TECHNICAL, purposes=[_P.LESSON], retention=_inv.WHILE_ACCOUNT, audience=[_A.CLASS_TEACHERS]
+        ),
+        "drafted_at": _inv.personal(
+            _C.TECHNICAL, purposes=[_P.LESSON], retention=_inv.WHILE_ACCOUNT, audience=[_A.CLASS_TEACHERS]
+        ),
+    },
+    not_personal=["id", "lesson"],
+    subject=[_inv.link("pupil", _inv.Erase.DELETE)],
 )
 _inv.declare(Group, not_personal=["id", "school_class", "name"])

@@ -4,6 +4,7 @@ in the class, whom a pupil may send to, the teacher's overview of a box, the ans
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ from classnote.base.roles import Role
 from classnote.cards import access as card_access
 from classnote.cards.models import Card
 from classnote.lessons import access, summaries
-from classnote.lessons.models import Lesson, Submission, SubmissionBox
+from classnote.lessons.models import Lesson, LessonActivity, Submission, SubmissionBox
 from classnote.lessons.streams import class_channel
 from classnote.realtime.events import current_seq
 from classnote.tenancy.access import attended_classes, own_school_classes
@@ -132,6 +133,70 @@ def projector_submissions(box: SubmissionBox) -> QuerySet[Submission]:
         .annotate(first_submitted=Subquery(first))
         .order_by("first_submitted", "pk")
     )
+# --- The teacher's roster strip: who has submitted to a box, who is working, who has not opened ---
+
+SUBMITTED = "submitted"
+DRAFTING = "drafting"
+NOT_OPENED = "not_opened"
+ROSTER_STATES = (SUBMITTED, DRAFTING, NOT_OPENED)
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    pupil: User
+    state: str
+    late: bool = False
+    submission_id: int | None = None
+    edited: bool = False  # drafting: has worked on a card of the lesson, not only opened it
+
+
+@dataclass(frozen=True)
+class Roster:
+    entries: list[RosterEntry]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def submitted(self) -> int:
+        return self.counts.get(SUBMITTED, 0)
+
+    @property
+    def drafting(self) -> int:
+        return self.counts.get(DRAFTING, 0)
+
+    @property
+    def not_opened(self) -> int:
+        return self.counts.get(NOT_OPENED, 0)
+
+
+def roster(students: Iterable[User], current: Iterable[Submission], activity: dict[int, LessonActivity]) -> Roster:
+    """Every pupil of the class (in class order, as given) with their state for one box: submitted
+    (a current submission in the box; late marked), drafting (opened the lesson or one of its
+    cards, or worked on one, and not submitted here) or not yet opened. A submission counts even
+    without an activity row (lessons before the roster strip, or sent through the API)."""
+    submitted = {s.student_id: s for s in current}
+    entries = []
+    for pupil in students:
+        found, seen = submitted.get(pupil.pk), activity.get(pupil.pk)
+        if found is not None:
+            entry = RosterEntry(pupil, SUBMITTED, late=found.is_late, submission_id=found.pk)
+        elif seen is not None:
+            entry = RosterEntry(pupil, DRAFTING, edited=seen.drafted_at is not None)
+        else:
+            entry = RosterEntry(pupil, NOT_OPENED)
+        entries.append(entry)
+    counts = {state: sum(1 for e in entries if e.state == state) for state in ROSTER_STATES}
+    return Roster(entries, counts)
+
+
+def lesson_activity(lesson: Lesson) -> dict[int, LessonActivity]:
+    """What the pupils of the lesson have done so far, by pupil id (the teacher's view only)."""
+    return {row.pupil_id: row for row in LessonActivity.objects.filter(lesson=lesson)}
+
+
+def box_roster(user: User, box_id: object) -> Roster:
+    """The roster of a box of a lesson the user teaches; NotFound for anyone else."""
+    box = access.get_box_for(user, box_id, teach=True)
+    return roster(class_students(box.lesson), current_submissions(box), lesson_activity(box.lesson))
 
 
 def shared_answers(box: SubmissionBox) -> list[dict[str, Any]]:

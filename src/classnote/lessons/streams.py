@@ -13,7 +13,9 @@ The lesson channel:
 * how a stored event is replayed: the store keeps ids (lessons.actions), and a replay fills in the
   names, titles and comments through today's access rules, or drops the event. Shared answers are
   replayed only while the box still shares them, and by name only while sharing is not anonymous; a
-  submission, card or comment deleted since is not replayed.
+  submission, card or comment deleted since is not replayed. A pupil's activity (``pupil.activity``:
+  opened the lesson, started working) is addressed to the teachers and replayed only to a teacher,
+  with the pupil's name of today, while the pupil is still in a class the teacher teaches.
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ from classnote.tenancy.models import Membership
 TEACHER = "teacher"
 PUPIL = "student"
 _OWN_OR_TAUGHT = ("submission.added", "submission.returned")  # a pupil's own submission, or the teacher's class's
+# A pupil opened the lesson or started working on it (lessons.activity): the pupil's id and the new
+# state are stored; the name travels live and is read again on a replay.
+ACTIVITY = "pupil.activity"
+OPENED = "opened"
+DRAFTED = "drafted"
 
 
 def listener(user: Any, lesson_id: int) -> channels.Listener | None:
@@ -87,6 +94,8 @@ def replay(user: Any, listener: channels.Listener, messages: list[Message]) -> l
     card_ids = [pk for ids in mine.values() for pk in ids]
     cards = {c.pk: c for c in card_access.readable_cards(user).filter(pk__in=card_ids)} if card_ids else {}
     names = dict(User.objects.filter(pk__in=senders).values_list("pk", "display_name")) if senders else {}
+    active = {pk for m in messages if m.kind == ACTIVITY and isinstance(pk := m.data.get("pupil_id"), int)}
+    pupils = access.taught_pupils(user, active) if active and listener.role == TEACHER else {}
 
     shown: list[Message] = []
     for message in messages:
@@ -97,6 +106,10 @@ def replay(user: Any, listener: channels.Listener, messages: list[Message]) -> l
             data = {"from_id": sender, "from": names.get(sender or 0, ""), "count": message.data.get("count", 0)}
             if str(user.pk) in message.per_user:
                 per_user = {str(user.pk): [summaries.card(cards[pk]) for pk in mine[message.seq] if pk in cards]}
+        elif message.kind == ACTIVITY:
+            pupil = message.data.get("pupil_id")
+            name = pupils.get(pupil) if isinstance(pupil, int) else None
+            data = None if name is None else {"pupil_id": pupil, "state": message.data.get("state"), "pupil": name}
         elif message.kind in _OWN_OR_TAUGHT or message.kind == "shared.updated":
             found = (answers if message.kind == "shared.updated" else submissions).get(_submission_id(message) or 0)
             data = None if found is None else _submission_event(message.kind, found)

@@ -21,7 +21,7 @@ from classnote.base.roles import LESSON_ROLES, TEACHING_ROLES, Role
 from classnote.cards.forms import NewCardForm
 from classnote.cards.models import Background
 from classnote.core.refusals import back_to
-from classnote.lessons import access, actions, queries
+from classnote.lessons import access, actions, activity, queries
 from classnote.lessons.forms import BoxForm, GroupForm, ReturnForm
 from classnote.lessons.models import Group, Submission, SubmissionBox
 from classnote.realtime.events import current_seq
@@ -46,6 +46,8 @@ def lesson_open(request: AuthedRequest, class_id: int) -> HttpResponse:
 def lesson_detail(request: AuthedRequest, lesson_id: int) -> HttpResponse:
     user = request.user
     lesson = access.get_lesson_for(user, lesson_id)
+    if not lesson.teaching:  # a pupil's first visit is written and announced (the teacher's roster strip)
+        activity.note_opened(user, lesson.pk)  # before "since": the page stands after its own event
     context = {
         "lesson": lesson,
         "since": current_seq(lesson.channel),
@@ -62,12 +64,18 @@ def lesson_detail(request: AuthedRequest, lesson_id: int) -> HttpResponse:
                 to_attr="current",
             )
         )
+        students = queries.class_students(lesson)
+        activity_by_pupil = queries.lesson_activity(lesson)
+        # Open boxes first, the newest on top: the one the class works on now is in view on load.
+        shown = sorted(boxes, key=lambda box: (not box.is_open, -box.created_at.timestamp(), -box.pk))
+        for box in shown:
+            box.roster = queries.roster(students, box.current, activity_by_pupil)
         context.update(
             {
                 "my_cards": queries.lesson_cards(user, lesson),
                 "materials": queries.materials(user),
-                "boxes": boxes,
-                "students": queries.class_students(lesson),
+                "boxes": shown,
+                "students": students,
                 "box_form": BoxForm(),
                 "group_form": GroupForm(),
                 "groups": Group.objects.filter(school_class=lesson.school_class).prefetch_related("members"),

@@ -48,6 +48,7 @@
     });
     on("cards.received", (event) => role === "student" ? addCards(event.data.mine || []) : null);
     on("submission.added", (event) => role === "teacher" ? addSubmission(event.data) : refresh());
+    on("pupil.activity", (event) => role === "teacher" ? markActivity(event.data) : null);
     on("submission.returned", () => role === "student" ? refresh() : null);
     on("shared.updated", () => refresh());
     on("sharing.changed", () => refresh());
@@ -101,6 +102,7 @@
     for (const old of grid.querySelectorAll(`[data-student-id="${s.student_id}"]`)) old.remove();
     const tile = template.content.firstElementChild.cloneNode(true);
     tile.dataset.submission = s.id;
+    tile.id = `submission-${s.id}`; // the roster strip's link to it
     tile.dataset.studentId = s.student_id;
     tile.classList.add("is-new");
     const check = tile.querySelector("[data-tile-check]");
@@ -124,7 +126,51 @@
     grid.append(tile);
     const count = box.querySelector("[data-box-count]");
     if (count) count.textContent = grid.querySelectorAll("[data-submission]").length;
+    const chip = box.querySelector(`[data-roster-pupil="${s.student_id}"]`);
+    if (chip) {
+      setState(chip, "submitted");
+      const link = chip.querySelector("[data-roster-link]");
+      link.setAttribute("href", `#${tile.id}`);
+      chip.querySelector("[data-roster-late]").hidden = !s.late;
+    }
   }
+
+  // The roster strip of each box: a pupil's state is a data attribute (the mark and colour follow in
+  // CSS), told in words for screen readers; the counts are recounted from the strip itself.
+  function setState(chip, state) {
+    const strip = chip.closest("[data-roster]");
+    if (chip.dataset.state !== state) {
+      chip.dataset.state = state;
+      chip.classList.remove("is-new");
+      void chip.offsetWidth; // restart the "arrived" highlight
+      chip.classList.add("is-new");
+    }
+    const words = chip.querySelector("[data-roster-state]");
+    if (words) words.textContent = strip.dataset[`label${state.charAt(0).toUpperCase()}${state.slice(1)}`] || "";
+    for (const count of strip.querySelectorAll("[data-roster-count]")) {
+      count.textContent = strip.querySelectorAll(`[data-roster-pupil][data-state="${count.dataset.rosterCount}"]`).length;
+    }
+  }
+
+  // A pupil opened the lesson or started working on a card of it: "working on it" in every box
+  // they have not submitted to.
+  function markActivity(data) {
+    for (const chip of root.querySelectorAll(`[data-roster-pupil="${Number(data.pupil_id)}"]`)) {
+      if (data.state === "drafted") chip.dataset.edited = "1";
+      if (chip.dataset.state !== "submitted") setState(chip, "drafting");
+    }
+  }
+
+  // A submitted pupil's name leads to their tile: in view and focused (keyboard users land on it).
+  root.addEventListener("click", (event) => {
+    const link = event.target.closest("[data-roster-link][href]");
+    if (!link) return;
+    const tile = document.getElementById(link.getAttribute("href").slice(1));
+    if (!tile) return;
+    event.preventDefault();
+    tile.scrollIntoView({ block: "center", behavior: "smooth" });
+    tile.focus({ preventScroll: true });
+  });
 
   // Re-render the page's changing regions from the server (already escaped there).
   let refreshing = null;
