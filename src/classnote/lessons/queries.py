@@ -133,6 +133,8 @@ def projector_submissions(box: SubmissionBox) -> QuerySet[Submission]:
         .annotate(first_submitted=Subquery(first))
         .order_by("first_submitted", "pk")
     )
+
+
 # --- The teacher's roster strip: who has submitted to a box, who is working, who has not opened ---
 
 SUBMITTED = "submitted"
