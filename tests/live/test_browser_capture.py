@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from classnote.files import validation
-from tests.live.server import ROOT, running
+from tests.live.server import ROOT, running, wait_until
 from tests.live.test_browser_lesson import ARGS, CHROMIUM, need_chromium
 from tests.live.test_realtime import open_lesson, signed_in
 
@@ -65,7 +65,12 @@ def test_a_pupil_takes_a_photo_and_records_sound_into_cards(tmp_path: Path) -> N
         dialog = page.locator("[data-capture-dialog]")
         expect(dialog).to_be_visible()
         expect(dialog.locator("h2")).to_have_text("写真を撮る")
-        page.wait_for_function("document.querySelector('[data-capture-live]').videoWidth > 0")
+        # Polled from here (page.evaluate is not subject to the page's CSP; wait_for_function is).
+        wait_until(
+            lambda: page.evaluate("document.querySelector('[data-capture-live]').videoWidth > 0"),
+            15,
+            "the camera's picture never came",
+        )
         shoot = dialog.get_by_role("button", name="撮る", exact=True)
         expect(shoot).to_be_focused()  # keyboard users start right there
         box = dialog.bounding_box()
@@ -80,7 +85,7 @@ def test_a_pupil_takes_a_photo_and_records_sound_into_cards(tmp_path: Path) -> N
         photo_card_url = page.url
         image = page.locator("img.card-image")
         expect(image).to_be_visible()
-        page.wait_for_function("document.querySelector('img.card-image').naturalWidth > 0")
+        wait_until(lambda: page.evaluate("document.querySelector('img.card-image').naturalWidth > 0"), 15, "no picture")
         expect(page.locator("#card-title")).to_have_value("朝顔の写真")
         page.screenshot(path=str(ARTIFACTS / "04-photo-card.png"))
         photo_src = image.get_attribute("src")
@@ -108,7 +113,11 @@ def test_a_pupil_takes_a_photo_and_records_sound_into_cards(tmp_path: Path) -> N
         expect(audio).to_have_count(1)
         expect(audio).to_have_attribute("aria-label", "朝顔の説明")
         # The browser can read the stored recording (served with byte ranges).
-        page.wait_for_function("document.querySelector('audio[controls]').readyState >= 1", timeout=15_000)
+        wait_until(
+            lambda: page.evaluate("document.querySelector('audio[controls]').readyState >= 1"),
+            15,
+            "the browser could not read the stored recording",
+        )
         page.screenshot(path=str(ARTIFACTS / "07-sound-card.png"))
         audio_src = audio.get_attribute("src")
         assert audio_src and audio_src.startswith("/files/")
@@ -130,4 +139,22 @@ def test_a_pupil_takes_a_photo_and_records_sound_into_cards(tmp_path: Path) -> N
         expect(tiles.filter(has_text="朝顔の説明")).to_have_count(1)
         page.screenshot(path=str(ARTIFACTS / "08-lesson-with-both-cards.png"))
         assert not errors, errors
+
+        # No camera or no permission: a message, and the form's file input that opens the camera on
+        # a tablet (accept="image/*" capture="environment").
+        page.add_init_script(
+            "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('no', 'NotAllowedError'));"
+        )
+        page.goto(lesson_url)
+        photo_button.click()
+        message = page.locator("[data-capture-fallback-message]")
+        expect(message).to_be_visible()
+        expect(message).to_contain_text("カメラやマイクが使えません")
+        expect(dialog).to_be_hidden()
+        upload = page.locator("form[action='/cards/'] input[name=upload]")
+        expect(upload).to_be_visible()
+        expect(upload).to_be_focused()
+        expect(upload).to_have_attribute("accept", "image/*")
+        expect(upload).to_have_attribute("capture", "environment")
+        page.screenshot(path=str(ARTIFACTS / "09-no-camera-fallback.png"))
         browser.close()

@@ -34,7 +34,10 @@
     const status = root.querySelector("[data-capture-status]");
     const heading = root.querySelector("[data-capture-heading]");
     const title = root.querySelector("[data-capture-title]");
-    const form = root.querySelector("[data-capture-form]");
+    // The capture's own form (on a card), or the new-card form it sits beside (lesson pages,
+    // materials box): what is sent, and the fallback with its file input.
+    const host = root.closest("[data-capture-host]");
+    const form = root.querySelector("[data-capture-form]") || (host && host.querySelector("form[enctype]"));
     const messages = root.querySelector("[data-capture-messages]");
     const action = (name) => dialog.querySelector(`[data-capture-action="${name}"]`);
     const text = (name) => {
@@ -86,12 +89,15 @@
       stopStream();
       if (dialog.open) dialog.close();
       const accept = { photo: "image/*", audio: "audio/*", video: "video/*" }[kind];
-      const input = form.querySelector("[data-capture-file]");
+      const input = form.elements.upload;
       input.setAttribute("accept", accept);
-      if (kind === "audio") input.setAttribute("capture", "user");
-      else input.setAttribute("capture", "environment");
-      form.querySelector("[data-capture-kind]").value = kind === "photo" ? "image" : "file";
-      form.querySelector("[data-capture-fallback-message]").textContent = text("denied");
+      input.setAttribute("capture", kind === "audio" ? "user" : "environment");
+      form.elements.kind.value = kind === "photo" ? "image" : "file";
+      const message = root.querySelector("[data-capture-fallback-message]");
+      message.textContent = text("denied");
+      message.hidden = false;
+      const details = form.closest("details");
+      if (details) details.open = true;
       form.hidden = false;
       input.focus();
     };
@@ -99,7 +105,8 @@
     async function open(which) {
       kind = which;
       clearResult();
-      form.hidden = true;
+      root.querySelector("[data-capture-fallback-message]").hidden = true;
+      if (form.hasAttribute("data-capture-form")) form.hidden = true;
       heading.textContent = text(kind);
       title.value = "";
       timer.hidden = true;
@@ -189,6 +196,7 @@
       recorder.addEventListener("stop", () => {
         stopTimer();
         stopStream();
+        timer.textContent = timer.textContent.replace("● ", ""); // the length it has, no longer recording
         if (discarded) return;
         const recordedType = (recorder.mimeType || type).split(";")[0];
         const file = new Blob(chunks, { type: recordedType });
