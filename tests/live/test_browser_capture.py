@@ -1,8 +1,9 @@
 """In-app capture in a real browser (Playwright driving Debian's chromium with its fake camera and
 microphone, at 1024×768, the pupil in Japanese): on the lesson page a pupil takes a photo into a new
-card and records two seconds of sound into another. Both cards exist; what was stored is checked by
-its bytes (a JPEG, a WebM recording with a sound track); the card pages show an <img> and an
-<audio> that the browser can play. Screenshots go to test-artifacts/capture/."""
+card, records two seconds of sound into another and a short video into a third. The cards exist;
+what was stored is checked by its bytes (a JPEG, WebM recordings with a sound or a picture track);
+the card pages show an <img>, an <audio> and a <video> that the browser can play. Without a
+camera, the form's file input takes over. Screenshots go to test-artifacts/capture/."""
 
 from __future__ import annotations
 
@@ -132,11 +133,43 @@ def test_a_pupil_takes_a_photo_and_records_sound_into_cards(tmp_path: Path) -> N
         detected = validation.identify(io.BytesIO(sound.body()))
         assert (detected.kind, detected.content_type) == ("audio", "audio/webm")
 
-        # Both cards are in the lesson.
+        # A short video: the same recorder with the camera's picture; the card page has a <video>.
+        page.goto(lesson_url)
+        video_button.click()
+        expect(dialog.locator("h2")).to_have_text("動画を撮る")
+        wait_until(
+            lambda: page.evaluate("document.querySelector('[data-capture-live]').videoWidth > 0"),
+            15,
+            "the camera's picture never came",
+        )
+        dialog.get_by_role("button", name="スタート").click()
+        expect(timer).to_contain_text("0:01", timeout=15_000)
+        expect(timer).to_contain_text("/ 1:00")  # VIDEO_MAX_SECONDS
+        page.screenshot(path=str(ARTIFACTS / "07b-video-dialog-recording.png"))
+        dialog.get_by_role("button", name="ストップ").click()
+        expect(dialog.locator("[data-capture-result] video")).to_be_visible()
+        dialog.get_by_label("題名").fill("朝顔のつる")
+        dialog.get_by_role("button", name="これを使う").click()
+        page.wait_for_url(re.compile(r"/cards/\d+/$"))
+        video = page.locator("video[controls]")
+        expect(video).to_have_attribute("aria-label", "朝顔のつる")
+        wait_until(
+            lambda: page.evaluate("document.querySelector('video[controls]').readyState >= 1"),
+            15,
+            "the browser could not read the stored video",
+        )
+        page.screenshot(path=str(ARTIFACTS / "07c-video-card.png"))
+        video_src = video.get_attribute("src")
+        assert video_src
+        clip = validation.identify(io.BytesIO(page.request.get(f"{server.url}{video_src}").body()))
+        assert (clip.kind, clip.content_type) == ("video", "video/webm")
+
+        # The cards are in the lesson.
         page.goto(lesson_url)
         tiles = page.locator("[data-inbox] .card-tile")
         expect(tiles.filter(has_text="朝顔の写真")).to_have_count(1)
         expect(tiles.filter(has_text="朝顔の説明")).to_have_count(1)
+        expect(tiles.filter(has_text="朝顔のつる")).to_have_count(1)
         page.screenshot(path=str(ARTIFACTS / "08-lesson-with-both-cards.png"))
         assert not errors, errors
 
