@@ -496,6 +496,12 @@ IMAGE_MAX_PIXELS = env.integer("IMAGE_MAX_PIXELS", 24_000_000, minimum=1_000_000
 IMAGE_WORKERS = env.integer("IMAGE_WORKERS", 1, minimum=1, maximum=16)
 RENDER_WORKERS = env.integer("RENDER_WORKERS", 1, minimum=1, maximum=16)
 RENDER_WAIT_MS = env.integer("RENDER_WAIT_MS", 1000, minimum=0, maximum=30_000)
+# Recordings (files/validation.py), in MB, never more than the tenant's upload limit: sound, and video
+# (the recorder of the pages stops a video at VIDEO_MAX_SECONDS; the server judges by size).
+AUDIO_MAX_MB = env.integer("AUDIO_MAX_MB", 10, minimum=1, maximum=500)
+VIDEO_MAX_MB = env.integer("VIDEO_MAX_MB", 50, minimum=1, maximum=500)
+AUDIO_MAX_SECONDS = env.integer("AUDIO_MAX_SECONDS", 300, minimum=5, maximum=3600)
+VIDEO_MAX_SECONDS = env.integer("VIDEO_MAX_SECONDS", 60, minimum=5, maximum=600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
@@ -527,10 +533,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-PERMISSIONS_POLICY = (
-    "accelerometer=(), autoplay=(), camera=(self), display-capture=(), geolocation=(), gyroscope=(), "
-    "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), interest-cohort=()"
+# Camera and microphone are denied everywhere but on the pages that use them (classnote.base.headers
+# .uses_camera: the QR card login, lessons, cards and the materials box), which send the second one.
+_PERMISSIONS = (
+    "accelerometer=(), autoplay=(), camera={media}, display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone={media}, midi=(), payment=(), usb=(), interest-cohort=()"
 )
+PERMISSIONS_POLICY = _PERMISSIONS.format(media="()")
+PERMISSIONS_POLICY_CAPTURE = _PERMISSIONS.format(media="(self)")
 
 # Strict CSP: no inline script or style, nothing from another origin. (django-csp 4)
 CONTENT_SECURITY_POLICY = {

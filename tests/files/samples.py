@@ -156,9 +156,52 @@ def odf(mimetype: str) -> bytes:
 
 
 def iso_media(brand: bytes, compatible: tuple[bytes, ...] = ()) -> bytes:
+    """An ftyp box and an empty mdat: what a HEIC sniff reads; no movie (no moov box)."""
     ftyp_body = brand + b"\x00\x00\x02\x00" + b"".join(compatible)
     ftyp = struct.pack(">I", 8 + len(ftyp_body)) + b"ftyp" + ftyp_body
     return ftyp + struct.pack(">I", 16) + b"mdat" + b"\x00" * 8
+
+
+def _box(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(body)) + kind + body
+
+
+def mp4(brand: bytes = b"isom", handlers: tuple[bytes, ...] = (b"vide", b"soun"), moov_last: bool = False) -> bytes:
+    """An ISO media file as a recorder writes one: ftyp, a moov box with a track per handler
+    (trak/mdia/hdlr), and the media data (before the moov when MOOV_LAST, as cameras write it)."""
+    ftyp = iso_media(brand, (brand, b"isom", b"mp41"))[: 8 + 8 + 12]
+    traks = b"".join(
+        _box(b"trak", _box(b"mdia", _box(b"hdlr", b"\x00" * 8 + handler + b"\x00" * 12 + b"\x00")))
+        for handler in handlers
+    )
+    moov = _box(b"moov", _box(b"mvhd", b"\x00" * 100) + traks)
+    mdat = _box(b"mdat", b"\x00\x01\x02\x03" * 256)
+    return ftyp + (mdat + moov if moov_last else moov + mdat)
+
+
+def _ebml(element_id: int, body: bytes, unknown_size: bool = False) -> bytes:
+    id_bytes = element_id.to_bytes((element_id.bit_length() + 7) // 8, "big")
+    size = b"\x01\xff\xff\xff\xff\xff\xff\xff" if unknown_size else (0x10000000 | len(body)).to_bytes(4, "big")
+    return id_bytes + size + body
+
+
+def webm(track_types: tuple[int, ...] = (2,), doctype: bytes = b"webm") -> bytes:
+    """A WebM file as MediaRecorder writes one: the EBML header, a Segment of unknown size with Info,
+    Tracks (1 video, 2 audio) and a Cluster of unknown size."""
+    header = _ebml(0x1A45DFA3, _ebml(0x4286, b"\x01") + _ebml(0x4282, doctype) + _ebml(0x4287, b"\x04"))
+    info = _ebml(0x1549A966, _ebml(0x2AD7B1, b"\x0f\x42\x40"))
+    entries = b"".join(
+        _ebml(0xAE, _ebml(0xD7, bytes([n + 1])) + _ebml(0x83, bytes([kind])) + _ebml(0x86, b"A_OPUS"))
+        for n, kind in enumerate(track_types)
+    )
+    cluster = _ebml(0x1F43B675, _ebml(0xE7, b"\x00") + b"\xa3\x84\x81\x00\x00\x80" * 32, unknown_size=True)
+    return header + _ebml(0x18538067, info + _ebml(0x1654AE6B, entries) + cluster, unknown_size=True)
+
+
+def ogg(first_packet: bytes = b"OpusHead\x01\x01\x38\x01\x80\xbb\x00\x00\x00\x00\x00") -> bytes:
+    """The first page of an Ogg stream (beginning of stream) with FIRST_PACKET in it."""
+    header = b"OggS\x00\x02" + b"\x00" * 8 + b"\x01\x00\x00\x00" + b"\x00" * 8
+    return header + bytes([1, len(first_packet)]) + first_packet + b"OggS\x00\x00" + b"\x00" * 64
 
 
 ALLOWED = {
@@ -194,17 +237,17 @@ ALLOWED = {
         "application/vnd.oasis.opendocument.presentation",
     ),
     "song.mp3": (b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 64, "audio", "audio/mpeg"),
-    "voice.m4a": (iso_media(b"M4A ", (b"M4A ", b"mp42", b"isom")), "audio", "audio/mp4"),
+    "voice.m4a": (mp4(b"M4A ", (b"soun",)), "audio", "audio/mp4"),
+    "safari-voice.mp4": (mp4(b"iso5", (b"soun",)), "audio", "audio/mp4"),
     "voice.aac": (b"\xff\xf1\x50\x80\x02\x1f\xfc" + b"\x00" * 64, "audio", "audio/aac"),
-    "voice.ogg": (b"OggS\x00\x02" + b"\x00" * 64, "audio", "audio/ogg"),
+    "voice.ogg": (ogg(), "audio", "audio/ogg"),
+    "vorbis.ogg": (ogg(b"\x01vorbis" + b"\x00" * 22), "audio", "audio/ogg"),
     "voice.wav": (b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 64, "audio", "audio/wav"),
-    "clip.mp4": (iso_media(b"isom", (b"isom", b"iso2", b"mp41")), "video", "video/mp4"),
-    "clip.mov": (iso_media(b"qt  ", (b"qt  ",)), "video", "video/quicktime"),
-    "clip.webm": (
-        b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm" + b"\x00" * 64,
-        "video",
-        "video/webm",
-    ),
+    "clip.mp4": (mp4(b"isom"), "video", "video/mp4"),
+    "camera.mp4": (mp4(b"mp42", moov_last=True), "video", "video/mp4"),
+    "clip.mov": (mp4(b"qt  "), "video", "video/quicktime"),
+    "clip.webm": (webm((1, 2)), "video", "video/webm"),
+    "voice.webm": (webm((2,)), "audio", "audio/webm"),
 }
 
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
@@ -245,4 +288,13 @@ REFUSED = {
     "ico named png": ("icon.png", image_bytes("ICO", (32, 32))),
     "rtf": ("letter.docx", b"{\\rtf1\\ansi hello}"),
     "mp4 with an unknown brand": ("clip.mp4", iso_media(b"xxxx", (b"yyyy",))),
+    "mp4 without a movie box": ("clip.mp4", iso_media(b"isom", (b"isom", b"mp41"))),
+    "mp4 with no sound or picture track": ("clip.mp4", mp4(b"isom", (b"text",))),
+    "matroska that is no webm": ("clip.webm", webm((1, 2), doctype=b"matroska")),
+    "webm without tracks": ("voice.webm", webm(())),
+    "webm header then html": ("voice.webm", b"\x1a\x45\xdf\xa3\x9f\x42\x82\x84webm" + HTML),
+    "html named webm": ("voice.webm", HTML),
+    "exe named webm": ("voice.webm", EXE),
+    "ogg video (theora)": ("clip.ogg", ogg(b"\x80theora" + b"\x00" * 30)),
+    "ogg header then html": ("voice.ogg", b"OggS\x00\x02" + b"\x00" * 21 + b"\x01\x40" + HTML),
 }

@@ -1,6 +1,6 @@
 """Upload checks (classnote.files.validation, classnote.files.images) under arbitrary and mutated bytes.
 
-* Arbitrary bytes, and real PNG / JPEG / GIF / WebP / PDF / office / MP4 files with bytes flipped,
+* Arbitrary bytes, and real PNG / JPEG / GIF / WebP / PDF / office / MP4 / WebM / Ogg files with bytes flipped,
   inserted, cut or replaced by markup, are either refused with the module's own FileRefused or
   accepted as a kind their bytes really are (a PDF starts with its header and ends with its
   trailer, an office file is a ZIP, an image or media file has that signature): never as another.
@@ -41,7 +41,11 @@ SAMPLES = {
     "pdf": samples.pdf(),
     "docx": samples.ooxml("word"),
     "odt": samples.odf("application/vnd.oasis.opendocument.text"),
-    "mp4": samples.iso_media(b"isom", (b"isom", b"mp41")),
+    "mp4": samples.mp4(b"isom"),
+    "m4a": samples.mp4(b"M4A ", (b"soun",)),
+    "webm": samples.webm((1, 2)),
+    "webm-audio": samples.webm((2,)),
+    "ogg": samples.ogg(),
 }
 MARKUP = [
     b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>",
@@ -88,6 +92,11 @@ def really_is(data: bytes, detected: validation.Detected) -> None:
         assert re.match(rb"%PDF-[12]\.\d", head) and b"%%EOF" in data[-2048:]
     elif detected.kind == K.OFFICE:
         assert data.startswith(b"PK\x03\x04") and zipfile.is_zipfile(io.BytesIO(data))
+    elif detected.kind in (K.AUDIO, K.VIDEO) and not head.startswith((b"ID3", b"\xff", b"RIFF")):
+        # Recordings in containers (files/media.py): the container's signature at the very start.
+        containers = (data.startswith(b"\x1a\x45\xdf\xa3"), data[4:8] == b"ftyp", data.startswith(b"OggS"))
+        assert any(containers), detected
+        assert detected.content_type.split("/")[0] == detected.kind, detected
     else:
         guess = filetype.guess(head)
         assert guess is not None, detected

@@ -18,6 +18,7 @@ from classnote.accounts.forms import CardLoginForm, StudentLoginForm
 from classnote.accounts.stepup import require_recent_login
 from classnote.base.deadlines import slow_view
 from classnote.base.errors import NotFound
+from classnote.base.headers import uses_camera
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import Role
 from classnote.core import security_log
@@ -59,6 +60,7 @@ def student_login(request: HttpRequest) -> HttpResponse:
 
 @audience(PUBLIC)
 @never_cache
+@uses_camera
 @require_http_methods(["GET", "POST"])
 def card_login(request: HttpRequest) -> HttpResponse:
     """QR login cards carry their secret after '#', which browsers never send in a request: the

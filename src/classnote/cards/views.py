@@ -12,9 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from classnote.audit.reads import record_work_read
 from classnote.base.errors import ActionError
+from classnote.base.headers import uses_camera
 from classnote.base.ids import parse_ids
 from classnote.base.offline import keep
-from classnote.base.requests import AuthedRequest
+from classnote.base.requests import AuthedRequest, wants_json
 from classnote.base.roles import TEACHING_ROLES, Role
 from classnote.cards import access as card_access
 from classnote.cards import actions, drawings
@@ -23,6 +24,7 @@ from classnote.cards import queries as card_queries
 from classnote.cards.forms import NewCardForm
 from classnote.cards.models import Background, Card
 from classnote.core.refusals import answers_json, back_to, safe_path
+from classnote.files.validation import too_large
 from classnote.lessons import queries as lesson_queries
 from classnote.tenancy.access import AUTHENTICATED, audience
 
@@ -30,14 +32,28 @@ from classnote.tenancy.access import AUTHENTICATED, audience
 @audience(AUTHENTICATED)
 @require_POST
 def card_new(request: AuthedRequest) -> HttpResponse:
-    """A new card from the page's form; the rules of what a card needs are the action's (as for the API)."""
-    form = NewCardForm(request.POST, request.FILES)
+    """A new card from the page's form; the rules of what a card needs are the action's (as for the API).
+
+    The capture dialog (capture.js) sends the same form with ``Accept: application/json``: it gets
+    the new card's address (201) or the refusal ({"detail": ...}, 4xx) instead of a redirect."""
+    as_json = wants_json(request)
     back = safe_path(request, request.POST.get("next", "")) or reverse("home")
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
+
+    def refused(*problems: str, status: int = 400, retry_after: int | None = None) -> HttpResponse:
+        if as_json:
+            response = JsonResponse({"detail": " ".join(problems)}, status=status)
+            if retry_after:
+                response["Retry-After"] = str(retry_after)
+            return response
+        for problem in problems:
+            messages.error(request, problem)
         return HttpResponseRedirect(back)
+
+    form = NewCardForm(request.POST, request.FILES)
+    if getattr(request, "classnote_upload_too_large", False):  # the upload handler stopped reading it
+        return refused(str(too_large(request.user)), status=413)
+    if not form.is_valid():
+        return refused(*(str(error) for errors in form.errors.values() for error in errors))
     data = form.cleaned_data
     try:
         card = actions.create_card(
@@ -51,12 +67,14 @@ def card_new(request: AuthedRequest) -> HttpResponse:
             background=data.get("background") or "",
         )
     except ActionError as error:  # back to the page the form was on (its `next`), not the Referer
-        messages.error(request, str(error))
-        return HttpResponseRedirect(back)
+        return refused(str(error), status=error.status, retry_after=error.retry_after)
+    if as_json:
+        return JsonResponse({"id": card.pk, "url": reverse("card_detail", args=[card.pk])}, status=201)
     return redirect("card_detail", card_id=card.pk)
 
 
 @audience(AUTHENTICATED)
+@uses_camera
 @require_GET
 def card_detail(request: AuthedRequest, card_id: int) -> HttpResponse:
     card = card_access.get_card_for(request.user, card_id)
@@ -192,6 +210,7 @@ def card_image(request: AuthedRequest, card_id: int) -> HttpResponse:
 
 
 @audience(*TEACHING_ROLES)
+@uses_camera
 @require_http_methods(["GET"])
 def materials(request: AuthedRequest) -> HttpResponse:
     personal, school = card_queries.materials(request.user)

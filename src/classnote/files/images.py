@@ -5,6 +5,8 @@
 * The EXIF orientation is applied first, so photos are the right way up without it.
 * Colours are converted to sRGB (an embedded ICC profile is applied, then dropped).
 * At most 4096 px on the longer side; a thumbnail of at most 320 px (WebP).
+* HEIC/HEIF photos (iPads, iPhones) are decoded by pillow-heif, which applies the picture's own
+  rotation (irot/imir) and resets the EXIF orientation; they then go the same way as a JPEG.
 * Photos (JPEG, WebP, HEIC) are stored as JPEG; images with transparency, and lossless sources
   (PNG, GIF: screenshots, diagrams), as PNG. Animations keep their first frame.
 * Decompression bombs — a small file that decodes into billions of pixels — are refused before
@@ -27,6 +29,7 @@ import warnings
 from dataclasses import dataclass
 from typing import IO
 
+import pillow_heif
 from django.conf import settings
 from django.utils.translation import gettext as _
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
@@ -51,6 +54,11 @@ _LOSSLESS_SOURCES = {"PNG", "GIF"}
 # into a refusal while we decode. Should anything have switched it off, it is switched back on.
 if Image.MAX_IMAGE_PIXELS is None:
     Image.MAX_IMAGE_PIXELS = 89_478_485
+
+# HEIC/HEIF (what iPads take photos in): Pillow reads them through pillow-heif's opener. Only the
+# primary image is read (no thumbnails, depth maps or auxiliary images), on one thread: the pool
+# bounds how many images are decoded at once, and so what they cost.
+pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False, decode_threads=1)
 
 decode_pool = WorkPool("image-decode", lambda: settings.IMAGE_WORKERS, lambda: QUEUE, trim_memory=True)
 

@@ -107,6 +107,7 @@ def store_upload(actor: User, uploaded_file: Any) -> StoredFile:
         sha256, size = _hash_and_size(file)
         # Checked again on the bytes read: callers may pass any file object, not only an upload.
         validation.check_size(actor, size)
+        validation.check_media_size(actor, detected, size)  # recordings: AUDIO_MAX_MB, VIDEO_MAX_MB
 
     used = StoredFile.objects.filter(owner=actor).aggregate(total=Sum("size"))["total"] or 0
     validation.check_quota(actor, used, size)

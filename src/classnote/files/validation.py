@@ -1,17 +1,21 @@
 """What may be uploaded: decided by the bytes of a file, never by its name or the content type the
 browser sent.
 
-The allow-list is short on purpose: images (re-encoded afterwards, see classnote.files.images), PDF,
-Office Open XML and OpenDocument files, and common audio and video formats. The signature is read
-with the ``filetype`` package; container formats get a structural check of our own (a ZIP must
-really be an office document, a PDF must start with its header and end with its trailer, an
-ISO media file must start with its ``ftyp`` box). Everything else is refused — SVG and HTML
-included, since a browser would run their scripts.
+The allow-list is short on purpose: images (re-encoded afterwards, see classnote.files.images; HEIC
+photos of iPads too), PDF, Office Open XML and OpenDocument files, and common audio and video
+formats. The signature is read with the ``filetype`` package; container formats get a structural
+check of our own (a ZIP must really be an office document, a PDF must start with its header and
+end with its trailer; WebM, MP4/M4A/MOV and Ogg recordings are read as far as their tracks, see
+classnote.files.media). Everything else is refused — SVG and HTML included, since a browser would
+run their scripts.
+
+Recordings have limits of their own (AUDIO_MAX_MB, VIDEO_MAX_MB), under the tenant's limit.
 """
 
 from __future__ import annotations
 
 import re
+import struct
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -22,6 +26,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from classnote.base.errors import ActionError
+from classnote.files import media
 from classnote.files.models import StoredFile
 from classnote.tenancy.models import Municipality
 
@@ -70,6 +75,20 @@ _SIMPLE: dict[str, Detected] = {
     "video/mp4": Detected(K.VIDEO, "video/mp4", "mp4", ("m4v",)),
     "video/webm": Detected(K.VIDEO, "video/webm", "webm"),
     "video/quicktime": Detected(K.VIDEO, "video/quicktime", "mov", ("qt",)),
+}
+# Accepted on filetype's signature alone; every other entry above needs its container check.
+_SIGNATURE_ONLY = frozenset(
+    {"image/jpeg", "image/png", "image/apng", "image/gif", "image/webp", "audio/mpeg", "audio/aac", "audio/x-wav"}
+)
+# What the structural checks of recordings (classnote.files.media) decide.
+_MEDIA = {
+    ("webm", media.AUDIO): Detected(K.AUDIO, "audio/webm", "webm", ("weba",)),
+    ("webm", media.VIDEO): _SIMPLE["video/webm"],
+    ("iso", media.AUDIO): _SIMPLE["audio/mp4"],
+    ("iso", media.VIDEO): _SIMPLE["video/mp4"],
+    ("iso", media.QUICKTIME): _SIMPLE["video/quicktime"],
+    ("iso", media.HEIC): _SIMPLE["image/heic"],
+    ("ogg", media.AUDIO): _SIMPLE["audio/ogg"],
 }
 PDF = Detected(K.PDF, "application/pdf", "pdf")
 # What re-encoded images are stored as (classnote.files.images).
@@ -146,6 +165,27 @@ def check_quota(user: object, used: int, size: int) -> None:
             )
             % {"limit": quota_bytes(user) // (1024 * 1024)}
         )
+
+
+def media_limit_bytes(user: object, kind: str) -> int | None:
+    """The largest recording of KIND (audio, video) USER may upload: AUDIO_MAX_MB / VIDEO_MAX_MB,
+    never more than their tenant's limit; None for other kinds."""
+    if kind not in (K.AUDIO, K.VIDEO):
+        return None
+    megabytes = settings.AUDIO_MAX_MB if kind == K.AUDIO else settings.VIDEO_MAX_MB
+    return min(int(megabytes) * 1024 * 1024, max_upload_bytes(user))
+
+
+def check_media_size(user: object, detected: Detected, size: int) -> None:
+    """Refuse a recording over its kind's limit (413); the tenant's limit was checked before."""
+    limit = media_limit_bytes(user, detected.kind)
+    if limit is not None and size > limit:
+        message = (
+            _("This sound recording is larger than %(limit)s MB, the most a recording may have.")
+            if detected.kind == K.AUDIO
+            else _("This video is larger than %(limit)s MB, the most a video may have. Record a shorter one.")
+        )
+        raise FileTooLarge(message % {"limit": limit // (1024 * 1024)})
 
 
 def check_size(user: object, size: int | None) -> None:
@@ -246,18 +286,54 @@ def identify(file: IO[bytes]) -> Detected:
         return _check_zip(file)
     if head.startswith(b"%PDF-"):
         return _check_pdf(file, head)
+    container = _container(head)
+    if container is not None:
+        recording = _check_media(file, head, container)
+        if recording.content_type == "image/heic" and not heif_supported():
+            raise _heic_unreadable()
+        return recording
     kind = filetype.guess(head)
     detected = _SIMPLE.get(kind.mime) if kind is not None else None
-    if detected is None:
+    if kind is None or detected is None:
         raise not_allowed()
-    if detected.content_type == "image/heic" and not heif_supported():
-        raise FileRefused(
-            _(
-                "HEIC photos cannot be read here. Export the photo as JPEG (on an iPhone or iPad: "
-                "Settings, Camera, Formats, Most Compatible) and upload it again."
-            )
-        )
+    if kind.mime not in _SIGNATURE_ONLY:
+        raise not_allowed()  # WebM, MP4, MOV, Ogg, HEIC: their containers have their checks above
     return detected
+
+
+def _heic_unreadable() -> FileRefused:
+    return FileRefused(
+        _(
+            "HEIC photos cannot be read here. Export the photo as JPEG (on an iPhone or iPad: "
+            "Settings, Camera, Formats, Most Compatible) and upload it again."
+        )
+    )
+
+
+def _container(head: bytes) -> str | None:
+    """Which recording container HEAD starts like (its check then decides), or None."""
+    if head.startswith(media.EBML_MAGIC):
+        return "webm"
+    if head[4:8] == b"ftyp":
+        return "iso"
+    if head.startswith(b"OggS"):
+        return "ogg"
+    return None
+
+
+def _check_media(file: IO[bytes], head: bytes, container: str) -> Detected:
+    try:
+        if container == "webm":
+            kind = media.webm_kind(file)
+        elif container == "iso":
+            kind = media.iso_kind(file, head)
+        else:
+            kind = media.ogg_kind(head)
+    except (media.NotMedia, OSError, struct.error, ValueError):
+        raise not_allowed() from None
+    finally:
+        file.seek(0)
+    return _MEDIA[(container, kind)]
 
 
 # --- Display names ------------------------------------------------------------------------------

@@ -5,11 +5,12 @@ as an attachment, without sniffing, in a sandbox without any permission."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import quote
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,8 +29,11 @@ from classnote.tenancy.access import AUTHENTICATED, audience
 
 logger = logging.getLogger(__name__)
 
-# What may be shown inline: only the formats images are re-encoded to (never SVG or HTML).
+# What may be shown inline: only the formats images are re-encoded to (never SVG or HTML), and the
+# recordings the card page plays (<audio>, <video>; their containers are checked, see files.media).
 INLINE_TYPES = {"image/jpeg", "image/png"}
+INLINE_MEDIA_KINDS = {StoredFile.Kind.AUDIO, StoredFile.Kind.VIDEO}
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 SANDBOX_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 
 
@@ -92,18 +96,75 @@ def _sandboxed(response: HttpResponse | FileResponse) -> Any:
     return response
 
 
-def _serve(key: str, content_type: str, size: int | None, disposition: str, name: str) -> Any:
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The one range ``bytes=first-last`` of HEADER as (first, last) within SIZE; None to send the
+    whole file (no header, several ranges, or one that is not understood, as RFC 9110 allows).
+    ValueError for a range that starts past the end (416)."""
+    match = _RANGE.fullmatch((header or "").strip())
+    if match is None or size <= 0:
+        return None
+    first_text, last_text = match.groups()
+    if not first_text:
+        if not last_text:
+            return None
+        length = int(last_text)  # the last N bytes
+        if length == 0:
+            raise ValueError
+        return max(0, size - length), size - 1
+    first = int(first_text)
+    last = min(int(last_text), size - 1) if last_text else size - 1
+    if first >= size:
+        raise ValueError
+    if last < first:
+        return None
+    return first, last
+
+
+def _stream(file: Any, first: int, last: int) -> Any:
+    try:
+        file.seek(first)
+        left = last - first + 1
+        while left > 0:
+            chunk = file.read(min(services.CHUNK, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            yield chunk
+    finally:
+        file.close()
+
+
+def _serve(
+    key: str, content_type: str, size: int | None, disposition: str, name: str, range_header: str | None = None
+) -> Any:
+    """The stored bytes; with a Range header (what Safari sends before it plays a video) the one
+    range asked for, 206 Partial Content."""
+    try:
+        wanted = byte_range(range_header, size) if size is not None else None
+    except ValueError:
+        response: Any = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return _sandboxed(response)
     try:
         # The storage reads the file when it opens it (classnote.files.s3), not mid-stream.
-        response = FileResponse(services.open_stored(key), content_type=content_type)
+        opened = services.open_stored(key)
     except FileNotFoundError:  # really missing (the storage said so): 404
         logger.warning("a stored file is missing from storage")
         raise Http404 from None
     # Anything else is no "not found": outages.Unavailable (the storage is down or busy) becomes a
     # 503 with Retry-After (core.views.server_error), never a 404 that would say the file is gone.
-    response.block_size = services.CHUNK
+    if wanted is not None and size is not None:
+        first, last = wanted
+        response = StreamingHttpResponse(_stream(opened, first, last), status=206, content_type=content_type)
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+        response["Content-Length"] = str(last - first + 1)
+    else:
+        response = FileResponse(opened, content_type=content_type)
+        response.block_size = services.CHUNK
+        if size is not None:
+            response["Content-Length"] = str(size)
     if size is not None:
-        response["Content-Length"] = str(size)
+        response["Accept-Ranges"] = "bytes"
     response["Content-Disposition"] = content_disposition(disposition, name)
     return _sandboxed(response)
 
@@ -111,12 +172,12 @@ def _serve(key: str, content_type: str, size: int | None, disposition: str, name
 @audience(AUTHENTICATED)
 @require_safe
 def file_download(request: AuthedRequest, file_id: Any) -> Any:
-    """The file, if the user may read it (404 otherwise). Images may be shown inline (?inline=1)."""
+    """The file, if the user may read it (404 otherwise). Images may be shown inline (?inline=1), and
+    recordings played (?inline=1, with byte ranges)."""
     stored = card_access.get_file_for(request.user, file_id)
-    inline = (
-        request.GET.get("inline") == "1"
-        and stored.kind == StoredFile.Kind.IMAGE
-        and stored.content_type in INLINE_TYPES
+    inline = request.GET.get("inline") == "1" and (
+        (stored.kind == StoredFile.Kind.IMAGE and stored.content_type in INLINE_TYPES)
+        or stored.kind in INLINE_MEDIA_KINDS
     )
     if not inline and stored.owner_id != request.user.pk:
         # A download takes a copy away: recorded. Inline images belong to a page whose opening is
@@ -128,6 +189,7 @@ def file_download(request: AuthedRequest, file_id: Any) -> Any:
         stored.size,
         "inline" if inline else "attachment",
         stored.name,
+        request.headers.get("Range"),
     )
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from classnote.audit.reads import record_work_read
+from classnote.base.headers import uses_camera
 from classnote.base.ids import parse_id, parse_ids
 from classnote.base.offline import keep_offline
 from classnote.base.requests import AuthedRequest
@@ -41,6 +42,7 @@ def lesson_open(request: AuthedRequest, class_id: int) -> HttpResponse:
 
 
 @audience(*LESSON_ROLES)
+@uses_camera
 @require_GET
 @keep_offline
 def lesson_detail(request: AuthedRequest, lesson_id: int) -> HttpResponse:
