@@ -16,7 +16,7 @@ from classnote.base.ids import parse_ids
 from classnote.base.requests import AuthedRequest
 from classnote.base.roles import TEACHING_ROLES, Role
 from classnote.cards import access as card_access
-from classnote.cards import actions, drawings
+from classnote.cards import actions, drawings, surface
 from classnote.cards import queries as card_queries
 from classnote.cards.forms import NewCardForm
 from classnote.cards.models import Background, Card
@@ -77,6 +77,8 @@ def card_detail(request: AuthedRequest, card_id: int) -> HttpResponse:
         else [],
         "can_save_to_library": request.user.role in TEACHING_ROLES,
         "strokes": card.strokes,
+        "items": card.items or [],
+        "surface": surface,
     }
     return render(request, "cards/card.html", context)
 
@@ -107,6 +109,7 @@ def card_autosave(request: AuthedRequest, card_id: int) -> JsonResponse:
                     "text": current.text,
                     "link_url": current.link_url,
                     "strokes": current.strokes,
+                    "items": current.items,
                     "background": current.background,
                 },
             },
