@@ -156,11 +156,7 @@ def _delete_older(where: str, version: str) -> None:
 def _drawing_text(card: Card) -> tuple[str, str]:
     """The card's strokes and items as the database holds them (JSON text): the render process reads
     them, so the serving process never builds (nor pickles) the Python objects of a large drawing."""
-    row = (
-        Card.objects.filter(pk=card.pk)
-        .values_list(Cast("strokes", TextField()), Cast("items", TextField()))
-        .first()
-    )
+    row = Card.objects.filter(pk=card.pk).values_list(Cast("strokes", TextField()), Cast("items", TextField())).first()
     strokes, items = row if row is not None else (None, None)
     return strokes or "[]", items or "[]"
 
@@ -168,9 +164,7 @@ def _drawing_text(card: Card) -> tuple[str, str]:
 def _start(card: Card) -> Any:
     where, version = _job(card)
     strokes, items = _drawing_text(card)
-    return render_pool.submit(
-        (where, version), _render_and_store, where, version, strokes, card.background, items
-    )
+    return render_pool.submit((where, version), _render_and_store, where, version, strokes, card.background, items)
 
 
 def picture(card: Card, variant: str, *, wait: float | None = None) -> bytes | None:

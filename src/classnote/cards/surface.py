@@ -57,7 +57,7 @@ def validate_items(items: Any) -> list[dict[str, Any]]:
     if not isinstance(items, list):
         raise _invalid()
     if len(items) > MAX_ITEMS:
-        raise ActionError(_("A card can hold at most %(count)d text boxes and stickies.") % {"count": MAX_ITEMS})
+        raise ActionError(_("A card can hold at most %(count)s text boxes and stickies.") % {"count": MAX_ITEMS})
     clean = []
     total = 0
     for item in items:

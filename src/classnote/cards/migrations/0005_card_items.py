@@ -15,7 +15,15 @@ def text_into_boxes(apps: Any, schema_editor: Any) -> None:
         text = card.text.strip()[:20000]
         chunks = [text[i : i + 2000] for i in range(0, len(text), 2000)]
         card.items = [
-            {"k": "text", "x": 20 + min(i * 20, 200), "y": 20 + min(i * 20, 200), "w": 600, "h": 160, "t": chunk, "c": "#1d2433"}
+            {
+                "k": "text",
+                "x": 20 + min(i * 20, 200),
+                "y": 20 + min(i * 20, 200),
+                "w": 600,
+                "h": 160,
+                "t": chunk,
+                "c": "#1d2433",
+            }
             for i, chunk in enumerate(chunks)
         ]
         card.version += 1

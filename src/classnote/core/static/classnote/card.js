@@ -96,10 +96,15 @@
     }
   }
 
-  // Text fields
+  // Text fields; the page's heading shows the title as it is typed.
   for (const name of ["title", "text", "link_url"]) {
     const input = form.elements[name];
     if (input) input.addEventListener("input", () => change({ [name]: input.value }));
+  }
+  const heading = document.querySelector("[data-card-heading]");
+  const title = form.elements.title;
+  if (heading && title) {
+    title.addEventListener("input", () => { heading.textContent = title.value.trim() || heading.dataset.untitled; });
   }
   // Drawing
   const canvas = form.querySelector("canvas[data-drawing]");
@@ -127,6 +132,8 @@
       messages: document.getElementById("surface-messages"),
       onChange: (items) => change({ items }),
     });
+    const full = form.querySelector("[data-surface-full]");
+    if (full) surfaceRoot.addEventListener("classnote:surface-full", () => { full.hidden = false; });
   }
   if (background) {
     background.addEventListener("change", () => {
@@ -155,6 +162,7 @@
       }
       if (surface) delete pending.text;
       if (pending.items && surface) surface.setItems(pending.items);
+      if (heading && title && typeof pending.title === "string") heading.textContent = pending.title.trim() || heading.dataset.untitled;
       if (Object.keys(pending).length) { show("saving"); save(); }
     } catch (error) { localStorage.removeItem(storageKey); }
   }
