@@ -105,7 +105,7 @@ def test_a_pupil_types_japanese_onto_a_venn_card_and_submits_it(tmp_path: Path) 
         page.screenshot(path=str(ARTIFACTS / "01-venn-text-box.png"))
 
         # A sticky in the right circle, with the keyboard alone: Tab reaches the Sticky button.
-        page.locator("#card-title").focus()
+        page.locator(".card-crumbs a").focus()
         for _ in range(12):
             page.keyboard.press("Tab")
             if page.evaluate("document.activeElement.dataset.tool") == "sticky":
