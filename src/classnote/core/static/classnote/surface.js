@@ -289,9 +289,10 @@
 
     // A tap on the card with the Text or Sticky tool makes a box there (the layer takes pointer
     // input only while one of them is chosen; otherwise the canvas below gets it, for the pen).
-    layer.addEventListener("pointerdown", (event) => {
+    // On "click", not "pointerdown": tablets open their keyboard for a focus() made in a click.
+    layer.addEventListener("click", (event) => {
       if (tool !== "text" && tool !== "sticky") return;
-      if (event.pointerType === "mouse" && event.button !== 0) return;
+      if (event.target !== layer) return;
       event.preventDefault();
       const [lx, ly] = toLogical(event);
       create(tool, lx - 10, ly - 24);
