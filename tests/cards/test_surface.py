@@ -5,11 +5,13 @@ and the renderer draws the items (Japanese text with a CJK font, clipped to its 
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.test import Client
 from django.utils import translation
 from django.utils.translation import gettext
@@ -227,3 +229,16 @@ def test_pictures_of_a_stored_card_show_its_items() -> None:
     assert with_items["full"] != plain["full"]
     assert Image.open(io.BytesIO(with_items["320"])).size == (320, 240)
     assert render.pictures_of_json("[]", "venn", '[{"k": "shape"}]')["full"] == plain["full"]  # bad data: left out
+
+
+def test_the_migration_puts_the_text_typed_under_a_drawing_into_text_boxes(tenant_a: Tenant) -> None:
+    migration = importlib.import_module("classnote.cards.migrations.0005_card_items")
+    drawing = create_card(tenant_a.student, kind="drawing", lesson_id=tenant_a.lesson.pk)
+    text = create_card(tenant_a.student, kind="text", lesson_id=tenant_a.lesson.pk, text="テキストカード")
+    Card.objects.filter(pk=drawing.pk).update(text="したに かいた ことば", items=[])
+    migration.text_into_boxes(apps, None)
+    drawing.refresh_from_db()
+    text.refresh_from_db()
+    assert surface.validate_items(drawing.items) == drawing.items  # what the migration wrote is valid
+    assert [item["t"] for item in drawing.items] == ["したに かいた ことば"] and drawing.version == 2
+    assert (text.items, text.version) == ([], 1)  # text cards keep their text
