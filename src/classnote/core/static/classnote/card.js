@@ -126,13 +126,17 @@
   // Text boxes and stickies on the card (surface.js); on a drawing card they are its text.
   const surfaceRoot = form.querySelector("[data-surface]");
   if (surfaceRoot && surfaceRoot.querySelector("[data-surface-items]") && window.ClassnoteSurface) {
+    // At the server's limit of boxes a new one is not made; say why, until one is removed.
+    const full = form.querySelector("[data-surface-full]");
     surface = window.ClassnoteSurface.attach(surfaceRoot, {
       items: JSON.parse(document.getElementById("card-items").textContent),
       toolbar: document.getElementById("drawing-toolbar"), drawing,
       messages: document.getElementById("surface-messages"),
-      onChange: (items) => change({ items }),
+      onChange: (items) => {
+        if (full && items.length < window.ClassnoteSurface.MAX_ITEMS) full.hidden = true;
+        change({ items });
+      },
     });
-    const full = form.querySelector("[data-surface-full]");
     if (full) surfaceRoot.addEventListener("classnote:surface-full", () => { full.hidden = false; });
   }
   if (background) {
