@@ -62,7 +62,9 @@ def get_card(request: AuthedRequest, card_id: int) -> object:
 @router.post("/cards", response=answers({201: CardOut}))
 @audience(*LESSON_ROLES)
 def create_card(request: AuthedRequest, payload: CardIn) -> object:
-    """A text, link or drawing card; an image or file card names a file uploaded with POST /api/files."""
+    """A text, link or drawing card; an image or file card names a file uploaded with POST /api/files.
+    A drawing card's text goes in its items (text boxes, stickies); a text given alone becomes a text box."""
+    fields: dict[str, object] = {"items": [item.model_dump() for item in payload.items]} if payload.items else {}
     card = actions.create_card(
         request.user,
         kind=payload.kind,
@@ -74,6 +76,7 @@ def create_card(request: AuthedRequest, payload: CardIn) -> object:
         link_url=payload.link_url,
         strokes=[stroke.model_dump() for stroke in payload.strokes],
         background=payload.background,
+        **fields,
     )
     return Status(201, card_out(card, request.user))
 

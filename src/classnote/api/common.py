@@ -64,6 +64,7 @@ def card_out(card: Any, user: User) -> dict[str, Any]:
         "text": card.text,
         "link_url": card.link_url,
         "strokes": card.strokes or [],
+        "items": card.items or [],
         "background": card.background,
         "version": card.version,
         "library": card.library,
@@ -87,6 +88,7 @@ def current_fields(card: Any) -> dict[str, Any]:
         "text": card.text,
         "link_url": card.link_url,
         "strokes": card.strokes or [],
+        "items": card.items or [],
         "background": card.background,
     }
 

@@ -121,6 +121,25 @@ class Stroke(Schema):
     p: list[tuple[int, int]] = Field(description="points [x, y]")
 
 
+class Item(Schema):
+    """A text box or sticky on the 1000×750 card (classnote.cards.surface): the box lies wholly on
+    the card; ``c`` is a text box's text colour or a sticky's paper colour, from the editor's lists."""
+
+    k: Literal["text", "sticky"] = Field(description="kind")
+    x: int = Field(ge=0, le=1000)
+    y: int = Field(ge=0, le=750)
+    w: int = Field(ge=40, le=1000, description="width")
+    h: int = Field(ge=30, le=750, description="height")
+    t: Annotated[str, Field(max_length=2000, pattern=_NO_NUL), AfterValidator(_storable)] = Field(
+        "", description="text"
+    )
+    c: str = Field(
+        "",
+        pattern=r"^(#[0-9a-fA-F]{6})?$",
+        description="colour: text #1d2433 #d32f2f #1f6feb #2e7d32 #ef6c00; sticky #fff59d #f8bbd0 #b3e5fc #c8e6c9",
+    )
+
+
 class CardSummary(Schema):
     """The small shape events carry too (classnote.lessons.summaries.card)."""
 
@@ -139,6 +158,7 @@ class CardOut(Schema):
     text: str
     link_url: str
     strokes: list[Stroke]
+    items: list[Item] = Field(description="Text boxes and stickies; on a drawing card its text is theirs.")
     background: str
     version: int
     library: str
@@ -161,6 +181,7 @@ class CardIn(Schema):
     text: Text20000 = ""
     link_url: Text2000 = ""
     strokes: list[Stroke] = Field(default_factory=list, max_length=5000)
+    items: list[Item] = Field(default_factory=list, max_length=50)
     background: BackgroundName = ""
     lesson_id: Id | None = None
     library: LibraryName = ""
@@ -174,6 +195,9 @@ class CardFields(Schema):
     text: Text20000 | None = None
     link_url: Text2000 | None = None
     strokes: list[Stroke] | None = Field(None, max_length=5000)
+    items: list[Item] | None = Field(
+        None, max_length=50, description="On a drawing card, the text is that of the items: send them, not text."
+    )
     background: BackgroundName | None = None
 
 
@@ -192,6 +216,7 @@ class CurrentFields(Schema):
     text: str
     link_url: str
     strokes: list[Stroke]
+    items: list[Item]
     background: str
 
 

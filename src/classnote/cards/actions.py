@@ -15,12 +15,12 @@ from classnote.accounts.models import User
 from classnote.base.errors import ActionError
 from classnote.base.roles import Role
 from classnote.cards import access as card_access
-from classnote.cards import activity, render
+from classnote.cards import activity, render, surface
 from classnote.cards.models import Background, Card
 from classnote.files.models import StoredFile
 from classnote.files.services import discard, store_upload
 
-EDITABLE_FIELDS = ("title", "text", "link_url", "strokes", "background")
+EDITABLE_FIELDS = ("title", "text", "link_url", "strokes", "background", "items")
 MAX_STROKES = 5000
 MAX_POINTS = 200_000
 
@@ -66,10 +66,24 @@ def validate_strokes(strokes: Any) -> list[dict[str, Any]]:
     return clean
 
 
-def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
+def _clean_fields(fields: dict[str, Any], kind: str, *, new: bool = False) -> dict[str, Any]:
+    """FIELDS checked for a card of KIND. On a drawing card the text is that of its items
+    (classnote.cards.surface): a save that changes the text sends the items; a new drawing card
+    given a text alone gets it as text boxes."""
     clean = {k: v for k, v in fields.items() if k in EDITABLE_FIELDS}
     if "strokes" in clean:
         clean["strokes"] = validate_strokes(clean["strokes"])
+    if "items" in clean:
+        clean["items"] = surface.validate_items(clean["items"])
+        if clean["items"] and kind != Card.Kind.DRAWING:
+            raise ActionError(_("Only drawing cards have text boxes and stickies."))
+    if kind == Card.Kind.DRAWING:
+        if "text" in clean and "items" not in clean:
+            if not new:
+                raise ActionError(_("On a drawing card, text is written in text boxes on the card."))
+            clean["items"] = surface.validate_items(surface.items_from_text(str(clean["text"]).replace("\x00", "")))
+        if "items" in clean:
+            clean["text"] = surface.items_text(clean["items"])
     if "background" in clean and clean["background"] not in Background.values:
         raise ActionError(_("Unknown background."))
     if clean.get("link_url"):
@@ -121,7 +135,7 @@ def create_card(
     lesson = card_access.lesson_for_new_card(actor, lesson_id) if lesson_id is not None else None
     if library and actor.role == Role.STUDENT:
         raise ActionError(_("Only staff have a materials box."))
-    clean = _clean_fields(fields)
+    clean = _clean_fields(fields, kind, new=True)
     stored = None
     if file_id is not None:
         stored = card_access.get_file_for(actor, file_id)
@@ -144,7 +158,7 @@ def create_card(
                 setattr(card, name, value)
             try:
                 card.full_clean(
-                    exclude=["owner", "school", "lesson", "file", "origin", "sent_by", "sequence", "strokes"]
+                    exclude=["owner", "school", "lesson", "file", "origin", "sent_by", "sequence", "strokes", "items"]
                 )
             except ValidationError as error:
                 raise ActionError(" ".join(error.messages)) from None
@@ -172,7 +186,7 @@ def autosave(actor: User, card_id: int, version: object, fields: object) -> Card
         version = None
     if version is None or not isinstance(fields, dict | None):
         raise ActionError(_("The request is not valid."))
-    clean = _clean_fields(fields or {})
+    clean = _clean_fields(fields or {}, card.kind)
     now = timezone.now()
     updated = Card.objects.filter(pk=card.pk, version=version, frozen=False).update(
         version=F("version") + 1, updated_at=now, **clean
@@ -202,7 +216,7 @@ def copy_card(
     ]
 
 
-CONTENT_FIELDS = ("kind", "title", "text", "link_url", "file_id", "strokes", "background")
+CONTENT_FIELDS = ("kind", "title", "text", "link_url", "file_id", "strokes", "background", "items")
 
 
 def copy_cards(

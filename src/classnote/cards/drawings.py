@@ -9,12 +9,14 @@ bucket), under
 
     renders/<school id>/<card id>/<version>-<updated µs>-r<RENDER_VERSION>.<full|320|640>.png
 
+The pictures show the card's text boxes and stickies (``Card.items``) over the drawing.
+
 Every write of a card's strokes or background goes through classnote.cards.actions, which raises its
 version and ``updated_at``, so an edited card names new keys: the old pictures are never shown
 again, and are deleted once the new ones are stored. A newer renderer (``RENDER_VERSION``) names new
 keys too. The pictures are deleted with the card (``delete_after_commit``, whichever way the card
-goes: by its owner, or with a deleted account). They hold nothing but the drawing's pixels, which the
-data inventory declares as ``cards.Card.strokes``.
+goes: by its owner, or with a deleted account). They hold nothing but the drawing's pixels and its items' text,
+which the data inventory declares as ``cards.Card.strokes`` and ``cards.Card.items``.
 
 While the storage is down (classnote.files.guard refuses at once), a picture is drawn again from
 the card's strokes and served without being stored: drawings stay visible in the lesson.
@@ -111,14 +113,16 @@ def _read(name: str) -> bytes | None:
         return None
 
 
-def _render_pictures(strokes_json: str, background: str) -> dict[str, bytes]:
+def _render_pictures(strokes_json: str, background: str, items_json: str) -> dict[str, bytes]:
     """The three pictures, drawn in a render process (Pillow's drawing holds the GIL)."""
-    return render_processes.run(render.pictures_of_json, strokes_json, background)
+    return render_processes.run(render.pictures_of_json, strokes_json, background, items_json)
 
 
-def _render_and_store(where: str, version: str, strokes_json: str, background: str) -> dict[str, bytes]:
+def _render_and_store(
+    where: str, version: str, strokes_json: str, background: str, items_json: str = "[]"
+) -> dict[str, bytes]:
     """On the render pool: the three pictures, stored; the card's older pictures deleted."""
-    pictures = _render_pictures(strokes_json, background)
+    pictures = _render_pictures(strokes_json, background, items_json)
     try:
         for variant, data in pictures.items():
             name = f"{where}{version}.{variant}.png"
@@ -149,16 +153,18 @@ def _delete_older(where: str, version: str) -> None:
             default_storage.delete(f"{where}{name}")
 
 
-def _strokes_text(card: Card) -> str:
-    """The card's strokes as the database holds them (JSON text): the render process reads them, so
-    the serving process never builds (nor pickles) the Python objects of a large drawing."""
-    text = Card.objects.filter(pk=card.pk).values_list(Cast("strokes", TextField()), flat=True).first()
-    return text or "[]"
+def _drawing_text(card: Card) -> tuple[str, str]:
+    """The card's strokes and items as the database holds them (JSON text): the render process reads
+    them, so the serving process never builds (nor pickles) the Python objects of a large drawing."""
+    row = Card.objects.filter(pk=card.pk).values_list(Cast("strokes", TextField()), Cast("items", TextField())).first()
+    strokes, items = row if row is not None else (None, None)
+    return strokes or "[]", items or "[]"
 
 
 def _start(card: Card) -> Any:
     where, version = _job(card)
-    return render_pool.submit((where, version), _render_and_store, where, version, _strokes_text(card), card.background)
+    strokes, items = _drawing_text(card)
+    return render_pool.submit((where, version), _render_and_store, where, version, strokes, card.background, items)
 
 
 def picture(card: Card, variant: str, *, wait: float | None = None) -> bytes | None:
@@ -194,8 +200,9 @@ def picture_now(card: Card) -> bytes:
     future = _start(card)
     if future is None:  # the pool is full: wait for a place like an upload does
         where, version = _job(card)
+        strokes, items = _drawing_text(card)
         return render_pool.run(
-            _render_and_store, where, version, _strokes_text(card), card.background, timeout=EXPORT_WAIT_SECONDS
+            _render_and_store, where, version, strokes, card.background, items, timeout=EXPORT_WAIT_SECONDS
         )["full"]
     try:
         return bytes(future.result(timeout=EXPORT_WAIT_SECONDS)["full"])

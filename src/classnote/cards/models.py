@@ -54,6 +54,8 @@ class Card(models.Model):
     )
     # Drawing: [{"c": "#rrggbb", "w": width, "e": eraser?, "p": [[x, y], ...]}] on a 1000×750 canvas.
     strokes = models.JSONField(default=list, blank=True, verbose_name=_("drawing"))
+    # The surface's text boxes and stickies (classnote.cards.surface): on a drawing card, its text.
+    items = models.JSONField(default=list, blank=True, verbose_name=_("text boxes and stickies"))
     background = models.CharField(_("background"), max_length=10, choices=Background.choices, blank=True)
     # Autosave: a save must name the version it edited; a stale one is refused, never silently lost.
     version = models.PositiveIntegerField(default=1)
@@ -114,6 +116,7 @@ _inv.declare(
         "text": _work(),
         "link_url": _work(),
         "strokes": _work(),
+        "items": _work(),
         "file": _work(_C.MEDIA),
         "sent_by": _work(_C.ACCOUNT),
     },

@@ -19,6 +19,13 @@ stroke (bench/render/). `classnote.cards.actions.validate_strokes` refuses a dra
 drawing at it, so a card stored before the budget existed (or edited in the database) costs no more.
 Long strokes are drawn in pieces of `CHUNK_POINTS` points: each Pillow call holds the GIL, and the
 request threads of the process need it too.
+
+**Items.** Text boxes and stickies (classnote.cards.surface) are drawn over the ink, in their order,
+as the editor shows them: a sticky's paper with a thin shadow, then the text wrapped to the box and
+cut where the box ends. The font is the first of `FONTS` found on the machine (Debian's
+fonts-noto-cjk: Japanese, both Chinese scripts and Latin in one face); without any, Pillow's own
+font, which has no CJK glyphs (a warning is logged once). What the text costs is bounded by the box:
+only the lines that fit are drawn, at most `MAX_ITEMS` boxes.
 """
 
 from __future__ import annotations
@@ -32,8 +39,9 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
+from classnote.cards import surface
 from classnote.cards.templates_bg import HEIGHT, TEMPLATES, WIDTH, background_image
 
 logger = logging.getLogger(__name__)
@@ -43,7 +51,7 @@ DEFAULT_COLOUR = (0, 0, 0, 255)
 THUMBNAIL_WIDTH = 320
 # Bumped whenever the same strokes would render differently: stored renders of older versions are
 # then rendered again (classnote.cards.drawings).
-RENDER_VERSION = 1
+RENDER_VERSION = 2  # 2: text boxes and stickies
 
 # The cost model (see the module docstring; fitted in bench/render/fit.py). drawing.js has the same
 # numbers: tests/cards/test_render.py checks that they agree.
@@ -183,15 +191,101 @@ def _draw_strokes(draw: ImageDraw.ImageDraw, strokes: Iterable[Any], sx: float, 
     return True
 
 
+# CJK-capable fonts, the first found is used: Debian/Ubuntu's fonts-noto-cjk, then IPA and others.
+FONTS = (
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 0),
+    ("/usr/share/fonts/opentype/noto-cjk/NotoSansCJK-Regular.ttc", 0),
+    ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", 0),
+    ("/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc", 0),
+    ("/usr/share/fonts/opentype/ipafont-gothic/ipagp.ttf", 0),
+    ("/usr/share/fonts/truetype/fonts-japanese-gothic.ttf", 0),
+    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
+    ("/System/Library/Fonts/ヒラギノ角ゴシック W3.ttc", 0),
+)
+TEXT_COLOUR = (29, 36, 51, 255)
+SHADOW = (205, 208, 214, 255)  # the shadow under a sticky, as drawing.css shows it
+LINE_HEIGHT = 1.4
+
+
+@lru_cache(maxsize=16)
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """The text font at SIZE pixels (see FONTS)."""
+    for path, index in FONTS:
+        try:
+            return ImageFont.truetype(path, size, index=index)
+        except OSError:
+            continue
+    logger.warning("no CJK font found for drawing text on cards; install fonts-noto-cjk")
+    return ImageFont.load_default(size)
+
+
+def wrap(text: str, face: Any, width: float) -> list[str]:
+    """TEXT broken into lines no wider than WIDTH: at any character (Japanese and Chinese have no
+    spaces), after the last space of the line where there is one (so Latin words stay whole)."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for char in paragraph:
+            if not line or face.getlength(line + char) <= width:
+                line += char
+                continue
+            cut = line.rfind(" ")
+            if char != " " and cut > 0:
+                lines.append(line[:cut])
+                line = line[cut + 1 :] + char
+            else:
+                lines.append(line)
+                line = "" if char == " " else char
+        lines.append(line)
+    return lines
+
+
+def _draw_items(image: Image.Image, items: Any) -> None:
+    """Text boxes and stickies onto IMAGE (RGBA, any size: scaled from the 1000×750 card)."""
+    if not isinstance(items, list) or not items:
+        return
+    try:
+        clean = surface.validate_items(items[: surface.MAX_ITEMS])
+    except Exception:  # stored data edited by hand: draw nothing rather than fail the picture
+        logger.warning("items of a card are not valid; drawn without them")
+        return
+    sx, sy = image.width / WIDTH, image.height / HEIGHT
+    draw = ImageDraw.Draw(image)
+    for item in clean:
+        x0, y0 = item["x"] * sx, item["y"] * sy
+        x1, y1 = (item["x"] + item["w"]) * sx, (item["y"] + item["h"]) * sy
+        ink = TEXT_COLOUR
+        if item["k"] == "sticky":
+            draw.rectangle((x0 + 3 * sx, y0 + 4 * sy, x1 + 3 * sx, y1 + 4 * sy), fill=SHADOW)
+            draw.rectangle((x0, y0, x1, y1), fill=_colour(item["c"]))
+        else:
+            ink = _colour(item["c"])
+        size = max(1, round(surface.FONT_SIZE[item["k"]] * sy))
+        face = font(size)
+        pad = surface.PADDING * sx
+        step = size * LINE_HEIGHT
+        y = y0 + pad
+        for line in wrap(item["t"], face, x1 - x0 - 2 * pad):
+            if y + size > y1 + 1:
+                break
+            if line:
+                draw.text((x0 + pad, y + (step - size) / 2), line, fill=ink, font=face)
+            y += step
+
+
 def _background_key(background: Any) -> str:
     return background if isinstance(background, str) and background in TEMPLATES else ""
 
 
 def render_drawing(
-    strokes: Any, background: str, size: tuple[int, int] = (WIDTH, HEIGHT), budget: float = RENDER_BUDGET
+    strokes: Any,
+    background: str,
+    size: tuple[int, int] = (WIDTH, HEIGHT),
+    budget: float = RENDER_BUDGET,
+    items: Any = None,
 ) -> Image.Image:
-    """The drawing as an RGB image of `size` (the 1000×750 logical canvas scaled to it). Strokes past
-    BUDGET (only in drawings stored before it was enforced) are left out."""
+    """The drawing as an RGB image of `size` (the 1000×750 logical canvas scaled to it), with its
+    ITEMS over it. Strokes past BUDGET (only in drawings stored before it was enforced) are left out."""
     width, height = max(1, int(size[0])), max(1, int(size[1]))
     ink = Image.new("RGBA", (width, height), INK_CLEAR)
     drawn = not (isinstance(strokes, list) and strokes) or _draw_strokes(
@@ -199,7 +293,9 @@ def render_drawing(
     )
     if not drawn:
         logger.warning("a drawing over the render budget was drawn only up to the budget")
-    return Image.alpha_composite(_background(_background_key(background), (width, height)), ink).convert("RGB")
+    image = Image.alpha_composite(_background(_background_key(background), (width, height)), ink)
+    _draw_items(image, items)
+    return image.convert("RGB")
 
 
 def _png(image: Image.Image) -> bytes:
@@ -215,26 +311,31 @@ def encode(image: Image.Image, width: int | None = None) -> bytes:
     return _png(image)
 
 
-def pictures(strokes: Any, background: str) -> dict[str, bytes]:
+def pictures(strokes: Any, background: str, items: Any = None) -> dict[str, bytes]:
     """The three pictures of a drawing from one render: "full" (1000×750), "320" and "640" wide.
     Run in a render process (classnote.cards.drawings): it needs nothing but Pillow."""
-    image = render_drawing(strokes, background)
+    image = render_drawing(strokes, background, items=items)
     return {"full": encode(image), "320": encode(image, 320), "640": encode(image, 640)}
 
 
-def pictures_of_json(strokes_json: str, background: str) -> dict[str, bytes]:
-    """`pictures` of strokes given as JSON text (as stored): parsed here, in the render process."""
+def _parse(text: str) -> Any:
     try:
-        strokes = json.loads(strokes_json)
+        return json.loads(text)
     except (ValueError, RecursionError):
-        strokes = []
-    return pictures(strokes, background)
+        return []
 
 
-def render_png(strokes: Any, background: str, max_size: int | tuple[int, int] | None = None) -> bytes:
+def pictures_of_json(strokes_json: str, background: str, items_json: str = "[]") -> dict[str, bytes]:
+    """`pictures` of strokes and items given as JSON text (as stored): parsed here, in the render process."""
+    return pictures(_parse(strokes_json), background, _parse(items_json))
+
+
+def render_png(
+    strokes: Any, background: str, max_size: int | tuple[int, int] | None = None, items: Any = None
+) -> bytes:
     """PNG bytes of the drawing at 1000×750, or scaled down (never up) to fit in `max_size`
     (an int is a square box, so 500 gives 500×375)."""
-    image = render_drawing(strokes, background)
+    image = render_drawing(strokes, background, items=items)
     if max_size is not None:
         box = (max_size, max_size) if isinstance(max_size, int) else max_size
         factor = min(1.0, box[0] / WIDTH, box[1] / HEIGHT)

@@ -18,7 +18,7 @@ from classnote.base.offline import keep
 from classnote.base.requests import AuthedRequest, wants_json
 from classnote.base.roles import TEACHING_ROLES, Role
 from classnote.cards import access as card_access
-from classnote.cards import actions, drawings
+from classnote.cards import actions, drawings, surface
 from classnote.cards import activity as card_activity
 from classnote.cards import queries as card_queries
 from classnote.cards.forms import NewCardForm
@@ -98,6 +98,8 @@ def card_detail(request: AuthedRequest, card_id: int) -> HttpResponse:
         else [],
         "can_save_to_library": request.user.role in TEACHING_ROLES,
         "strokes": card.strokes,
+        "items": card.items or [],
+        "surface": surface,
     }
     response = render(request, "cards/card.html", context)
     # Offline copies of one's own cards only: another's card is a read the audit log records each time.
@@ -130,6 +132,7 @@ def card_autosave(request: AuthedRequest, card_id: int) -> JsonResponse:
                     "text": current.text,
                     "link_url": current.link_url,
                     "strokes": current.strokes,
+                    "items": current.items,
                     "background": current.background,
                 },
             },

@@ -24,7 +24,7 @@ from classnote.lessons.models import Submission
 READS: dict[type[Any], list[str]] = {
     User: ["display_name"],
     Submission: ["student", "card", "submitted_at", "is_late", "return_comment"],
-    Card: ["kind", "title", "text", "link_url", "strokes", "background", "file"],
+    Card: ["kind", "title", "text", "link_url", "strokes", "items", "background", "file"],
     StoredFile: ["name", "storage_key"],
 }
 

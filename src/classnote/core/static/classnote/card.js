@@ -7,12 +7,24 @@
 "use strict";
 
 (() => {
+  // The card page fills the screen below the site's bar (and any message): app.css sizes it with
+  // --card-page-top, so the footer with the submit buttons is always on screen.
+  const page = document.querySelector("[data-card-page]");
+  if (page) {
+    const fit = () => {
+      page.style.setProperty("--card-page-top", `${Math.round(page.getBoundingClientRect().top + window.scrollY)}px`);
+    };
+    fit();
+    window.addEventListener("resize", fit);
+    if (window.ResizeObserver && page.parentElement) new ResizeObserver(fit).observe(document.body);
+  }
+
   const form = document.querySelector("form[data-card-editor]");
   if (!form || form.dataset.editable !== "1") return;
   const cardId = form.dataset.cardId;
   const storageKey = `classnote:draft:${cardId}`;
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
-  const state = form.querySelector("[data-save-state]");
+  const state = document.querySelector("[data-save-state]");
   const texts = {};
   const messages = document.getElementById("card-messages");
   for (const el of messages ? messages.content.querySelectorAll("[data-msg]") : []) texts[el.dataset.msg] = el.textContent;
@@ -22,6 +34,7 @@
   let inflight = false;
   let timer = null;
   let drawing = null;
+  let surface = null;
   const saves = {}; // the current save's key (ClassnoteIdempotency.keyFor)
 
   const show = (key) => { if (state) { state.textContent = texts[key] || ""; state.dataset.state = key; } };
@@ -83,14 +96,19 @@
     }
   }
 
-  // Text fields
+  // Text fields; the page's heading shows the title as it is typed.
   for (const name of ["title", "text", "link_url"]) {
     const input = form.elements[name];
     if (input) input.addEventListener("input", () => change({ [name]: input.value }));
   }
+  const heading = document.querySelector("[data-card-heading]");
+  const title = form.elements.title;
+  if (heading && title) {
+    title.addEventListener("input", () => { heading.textContent = title.value.trim() || heading.dataset.untitled; });
+  }
   // Drawing
   const canvas = form.querySelector("canvas[data-drawing]");
-  const background = form.querySelector("[data-background-select]");
+  const background = document.querySelector("[data-background-select]");
   const backgroundUrl = (value) => value ? `${canvas.dataset.backgroundBase}${value}.png` : "";
   if (canvas && window.ClassnoteDrawing) {
     const strokes = JSON.parse(document.getElementById("card-strokes").textContent);
@@ -104,6 +122,22 @@
       canvas.addEventListener("classnote:drawing-full", () => { full.hidden = false; });
       canvas.addEventListener("classnote:drawing-change", () => { full.hidden = true; });
     }
+  }
+  // Text boxes and stickies on the card (surface.js); on a drawing card they are its text.
+  const surfaceRoot = form.querySelector("[data-surface]");
+  if (surfaceRoot && surfaceRoot.querySelector("[data-surface-items]") && window.ClassnoteSurface) {
+    // At the server's limit of boxes a new one is not made; say why, until one is removed.
+    const full = form.querySelector("[data-surface-full]");
+    surface = window.ClassnoteSurface.attach(surfaceRoot, {
+      items: JSON.parse(document.getElementById("card-items").textContent),
+      toolbar: document.getElementById("drawing-toolbar"), drawing,
+      messages: document.getElementById("surface-messages"),
+      onChange: (items) => {
+        if (full && items.length < window.ClassnoteSurface.MAX_ITEMS) full.hidden = true;
+        change({ items });
+      },
+    });
+    if (full) surfaceRoot.addEventListener("classnote:surface-full", () => { full.hidden = false; });
   }
   if (background) {
     background.addEventListener("change", () => {
@@ -122,6 +156,17 @@
         if (form.elements[name] && typeof value === "string") form.elements[name].value = value;
       }
       if (pending.strokes && drawing && drawing.setStrokes) drawing.setStrokes(pending.strokes);
+      // A draft from before text boxes (the text typed under a drawing) becomes a text box.
+      if (surface && typeof pending.text === "string" && pending.items === undefined) {
+        const items = surface.getItems();
+        if (pending.text.trim() && !items.some((item) => item.t.trim() === pending.text.trim())) {
+          items.push({ k: "text", x: 20, y: 20, w: 600, h: 160, t: pending.text.slice(0, 2000), c: "#1d2433" });
+        }
+        pending.items = items;
+      }
+      if (surface) delete pending.text;
+      if (pending.items && surface) surface.setItems(pending.items);
+      if (heading && title && typeof pending.title === "string") heading.textContent = pending.title.trim() || heading.dataset.untitled;
       if (Object.keys(pending).length) { show("saving"); save(); }
     } catch (error) { localStorage.removeItem(storageKey); }
   }
@@ -133,6 +178,16 @@
   }
   form.dataset.ready = "1";
 
+  // Save now (the draft is on the device already): for a screen lock, a page being left, a submit.
+  async function flushNow() {
+    clearTimeout(timer);
+    persist();
+    await save();
+    return !Object.keys(pending).length;
+  }
+  window.classnoteCard = { flushNow };
+  document.addEventListener("classnote:flush", () => { flushNow(); });
+
   window.addEventListener("online", save);
   setInterval(() => { if (Object.keys(pending).length && !inflight) save(); }, 5000);
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") save(); });
@@ -142,9 +197,7 @@
     submitForm.addEventListener("submit", async (event) => {
       if (!Object.keys(pending).length) return;
       event.preventDefault();
-      clearTimeout(timer);
-      await save();
-      if (!Object.keys(pending).length) window.ClassnoteIdempotency.submit(submitForm);
+      if (await flushNow()) window.ClassnoteIdempotency.submit(submitForm);
     });
   }
 })();
