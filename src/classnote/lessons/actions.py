@@ -254,7 +254,7 @@ def _refuse_while_locked(lesson: Lesson) -> None:
 
 
 def set_screen_lock(actor: User, lesson_id: int, locked: bool) -> Lesson:
-    """ "Eyes on me": lock (or unlock) the screens of every pupil of the lesson. The pupils' pages
+    """Lock (or unlock) the screens of every pupil of the lesson ("eyes on me"). The pupils' pages
     hear it live on the lesson's channel (lesson pages) and the class's (every other page); pages
     rendered while locked show the lock from the server. Locking again restarts the lapse."""
     lesson = access.get_lesson_for(actor, lesson_id, teach=True)
