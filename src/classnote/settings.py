@@ -138,6 +138,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "classnote.core.context_processors.site",
+                # A pupil's every page: the teacher's screen lock ("eyes on me"), rendered from the server.
+                "classnote.lessons.context_processors.screen_lock",
             ],
         },
     },

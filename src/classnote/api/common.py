@@ -102,6 +102,7 @@ def lesson_out(lesson: Any, teaching: bool) -> dict[str, Any]:
         "created_at": lesson.created_at,
         "closed_at": lesson.closed_at,
         "peer_sending": lesson.peer_sending,
+        "screen_locked": lesson.is_locked,
         "teaching": teaching,
     }
 

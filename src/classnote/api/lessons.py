@@ -1,4 +1,4 @@
-"""The lesson: lessons of a class, open, send, peer sending, close, groups; submission boxes,
+"""The lesson: lessons of a class, open, send, peer sending, screen lock, close, groups; submission boxes,
 submissions, returning them, shared answers; the student's portfolio.
 
 Every write goes through classnote.lessons.actions, as the web pages do (which also publishes the
@@ -23,6 +23,7 @@ from classnote.api.schemas import (
     PortfolioEntry,
     ReturnIn,
     RosterEntryOut,
+    ScreenLockIn,
     SendIn,
     SendOut,
     SharedAnswerOut,
@@ -118,6 +119,16 @@ def peer_send(request: AuthedRequest, lesson_id: int, payload: PeerSendIn) -> ob
 @audience(*TEACHING_ROLES)
 def set_peer_sending(request: AuthedRequest, lesson_id: int, payload: PeerSendingIn) -> object:
     lesson = actions.set_peer_sending(request.user, lesson_id, payload.allowed)
+    return lesson_out(lesson, True)
+
+
+@router.post("/lessons/{lesson_id}/screen-lock", response=answers({200: LessonOut}))
+@audience(*TEACHING_ROLES)
+def set_screen_lock(request: AuthedRequest, lesson_id: int, payload: ScreenLockIn) -> object:
+    """Lock or unlock the screens of the lesson's pupils ("eyes on me"). While locked, their pages are
+    covered and their submissions and cards sent to classmates are refused; saving drafts goes on.
+    The lock lapses after an hour, and ending the lesson unlocks it."""
+    lesson = actions.set_screen_lock(request.user, lesson_id, payload.locked)
     return lesson_out(lesson, True)
 
 

@@ -252,6 +252,9 @@ class LessonOut(Schema):
     created_at: datetime
     closed_at: datetime | None
     peer_sending: bool
+    screen_locked: bool = Field(
+        description="Whether the teacher has locked the pupils' screens now (submitting and sending are refused)."
+    )
     teaching: bool = Field(description="Whether you teach this lesson.")
 
 
@@ -308,6 +311,10 @@ class SendOut(Schema):
 
 class PeerSendingIn(Schema):
     allowed: bool
+
+
+class ScreenLockIn(Schema):
+    locked: bool = Field(description="Lock (true) or unlock (false) the screens of the lesson's pupils.")
 
 
 class GroupIn(Schema):

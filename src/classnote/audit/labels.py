@@ -29,6 +29,8 @@ ACTIONS: dict[str, Promise] = {
     "incident.report_filed": _("Incident report filed"),
     "incident.updated": _("Incident updated"),
     "incident.viewed": _("Incident viewed"),
+    "lesson.locked": _("Pupils' screens locked"),
+    "lesson.unlocked": _("Pupils' screens unlocked"),
     "login_card.revoked": _("Login card revoked"),
     "login_cards.issued": _("Login cards printed"),
     "membership.added": _("Added to a class"),

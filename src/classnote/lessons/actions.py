@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from classnote.accounts.models import User
+from classnote.audit.log import record
 from classnote.base.errors import ActionError, NotFound
 from classnote.base.roles import Role
 from classnote.base.text import clean_text
@@ -99,6 +100,7 @@ def peer_send(actor: User, lesson_id: int, card_id: int, student_ids: list[int])
         raise ActionError(_("Only students send to classmates here."))
     if not lesson.allows_peer_sending:
         raise ActionError(_("Sending to classmates is not allowed right now."))
+    _refuse_while_locked(lesson)
     card = card_access.get_card_for(actor, card_id, edit=True)
     allowed = {student.pk: student for student in queries.peer_recipients(actor, lesson)}
     wanted = set(student_ids) - {actor.pk}
@@ -171,6 +173,7 @@ def submit(actor: User, box_id: int, card_id: int) -> Submission:
         raise NotFound
     if not box.accepts_submissions():
         raise ActionError(_("This submission box is closed."))
+    _refuse_while_locked(box.lesson)
     card = card_access.get_card_for(actor, card_id, edit=True)
     now = timezone.now()
     with transaction.atomic():
@@ -242,11 +245,55 @@ def set_peer_sending(actor: User, lesson_id: int, allowed: bool) -> Lesson:
     return lesson
 
 
+def _refuse_while_locked(lesson: Lesson) -> None:
+    """While the teacher has locked the screens, a pupil's submissions and cards sent to classmates
+    are refused (the overlay covers the page; this holds the API and a page opened before). Saving
+    a draft is not refused: the lock itself saves every open draft first (card.js)."""
+    if lesson.is_locked:
+        raise ActionError(_("Your teacher has locked the screens. Wait until they are unlocked, then try again."))
+
+
+def set_screen_lock(actor: User, lesson_id: int, locked: bool) -> Lesson:
+    """Lock (or unlock) the screens of every pupil of the lesson ("eyes on me"). The pupils' pages
+    hear it live on the lesson's channel (lesson pages) and the class's (every other page); pages
+    rendered while locked show the lock from the server. Locking again restarts the lapse."""
+    lesson = access.get_lesson_for(actor, lesson_id, teach=True)
+    if locked and not lesson.is_open:
+        raise ActionError(_("This lesson is closed."))
+    if not locked and lesson.locked_at is None:
+        return lesson  # nothing to unlock: no event, no entry
+    with transaction.atomic():
+        lesson.locked_at = timezone.now() if locked else None
+        lesson.locked_by = actor if locked else None
+        lesson.save(update_fields=["locked_at", "locked_by"])
+        _announce_lock(lesson)
+        record(
+            actor,
+            "lesson.locked" if locked else "lesson.unlocked",
+            target=lesson,
+            school_id=lesson.school_class.school_id,
+        )
+    return lesson
+
+
+def _announce_lock(lesson: Lesson) -> None:
+    """The lesson's lock state, on its channel (the teacher's page shows the toggle's new state) and
+    its class's (for the pupils only: the class page of a teacher has nothing to show). Stored as
+    the lesson's id; how long it lasts travels live and a replay reads it again (lessons.streams)."""
+    kind = streams.LOCKED if lesson.locked_at is not None else streams.UNLOCKED
+    data, detail = {"lesson_id": lesson.pk}, streams.lock_detail(lesson)
+    emit(lesson.channel, kind, data=data, detail=detail)
+    emit(streams.class_channel(lesson.school_class_id), kind, data=data, detail=detail, roles=PUPILS)
+
+
 def close_lesson(actor: User, lesson_id: int) -> Lesson:
     lesson = access.get_lesson_for(actor, lesson_id, teach=True)
     with transaction.atomic():
         lesson.closed_at = timezone.now()
-        lesson.save(update_fields=["closed_at"])
+        if lesson.locked_at is not None:  # ending the lesson unlocks the screens
+            lesson.locked_at, lesson.locked_by = None, None
+            _announce_lock(lesson)
+        lesson.save(update_fields=["closed_at", "locked_at", "locked_by"])
         SubmissionBox.objects.filter(lesson=lesson).update(is_open=False)
         emit(lesson.channel, "lesson.changed", data={"closed": True})
         emit(streams.class_channel(lesson.school_class_id), streams.ENDED, data={"lesson_id": lesson.pk})

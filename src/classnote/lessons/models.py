@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from classnote.base import inventory as _inv
@@ -24,6 +25,21 @@ class Lesson(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # Students may send cards to each other only while the teacher allows it.
     peer_sending = models.BooleanField(_("students may send cards to each other"), default=False)
+    # "Eyes on me": while set (and the lesson open, and within LOCK_LAPSE), the pupils' screens are
+    # covered and their submissions refused (lessons.actions.set_screen_lock).
+    locked_at = models.DateTimeField(_("screens locked at"), null=True, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("screens locked by"),
+    )
+
+    # A lock left on lapses: a teacher who forgets to unlock must not keep the pupils out of their
+    # homework in the evening. A lesson period is 45–50 minutes.
+    LOCK_LAPSE = timedelta(hours=1)
 
     # Whether the acting user teaches it: set by lessons.access.with_relation (get_lesson_for), not stored.
     teaching: bool
@@ -51,6 +67,19 @@ class Lesson(models.Model):
     def allows_peer_sending(self) -> bool:
         """Pupils may send cards to each other only while the teacher allows it and the lesson is open."""
         return self.peer_sending and self.is_open
+
+    def lock_seconds_left(self, now: datetime | None = None) -> int:
+        """How long the pupils' screens stay locked from now: 0 when not locked (never locked,
+        unlocked, the lesson ended, or the lock lapsed)."""
+        if self.locked_at is None or not self.is_open:
+            return 0
+        left = self.locked_at + self.LOCK_LAPSE - (now or timezone.now())
+        return max(0, int(left.total_seconds()))
+
+    @property
+    def is_locked(self) -> bool:
+        """Whether the pupils' screens are locked now (teachers are never locked)."""
+        return self.lock_seconds_left() > 0
 
 
 class SubmissionBox(models.Model):
@@ -172,6 +201,8 @@ _inv.declare(
         "created_at",
         "closed_at",
         "peer_sending",
+        "locked_at",
+        "locked_by",  # a teacher's id, as created_by
     ],
 )
 _inv.declare(

@@ -240,3 +240,26 @@ def materials(user: User) -> QuerySet[Card]:
         Q(owner_id=user.pk, library=Card.Library.PERSONAL) | Q(library=Card.Library.SCHOOL),
         sequence__isnull=True,
     )
+
+
+def screen_lock(user: User) -> dict[str, Any] | None:
+    """What every page of a pupil needs for "eyes on me" (lessons.context_processors): the lessons
+    of their classes whose screens are locked now, each with the seconds left, and the class
+    channels a page without a stream of its own follows to hear locks and unlocks live (at most
+    LIVE_CLASSES), each with the sequence number the page stands at. None for anyone but a pupil.
+
+    The sequence numbers are read before the locks, so a lock made in between is both shown and
+    replayed (the page applies it once)."""
+    if getattr(user, "role", None) != Role.STUDENT:
+        return None
+    classes = own_school_classes(user, attended_classes(user)).filter(archived=False)
+    followed = list(classes.order_by("name", "pk").values_list("pk", flat=True)[:LIVE_CLASSES])
+    streams = [{"class_id": pk, "since": current_seq(class_channel(pk))} for pk in followed]
+    now = timezone.now()
+    candidates = access.readable_lessons(user).filter(closed_at__isnull=True, locked_at__gt=now - Lesson.LOCK_LAPSE)
+    locked = [
+        {"lesson_id": lesson.pk, "seconds": seconds}
+        for lesson in candidates.order_by("pk")
+        if (seconds := lesson.lock_seconds_left(now)) > 0
+    ]
+    return {"streams": streams, "locked": locked}

@@ -2,7 +2,9 @@
 classnote.realtime.channels when the app is ready.
 
 The class channel says when a lesson of the class starts (``lesson.started``) and ends
-(``lesson.ended``), so a pupil's home and class page offer "join" without a reload. It stores the
+(``lesson.ended``), so a pupil's home and class page offer "join" without a reload, and when the
+teacher locks and unlocks the pupils' screens (``lesson.locked`` / ``lesson.unlocked``, also on the
+lesson's channel), so every page of a pupil covers itself wherever the pupil is. It stores the
 lesson's id only; the title travels live and a replay reads it again (or drops the event when the
 lesson has ended, is gone or is no longer readable). Its listeners are the class's pupils and teachers.
 
@@ -42,6 +44,35 @@ _OWN_OR_TAUGHT = ("submission.added", "submission.returned")  # a pupil's own su
 ACTIVITY = "pupil.activity"
 OPENED = "opened"
 DRAFTED = "drafted"
+# The teacher locks and unlocks the pupils' screens ("eyes on me"): on the lesson's channel and its class's.
+LOCKED = "lesson.locked"
+UNLOCKED = "lesson.unlocked"
+
+
+def lock_detail(lesson: Lesson) -> dict[str, Any]:
+    """What a lock event carries besides the lesson's id: for how many seconds the lock holds (the
+    page lifts it by itself when it lapses). Live only; a replay reads it again."""
+    return {"seconds": lesson.lock_seconds_left()}
+
+
+def _locks_replayed(user: Any, messages: list[Message]) -> dict[int, Lesson]:
+    """The lessons of the lock events among `messages` that the user may read and that are still
+    locked now: a stored "locked" is replayed only for them (a later "unlocked" follows otherwise)."""
+    wanted = {pk for m in messages if m.kind == LOCKED and isinstance(pk := m.data.get("lesson_id"), int)}
+    if not wanted:
+        return {}
+    readable = access.readable_lessons(user).filter(pk__in=wanted, locked_at__isnull=False, closed_at__isnull=True)
+    return {lesson.pk: lesson for lesson in readable if lesson.is_locked}
+
+
+def _lock_event(message: Message, locked: dict[int, Lesson]) -> dict[str, Any] | None:
+    """A stored lock event as replayed today: a lock still in force with its time left, or dropped;
+    an unlock as stored (the lesson's id)."""
+    lesson_id = message.data.get("lesson_id")
+    if message.kind == UNLOCKED:
+        return {"lesson_id": lesson_id}
+    found = locked.get(lesson_id) if isinstance(lesson_id, int) else None
+    return None if found is None else {"lesson_id": found.pk, **lock_detail(found)}
 
 
 def listener(user: Any, lesson_id: int) -> channels.Listener | None:
@@ -96,6 +127,7 @@ def replay(user: Any, listener: channels.Listener, messages: list[Message]) -> l
     names = dict(User.objects.filter(pk__in=senders).values_list("pk", "display_name")) if senders else {}
     active = {pk for m in messages if m.kind == ACTIVITY and isinstance(pk := m.data.get("pupil_id"), int)}
     pupils = access.taught_pupils(user, active) if active and listener.role == TEACHER else {}
+    locked = _locks_replayed(user, messages)
 
     shown: list[Message] = []
     for message in messages:
@@ -113,6 +145,8 @@ def replay(user: Any, listener: channels.Listener, messages: list[Message]) -> l
         elif message.kind in _OWN_OR_TAUGHT or message.kind == "shared.updated":
             found = (answers if message.kind == "shared.updated" else submissions).get(_submission_id(message) or 0)
             data = None if found is None else _submission_event(message.kind, found)
+        elif message.kind in (LOCKED, UNLOCKED):
+            data = _lock_event(message, locked)
         else:  # boxes, sharing, the lesson's state: no one's personal data
             data, per_user = message.data, message.per_user
         if data is not None:
@@ -159,13 +193,19 @@ def started_detail(lesson: Lesson) -> dict[str, Any]:
 
 def class_replay(user: Any, listener: channels.Listener, messages: list[Message]) -> list[Message]:
     """Lessons started: sent again with today's title while the lesson is open and the user may
-    read it, else dropped (ended since, deleted, or no longer the user's class). Lessons ended: ids
-    only, as stored."""
+    read it, else dropped (ended since, deleted, or no longer the user's class). Lessons ended and
+    screens unlocked: ids only, as stored. Screens locked: only while the lock holds now."""
     wanted = {pk for m in messages if m.kind == STARTED and isinstance(pk := m.data.get("lesson_id"), int)}
     lessons = {lesson.pk: lesson for lesson in access.readable_lessons(user).filter(pk__in=wanted)} if wanted else {}
+    locked = _locks_replayed(user, messages)
     shown: list[Message] = []
     for message in messages:
         lesson_id = message.data.get("lesson_id")
+        if message.kind in (LOCKED, UNLOCKED):
+            lock = _lock_event(message, locked)
+            if lock is not None:
+                shown.append(replace(message, data=lock, per_user={}, stored=False))
+            continue
         if message.kind == STARTED:
             found = lessons.get(lesson_id) if isinstance(lesson_id, int) else None
             if found is None or not found.is_open:  # ended since: its "ended" follows

@@ -143,6 +143,8 @@ def lesson_peer_send(request: AuthedRequest, lesson_id: int) -> HttpResponse:
 def lesson_settings(request: AuthedRequest, lesson_id: int) -> HttpResponse:
     if "close" in request.POST:
         actions.close_lesson(request.user, lesson_id)
+    elif "lock" in request.POST:  # "eyes on me": a one-tap toggle in the lesson's header
+        actions.set_screen_lock(request.user, lesson_id, request.POST.get("lock") == "1")
     else:
         actions.set_peer_sending(request.user, lesson_id, request.POST.get("peer_sending") == "1")
     return _back(lesson_id)

@@ -200,4 +200,7 @@
       if (await flushNow()) window.ClassnoteIdempotency.submit(submitForm);
     });
   }
+
+  // "Eyes on me" (lock.js): the teacher locks the screens; save the pending edit now, not after the pause.
+  document.addEventListener("classnote:flush", () => { clearTimeout(timer); save(); });
 })();

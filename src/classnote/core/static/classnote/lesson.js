@@ -54,6 +54,12 @@
     on("sharing.changed", () => refresh());
     on("box.changed", () => refresh());
     on("lesson.changed", () => refresh());
+    // "Eyes on me": a pupil's page hands the lock to lock.js (the overlay); the teacher's shows the toggle's state.
+    for (const kind of ["lesson.locked", "lesson.unlocked"]) {
+      on(kind, (event) => role === "student"
+        ? document.dispatchEvent(new CustomEvent("classnote:screen-lock", { detail: { kind, ...event.data } }))
+        : refresh());
+    }
   }
 
   let retryIn = 3000;

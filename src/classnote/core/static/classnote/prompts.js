@@ -67,6 +67,10 @@
       });
       on("lesson.started", (data) => started(data, className));
       on("lesson.ended", (data) => ended(data));
+      // "Eyes on me": the class's locks and unlocks go to lock.js (the overlay), which has no stream here.
+      for (const kind of ["lesson.locked", "lesson.unlocked"]) {
+        on(kind, (data) => document.dispatchEvent(new CustomEvent("classnote:screen-lock", { detail: { kind, ...data } })));
+      }
     }
 
     async function checkThenConnect() {
