@@ -178,7 +178,8 @@
   }
   form.dataset.ready = "1";
 
-  // Save now (the draft is on the device already): for a screen lock, a page being left, a submit.
+  // Save now (the draft is on the device already): for a screen lock (lock.js sends "classnote:flush"),
+  // a page being left, a submit.
   async function flushNow() {
     clearTimeout(timer);
     persist();
@@ -200,7 +201,4 @@
       if (await flushNow()) window.ClassnoteIdempotency.submit(submitForm);
     });
   }
-
-  // "Eyes on me" (lock.js): the teacher locks the screens; save the pending edit now, not after the pause.
-  document.addEventListener("classnote:flush", () => { clearTimeout(timer); save(); });
 })();
