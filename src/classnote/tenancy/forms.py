@@ -28,10 +28,15 @@ class MunicipalityPolicyForm(forms.ModelForm):
         fields = list(POLICY_FIELDS)
 
 
+def grade_choices(blank: str) -> list[tuple[str, str]]:
+    """Grades 1–9 (7–9: lower secondary, 中1–中3) for a select, with BLANK first."""
+    return [("", blank), *((str(grade), _("Grade %(grade)d") % {"grade": grade}) for grade in range(1, 10))]
+
+
 class SchoolClassForm(forms.ModelForm):
     class Meta:
         model = SchoolClass
-        fields = ["name", "school_year"]
+        fields = ["name", "school_year", "grade"]
 
     def __init__(self, *args: object, school: School, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -47,6 +52,26 @@ class SchoolClassForm(forms.ModelForm):
         if name and year and SchoolClass.objects.filter(school=self.school, school_year=year, name=name).exists():
             raise forms.ValidationError(_("This school already has a class with that name in that year."))
         return data
+
+
+class ClassGradeForm(forms.Form):
+    school_class = forms.ModelChoiceField(label=_("Class"), queryset=SchoolClass.objects.none())
+    grade = forms.TypedChoiceField(label=_("Grade"), choices=[], coerce=int, empty_value=None, required=False)
+
+    def __init__(self, *args: object, classes: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["school_class"].queryset = classes  # type: ignore[attr-defined]
+        self.fields["grade"].choices = grade_choices(str(_("No grade")))  # type: ignore[attr-defined]
+
+
+class FuriganaForm(forms.Form):
+    up_to_grade = forms.TypedChoiceField(label=_("Furigana on pupils' pages"), choices=[], coerce=int)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        choices: list[tuple[str, str]] = [("0", str(_("Off")))]
+        choices += [(str(grade), _("Up to grade %(grade)d") % {"grade": grade}) for grade in range(1, 10)]
+        self.fields["up_to_grade"].choices = choices  # type: ignore[attr-defined]
 
 
 class AddMemberForm(forms.Form):
