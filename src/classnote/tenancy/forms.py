@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from classnote.base import schoolyear
 from classnote.tenancy.actions import POLICY_FIELDS
 from classnote.tenancy.models import Membership, Municipality, School, SchoolClass
 
@@ -41,7 +41,7 @@ class SchoolClassForm(forms.ModelForm):
     def __init__(self, *args: object, school: School, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.school = school
-        self.fields["school_year"].initial = timezone.now().year
+        self.fields["school_year"].initial = schoolyear.current_school_year()  # April–March
         self.fields["school_year"].min_value = 2000  # type: ignore[attr-defined]
         self.fields["school_year"].max_value = 2100  # type: ignore[attr-defined]
         self.fields["school_year"].widget.attrs.update({"min": 2000, "max": 2100})
