@@ -56,22 +56,33 @@ class SchoolClassForm(forms.ModelForm):
 
 class ClassGradeForm(forms.Form):
     school_class = forms.ModelChoiceField(label=_("Class"), queryset=SchoolClass.objects.none())
-    grade = forms.TypedChoiceField(label=_("Grade"), choices=[], coerce=int, empty_value=None, required=False)
+    # A number shown as a select; the model field's validators (1–9) check it after conversion.
+    grade = forms.IntegerField(
+        label=_("Grade"),
+        required=False,
+        widget=forms.Select(),
+        validators=SchoolClass._meta.get_field("grade").validators,
+    )
 
     def __init__(self, *args: object, classes: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["school_class"].queryset = classes  # type: ignore[attr-defined]
-        self.fields["grade"].choices = grade_choices(str(_("No grade")))  # type: ignore[attr-defined]
+        self.fields["grade"].widget.choices = grade_choices(str(_("No grade")))
 
 
 class FuriganaForm(forms.Form):
-    up_to_grade = forms.TypedChoiceField(label=_("Furigana on pupils' pages"), choices=[], coerce=int)
+    up_to_grade = forms.IntegerField(
+        label=_("Furigana on pupils' pages"),
+        min_value=0,
+        widget=forms.Select(),
+        validators=School._meta.get_field("furigana_up_to_grade").validators,
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         choices: list[tuple[str, str]] = [("0", str(_("Off")))]
         choices += [(str(grade), _("Up to grade %(grade)d") % {"grade": grade}) for grade in range(1, 10)]
-        self.fields["up_to_grade"].choices = choices  # type: ignore[attr-defined]
+        self.fields["up_to_grade"].widget.choices = choices
 
 
 class AddMemberForm(forms.Form):
