@@ -39,7 +39,7 @@ lesson = actions.open_lesson(teacher, school_class.pk, "こくご 提出の練�
 card = create_card(teacher, kind="text", lesson_id=lesson.pk, title="先生のカード", text="先生に提出しましょう")
 actions.send_cards(teacher, lesson.pk, [card.pk])
 actions.create_box(teacher, lesson.pk, "きょうの提出")
-print(lesson.pk)
+print(lesson.pk, school_class.pk)
 """
 
 
@@ -60,7 +60,7 @@ def test_a_grade_one_pupil_reads_with_furigana(tmp_path: Path) -> None:
             timeout=120,
             check=True,
         )
-        lesson_id = int(made.stdout.strip().splitlines()[-1])
+        lesson_id, class_id = (int(part) for part in made.stdout.strip().splitlines()[-1].split())
 
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_context(viewport={"width": 1024, "height": 768}, locale="ja-JP").new_page()
@@ -120,5 +120,12 @@ def test_a_grade_one_pupil_reads_with_furigana(tmp_path: Path) -> None:
         expect(page.locator("select[name=year]")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 1024
         page.screenshot(path=str(ARTIFACTS / "05-portfolio.png"), full_page=True)
+
+        # The class teacher's page of the pupils' portfolios (no furigana for staff).
+        staff.goto(f"{server.url}/classes/{class_id}/portfolios/")
+        expect(staff.locator("a[href*='/portfolios.zip']")).to_be_visible()
+        assert staff.locator("ruby").count() == 0
+        assert staff.evaluate("document.documentElement.scrollWidth") <= 1024
+        staff.screenshot(path=str(ARTIFACTS / "06-teacher-class-portfolios.png"))
         assert not errors, errors
         browser.close()
