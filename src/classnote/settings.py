@@ -113,6 +113,9 @@ MIDDLEWARE = [
     # After the session policy (an ended session is no user), before any view: writes per person.
     "classnote.core.throttle.WriteRateMiddleware",
     "classnote.core.middleware.UserLanguageMiddleware",
+    # Inside the language middleware (the page's language is still active): readings over the
+    # kanji of the lower grades' pages (classnote.tenancy.furigana).
+    "classnote.tenancy.furigana.FuriganaMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",

@@ -78,6 +78,13 @@ urlpatterns = [
     path("portfolio/", portfolio.my_portfolio, name="portfolio"),
     path("portfolio/export.zip", portfolio.my_portfolio_zip, name="portfolio_zip"),
     path("users/<int:user_id>/portfolio.zip", portfolio.student_portfolio_zip, name="student_portfolio_zip"),
+    path("classes/<int:class_id>/portfolios/", portfolio.class_portfolios, name="class_portfolios"),
+    path("classes/<int:class_id>/portfolios.zip", portfolio.class_portfolios_zip, name="class_portfolios_zip"),
+    path(
+        "classes/<int:class_id>/pupils/<int:user_id>/portfolio.zip",
+        portfolio.class_pupil_portfolio_zip,
+        name="class_pupil_portfolio_zip",
+    ),
     # Real time: Server-Sent Events (served by the async handler, see classnote.asgi)
     path("events/<slug:kind>/<int:object_id>/", realtime.stream, name="event_stream"),
     path("audit/", audit.audit_log, name="audit_log"),

@@ -96,6 +96,8 @@ def test_every_teacher_action_works_on_a_freshly_loaded_lesson_page(tmp_path: Pa
                 teacher.keyboard.press("Tab")
                 expect(one.get_by_label("コメント")).to_be_focused()
                 teacher.keyboard.type(comment)
+                teacher.keyboard.press("Tab")  # the optional mark (◎ ○ △), left at "no mark"
+                expect(one.get_by_label("評価")).to_be_focused()
                 teacher.keyboard.press("Tab")
                 expect(one.get_by_role("button", name="返却", exact=True)).to_be_focused()
                 teacher.keyboard.press("Enter")
@@ -106,7 +108,9 @@ def test_every_teacher_action_works_on_a_freshly_loaded_lesson_page(tmp_path: Pa
             expect(teacher.locator(".messages")).to_contain_text("提出物を返却しました。")
             assert teacher.url.endswith(lesson_path), teacher.url
             expect(tile(index)).to_contain_text("返却済み")
-            assert f"先生から返されました: “{comment}”" in pupils[index].get(lesson_path).text
+            # The comment is what the teacher wrote: shown as written (translate="no", no furigana).
+            expected = f'先生から返されました: “<span translate="no" data-user-content>{comment}</span>”'
+            assert expected in pupils[index].get(lesson_path).text
 
         # Compare: tick both tiles of the freshly loaded page, then "Compare chosen".
         tiles.nth(0).get_by_role("checkbox").check()

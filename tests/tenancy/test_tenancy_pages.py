@@ -16,6 +16,7 @@ from django.utils import timezone
 from classnote.accounts.actions import issue_login_card
 from classnote.accounts.models import LoginCard, Role, User, student_username
 from classnote.audit.models import AuditEntry
+from classnote.base.schoolyear import current_school_year
 from classnote.tenancy.models import Membership, Municipality, School, SchoolClass
 from tests.conftest import Tenant, login_as, recently_authenticated
 from tests.pages import (
@@ -138,12 +139,19 @@ def test_school_page_shows_classes_and_people(t: Tenant, role: str) -> None:
     assert page.status_code == 200
     assert headings(page) == ["School aaa"]
     table = rows(page)
-    assert "Class aaa-1 | 2026 | 3" in table and "Class aaa-2 | 2026 | 1" in table  # members per class
+    # Members per class (the grade is not set: "–").
+    assert "Class aaa-1 | 2026 | – | 3" in table and "Class aaa-2 | 2026 | – | 1" in table
     for person in (t.teacher, t.school_admin, t.student, t.classmate, t.other_class_student):
         assert any(row.startswith(person.display_name) for row in table), person.display_name
     assert t.municipal_admin.display_name not in " ".join(table)  # not a person of the school
     url = f"/schools/{t.school.pk}/"
-    assert [f.labels for f in forms_of(page)] == [["Add class"], ["Add student"], ["Add staff member"]]
+    assert [f.labels for f in forms_of(page)] == [
+        ["Add class"],
+        ["Save"],
+        ["Save"],
+        ["Add student"],
+        ["Add staff member"],
+    ]
     assert {f.action for f in forms_of(page)} == {url}
     assert f"/schools/{t.school.pk}/roster/" in [a.get("href") for a in parse(page).iter("a")]
 
@@ -153,7 +161,7 @@ def test_school_class_form_creates_a_class(t: Tenant) -> None:
     url = f"/schools/{t.school.pk}/"
     form = form_on(client.get(url), url, "Add class")
     year = int(form.fields["class-school_year"][0])  # the current year, as rendered
-    assert year == timezone.now().year
+    assert year == current_school_year()  # April–March: in January still last year's
     response = form.submit(client, **{"class-name": "Class aaa-3"})
     created = SchoolClass.objects.get(school=t.school, name="Class aaa-3")
     assert created.school_year == year

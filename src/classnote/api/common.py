@@ -126,4 +126,5 @@ def submission_out(submission: Any) -> dict[str, Any]:
         "submitted_at": submission.submitted_at,
         "returned_at": submission.returned_at,
         "return_comment": submission.return_comment,
+        "return_mark": submission.return_mark,
     }

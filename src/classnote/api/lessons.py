@@ -240,8 +240,8 @@ def list_my_submissions(request: AuthedRequest, box_id: Id | None = None, lesson
 @router.post("/submissions/{submission_id}/return", response=answers({200: SubmissionOut}))
 @audience(*TEACHING_ROLES)
 def return_submission(request: AuthedRequest, submission_id: int, payload: ReturnIn) -> object:
-    """Return a submission to its student with a comment."""
-    submission = actions.return_submission(request.user, submission_id, payload.comment)
+    """Return a submission to its student with a comment and an optional mark (◎, ○ or △)."""
+    submission = actions.return_submission(request.user, submission_id, payload.comment, payload.mark)
     return submission_out(submission)
 
 
@@ -268,6 +268,7 @@ def list_portfolio(request: AuthedRequest) -> object:
                 "card": card_summary(submission.card),
                 "returned_at": submission.returned_at,
                 "teacher_comment": submission.return_comment,
+                "teacher_mark": submission.return_mark,
             }
         )
     return entries

@@ -66,6 +66,7 @@ Text120 = Annotated[str, Field(max_length=120, pattern=_NO_NUL), AfterValidator(
 # A lesson's or a box's title: required, as on the page (the action refuses one of only spaces too).
 Title120 = Annotated[str, Field(min_length=1, max_length=120, pattern=_NO_NUL), AfterValidator(_storable)]
 Text2000 = Annotated[str, Field(max_length=2000, pattern=_NO_NUL), AfterValidator(_storable)]
+Text20 = Annotated[str, Field(max_length=20, pattern=_NO_NUL), AfterValidator(_storable)]
 Text20000 = Annotated[str, Field(max_length=20000, pattern=_NO_NUL), AfterValidator(_storable)]
 
 
@@ -349,6 +350,7 @@ class SubmissionOut(Schema):
     submitted_at: datetime
     returned_at: datetime | None
     return_comment: str
+    return_mark: str
 
 
 class RosterEntryOut(Schema):
@@ -375,6 +377,7 @@ class SharedAnswerOut(Schema):
 
 class ReturnIn(Schema):
     comment: Text2000 = ""
+    mark: Text20 = Field("", description="Optional: ◎, ○ or △ (lessons.Submission.Mark); anything else is refused.")
 
 
 class PortfolioEntry(Schema):
@@ -389,6 +392,7 @@ class PortfolioEntry(Schema):
     card: CardSummary
     returned_at: datetime | None
     teacher_comment: str
+    teacher_mark: str
 
 
 # --- Tokens ---------------------------------------------------------------------------------------

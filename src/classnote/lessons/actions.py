@@ -207,20 +207,25 @@ def submit(actor: User, box_id: int, card_id: int) -> Submission:
     return submission
 
 
-def return_submission(actor: User, submission_id: int, comment: str) -> Submission:
+def return_submission(actor: User, submission_id: int, comment: str, mark: str = "") -> Submission:
+    """Return a submission to its pupil with an optional comment and an optional mark (◎ ○ △)."""
     submission = access.get_submission_for(actor, submission_id, teach=True)
     comment = clean_text(comment, MAX_COMMENT + 1)
     if len(comment) > MAX_COMMENT:  # refused, never cut: the teacher would lose the end of it
         raise ActionError(_("The comment is too long (at most 2,000 characters)."))
+    mark = (mark or "").strip()
+    if mark and mark not in Submission.Mark.values:
+        raise ActionError(_("Choose a mark from the list (◎, ○ or △), or none."))
     with transaction.atomic():
         submission.returned_at = timezone.now()
         submission.return_comment = comment
-        submission.save(update_fields=["returned_at", "return_comment"])
+        submission.return_mark = mark
+        submission.save(update_fields=["returned_at", "return_comment", "return_mark"])
         emit(
             submission.box.lesson.channel,
             "submission.returned",
             data={"box_id": submission.box_id, "submission_id": submission.pk},
-            detail={"comment": submission.return_comment},
+            detail={"comment": submission.return_comment, "mark": submission.return_mark},
             users=[submission.student_id],
             roles=TEACHERS,
         )

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from classnote.lessons.models import Submission
+
 
 class BoxForm(forms.Form):
     static_fields = True  # see classnote.core.templatetags.classnote_forms
@@ -18,6 +20,8 @@ class ReturnForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # The tile renders these choices; the action checks the value (as for the API).
+    mark = forms.ChoiceField(label=_("Mark"), choices=[("", _("No mark")), *Submission.Mark.choices], required=False)
 
 
 class GroupForm(forms.Form):

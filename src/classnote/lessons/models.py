@@ -118,6 +118,13 @@ class SubmissionBox(models.Model):
 class Submission(models.Model):
     """One submission; resubmitting adds a new row and keeps the earlier ones as history."""
 
+    class Mark(models.TextChoices):
+        """The short mark a Japanese teacher writes on returned work (◎ ○ △), optional."""
+
+        EXCELLENT = "◎", _("◎ Excellent")
+        GOOD = "○", _("○ Good")
+        KEEP_TRYING = "△", _("△ Keep trying")
+
     box = models.ForeignKey(SubmissionBox, on_delete=models.CASCADE, related_name="submissions")
     student = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions", verbose_name=_("pupil")
@@ -129,6 +136,7 @@ class Submission(models.Model):
     is_late = models.BooleanField(default=False, verbose_name=_("submitted late"))
     returned_at = models.DateTimeField(null=True, blank=True, verbose_name=_("returned at"))
     return_comment = models.TextField(max_length=2000, blank=True, verbose_name=_("teacher's comment"))
+    return_mark = models.CharField(max_length=1, choices=Mark.choices, blank=True, verbose_name=_("teacher's mark"))
 
     class Meta:
         verbose_name = _("Submission")
@@ -227,6 +235,7 @@ _inv.declare(
         "is_late": _record(_A.SELF, _A.CLASS_TEACHERS, also=(_P.STATISTICS,)),  # the share of late submissions
         "return_comment": _record(_A.SELF, _A.CLASS_TEACHERS),
         "returned_at": _record(_A.SELF, _A.CLASS_TEACHERS),
+        "return_mark": _record(_A.SELF, _A.CLASS_TEACHERS),
     },
     not_personal=["id", "box", "number", "is_current"],
     subject=[_inv.link("student", _inv.Erase.DELETE)],

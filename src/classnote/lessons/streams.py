@@ -157,7 +157,7 @@ def replay(user: Any, listener: channels.Listener, messages: list[Message]) -> l
 def _submission_event(kind: str, submission: Submission) -> dict[str, Any]:
     ids = {"box_id": submission.box_id, "submission_id": submission.pk}
     if kind == "submission.returned":
-        return {**ids, "comment": submission.return_comment}
+        return {**ids, "comment": submission.return_comment, "mark": submission.return_mark}
     anonymous = kind == "shared.updated" and submission.box.sharing_anonymous
     return {**ids, "submission": summaries.submission(submission, anonymous=anonymous)}
 

@@ -247,8 +247,10 @@ def compare_projector(request: AuthedRequest, box_id: int) -> HttpResponse:
 @audience(*TEACHING_ROLES)
 @require_POST
 def submission_return(request: AuthedRequest, submission_id: int) -> HttpResponse:
-    # The form only renders the field: the action checks the comment (as for the API).
-    submission = actions.return_submission(request.user, submission_id, request.POST.get("comment", ""))
+    # The form only renders the fields: the action checks the comment and the mark (as for the API).
+    submission = actions.return_submission(
+        request.user, submission_id, request.POST.get("comment", ""), request.POST.get("mark", "")
+    )
     messages.success(request, _("The submission has been returned."))
     return _back(submission.box.lesson_id)
 

@@ -63,9 +63,9 @@ def update_policy(actor: User, municipality: Municipality, **changes: object) ->
     return municipality
 
 
-def create_class(actor: User, school: School, *, name: str, school_year: int) -> SchoolClass:
+def create_class(actor: User, school: School, *, name: str, school_year: int, grade: int | None = None) -> SchoolClass:
     school = access.get_school_for(actor, school.pk, manage=True)
-    school_class = SchoolClass(school=school, name=name, school_year=school_year)
+    school_class = SchoolClass(school=school, name=name, school_year=school_year, grade=grade)
     _check_fields(school_class)
     try:
         with transaction.atomic():
@@ -73,3 +73,39 @@ def create_class(actor: User, school: School, *, name: str, school_year: int) ->
             return school_class
     except IntegrityError:
         raise ActionError(_("This school already has a class with that name in that year.")) from None
+
+
+def set_class_grade(actor: User, class_id: object, grade: int | None) -> SchoolClass:
+    """Set (or clear) the grade of a class: 1–6 primary, 7–9 lower secondary."""
+    school_class = access.get_class_for(actor, class_id, manage=True)
+    school_class.grade = grade
+    _check_fields(school_class)
+    with transaction.atomic():
+        school_class.save(update_fields=["grade"])
+        record(
+            actor,
+            "class.grade_changed",
+            target=school_class,
+            municipality_id=school_class.school.municipality_id,
+            school_id=school_class.school_id,
+            grade=grade,
+        )
+    return school_class
+
+
+def set_furigana(actor: User, school_id: object, up_to_grade: int) -> School:
+    """Turn furigana on the pupils' pages on for grades up to UP_TO_GRADE (0: off)."""
+    school = access.get_school_for(actor, school_id, manage=True)
+    school.furigana_up_to_grade = up_to_grade
+    _check_fields(school)
+    with transaction.atomic():
+        school.save(update_fields=["furigana_up_to_grade"])
+        record(
+            actor,
+            "school.furigana_changed",
+            target=school,
+            municipality_id=school.municipality_id,
+            school_id=school.pk,
+            up_to_grade=up_to_grade,
+        )
+    return school

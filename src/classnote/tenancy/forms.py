@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from classnote.base import schoolyear
 from classnote.tenancy.actions import POLICY_FIELDS
 from classnote.tenancy.models import Membership, Municipality, School, SchoolClass
 
@@ -28,15 +28,20 @@ class MunicipalityPolicyForm(forms.ModelForm):
         fields = list(POLICY_FIELDS)
 
 
+def grade_choices(blank: str) -> list[tuple[str, str]]:
+    """Grades 1–9 (7–9: lower secondary, 中1–中3) for a select, with BLANK first."""
+    return [("", blank), *((str(grade), _("Grade %(grade)d") % {"grade": grade}) for grade in range(1, 10))]
+
+
 class SchoolClassForm(forms.ModelForm):
     class Meta:
         model = SchoolClass
-        fields = ["name", "school_year"]
+        fields = ["name", "school_year", "grade"]
 
     def __init__(self, *args: object, school: School, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.school = school
-        self.fields["school_year"].initial = timezone.now().year
+        self.fields["school_year"].initial = schoolyear.current_school_year()  # April–March
         self.fields["school_year"].min_value = 2000  # type: ignore[attr-defined]
         self.fields["school_year"].max_value = 2100  # type: ignore[attr-defined]
         self.fields["school_year"].widget.attrs.update({"min": 2000, "max": 2100})
@@ -47,6 +52,37 @@ class SchoolClassForm(forms.ModelForm):
         if name and year and SchoolClass.objects.filter(school=self.school, school_year=year, name=name).exists():
             raise forms.ValidationError(_("This school already has a class with that name in that year."))
         return data
+
+
+class ClassGradeForm(forms.Form):
+    school_class = forms.ModelChoiceField(label=_("Class"), queryset=SchoolClass.objects.none())
+    # A number shown as a select; the model field's validators (1–9) check it after conversion.
+    grade = forms.IntegerField(
+        label=_("Grade"),
+        required=False,
+        widget=forms.Select(),
+        validators=SchoolClass._meta.get_field("grade").validators,
+    )
+
+    def __init__(self, *args: object, classes: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["school_class"].queryset = classes  # type: ignore[attr-defined]
+        self.fields["grade"].widget.choices = grade_choices(str(_("No grade")))
+
+
+class FuriganaForm(forms.Form):
+    up_to_grade = forms.IntegerField(
+        label=_("Furigana on pupils' pages"),
+        min_value=0,
+        widget=forms.Select(),
+        validators=School._meta.get_field("furigana_up_to_grade").validators,
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        choices: list[tuple[str, str]] = [("0", str(_("Off")))]
+        choices += [(str(grade), _("Up to grade %(grade)d") % {"grade": grade}) for grade in range(1, 10)]
+        self.fields["up_to_grade"].widget.choices = choices
 
 
 class AddMemberForm(forms.Form):

@@ -107,6 +107,12 @@ class School(models.Model):
     # Typed by pupils at login, together with their student ID: short, unique, not secret.
     code = models.CharField(_("school code"), max_length=32, unique=True, validators=[code_validator])
     list_on_adopters_page = models.BooleanField(_("list on the public adopters page"), default=False)
+    # Readings (<ruby>) over the kanji of the pupils' pages, for the lower grades (classnote.tenancy.furigana).
+    furigana_up_to_grade = models.PositiveSmallIntegerField(
+        _("furigana on pupils' pages up to grade (0: off)"),
+        default=0,
+        validators=[MaxValueValidator(9)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -126,6 +132,10 @@ class SchoolClass(models.Model):
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="classes")
     school_year = models.PositiveSmallIntegerField(_("school year"))
     name = models.CharField(_("name"), max_length=80, validators=[no_formula])
+    # The grade of a homeroom: 1–6 in primary school, 7–9 in lower secondary (中1 = 7); optional.
+    grade = models.PositiveSmallIntegerField(
+        _("grade"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(9)]
+    )
     archived = models.BooleanField(_("archived"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -196,6 +206,7 @@ _inv.declare(
         "name",
         "code",
         "list_on_adopters_page",
+        "furigana_up_to_grade",
         "created_at",
     ],
 )
@@ -206,6 +217,7 @@ _inv.declare(
         "school",
         "school_year",
         "name",
+        "grade",
         "archived",
         "created_at",
     ],

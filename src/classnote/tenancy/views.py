@@ -24,6 +24,8 @@ from classnote.tenancy import access, actions
 from classnote.tenancy.access import PUBLIC, audience
 from classnote.tenancy.forms import (
     AddMemberForm,
+    ClassGradeForm,
+    FuriganaForm,
     MunicipalityPolicyForm,
     SchoolClassForm,
     SchoolForm,
@@ -129,6 +131,9 @@ def school_detail(request: AuthedRequest, school_id: int) -> HttpResponse:
     student_form = StudentForm(prefix="student", collect_name_reading=reading)
     staff_roles = [Role.TEACHER, Role.SCHOOL_ADMIN]
     staff_form = StaffForm(prefix="staff", roles=staff_roles)
+    classes = access.manageable_classes(request.user).filter(school=school)
+    grade_form = ClassGradeForm(prefix="grade", classes=classes)
+    furigana_form = FuriganaForm(prefix="furigana", initial={"up_to_grade": school.furigana_up_to_grade})
     created = None
     status = 200
     if request.method == "POST":
@@ -155,6 +160,19 @@ def school_detail(request: AuthedRequest, school_id: int) -> HttpResponse:
                     user, password = account_actions.create_staff(request.user, school, **staff_form.cleaned_data)
                     created = {"user": user, "password": password}
                     staff_form, status = StaffForm(prefix="staff", roles=staff_roles), 201
+            elif kind == "grade":
+                grade_form = ClassGradeForm(request.POST, prefix="grade", classes=classes)
+                if grade_form.is_valid():
+                    data = grade_form.cleaned_data
+                    actions.set_class_grade(request.user, data["school_class"].pk, data["grade"])
+                    messages.success(request, _("The grade has been saved."))
+                    return redirect("school_detail", school_id=school.pk)
+            elif kind == "furigana":
+                furigana_form = FuriganaForm(request.POST, prefix="furigana")
+                if furigana_form.is_valid():
+                    actions.set_furigana(request.user, school.pk, furigana_form.cleaned_data["up_to_grade"])
+                    messages.success(request, _("The furigana setting has been saved."))
+                    return redirect("school_detail", school_id=school.pk)
             else:
                 messages.error(request, _("Unknown form."))
         except ActionError as error:
@@ -165,9 +183,9 @@ def school_detail(request: AuthedRequest, school_id: int) -> HttpResponse:
         "tenancy/school.html",
         {
             "school": school,
-            "classes": access.manageable_classes(request.user)
-            .filter(school=school)
-            .annotate(member_count=Count("memberships")),
+            "classes": classes.annotate(member_count=Count("memberships")),
+            "grade_form": grade_form,
+            "furigana_form": furigana_form,
             "people": people,
             "class_form": class_form,
             "student_form": student_form,
