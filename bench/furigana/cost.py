@@ -1,4 +1,4 @@
-"""What furigana cost on a pupil's lesson page (classnote.core.ruby.annotate; issue 14).
+"""What furigana cost on a pupil's lesson page (classnote.base.ruby.annotate; issue 14).
 
     .venv/bin/python -m bench.furigana.cost                 # the captured page and a busy one
     .venv/bin/python -m bench.furigana.cost --repeat 200
@@ -47,7 +47,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "classnote.settings")
     os.environ.setdefault("CLASSNOTE_HOME", str(HERE.parents[1] / "var"))
     django.setup()
-    from classnote.core import ruby
+    from classnote.base import ruby
 
     words = ruby.readings()
     page = (HERE / "lesson_page.html").read_text(encoding="utf-8")

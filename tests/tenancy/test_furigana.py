@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from classnote.cards.models import Card
-from classnote.core import ruby
+from classnote.base import ruby
 from classnote.tenancy.furigana import reads_with_furigana
 from tests.conftest import Tenant, fresh_login, login_as
 

@@ -3,7 +3,7 @@
 A school turns furigana on for its lower grades (``School.furigana_up_to_grade``, 0: off). A pupil
 gets readings over the kanji of the interface when one of the classes they attend in their school
 (not archived) has a grade at or below that number, and the page is in Japanese. Teachers and
-administrators never do. The readings and the HTML rewriting are classnote.core.ruby's."""
+administrators never do. The readings and the HTML rewriting are classnote.base.ruby's."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 
 from classnote.base.roles import Role
-from classnote.core import ruby
+from classnote.base import ruby
 from classnote.tenancy import access
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """``user_content``: marks what a person wrote (a name, a title, card text) as not interface text.
 
 ``{{ value|user_content }}`` is the escaped value inside ``<span translate="no" data-user-content>``:
-translation tools leave it alone and the furigana post-processor (classnote.core.ruby) never puts
+translation tools leave it alone and the furigana post-processor (classnote.base.ruby) never puts
 readings over it. Also for values set into translated sentences:
 ``{% blocktranslate with name=user.display_name|user_content %}Hello, {{ name }}{% endblocktranslate %}``."""
 

@@ -1,7 +1,7 @@
 """``classnote furigana``: the kanji words of the Japanese interface that have no reading yet.
 
 Reads the compiled Japanese catalogue (django.mo), cuts every run of kanji of its translations
-into the words of the reading catalogue (furigana.po, classnote.core.ruby) and lists what is left,
+into the words of the reading catalogue (furigana.po, classnote.base.ruby) and lists what is left,
 most frequent first. Add a reading to ``locale/ja/LC_MESSAGES/furigana.po`` and run
 ``make messages`` to compile it."""
 
@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from classnote.core import ruby
+from classnote.base import ruby
 
 
 class Command(BaseCommand):
