@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from classnote.cards.models import Card
 from classnote.base import ruby
+from classnote.cards.models import Card
 from classnote.tenancy.furigana import reads_with_furigana
 from tests.conftest import Tenant, fresh_login, login_as
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 
-from classnote.base.roles import Role
 from classnote.base import ruby
+from classnote.base.roles import Role
 from classnote.tenancy import access
 
 if TYPE_CHECKING:
