@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from classnote.tenancy.actions import POLICY_FIELDS
+from classnote.tenancy.actions import PASSWORD_STYLE_FIELDS, POLICY_FIELDS
 from classnote.tenancy.models import Membership, Municipality, School, SchoolClass
 
 
@@ -22,6 +22,14 @@ class SchoolForm(forms.ModelForm):
         return code
 
 
+class PupilPasswordsForm(forms.ModelForm):
+    """The school's choice of pupil password style per band of grades (accounts.credentials)."""
+
+    class Meta:
+        model = School
+        fields = list(PASSWORD_STYLE_FIELDS)
+
+
 class MunicipalityPolicyForm(forms.ModelForm):
     class Meta:
         model = Municipality
@@ -31,7 +39,7 @@ class MunicipalityPolicyForm(forms.ModelForm):
 class SchoolClassForm(forms.ModelForm):
     class Meta:
         model = SchoolClass
-        fields = ["name", "school_year"]
+        fields = ["name", "school_year", "grade"]
 
     def __init__(self, *args: object, school: School, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -40,6 +48,8 @@ class SchoolClassForm(forms.ModelForm):
         self.fields["school_year"].min_value = 2000  # type: ignore[attr-defined]
         self.fields["school_year"].max_value = 2100  # type: ignore[attr-defined]
         self.fields["school_year"].widget.attrs.update({"min": 2000, "max": 2100})
+        self.fields["grade"].widget.attrs.update({"min": 1, "max": 12})
+        self.fields["grade"].help_text = _("Chooses the kind of password its pupils get. Empty for mixed groups.")
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
