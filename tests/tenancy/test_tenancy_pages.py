@@ -143,7 +143,12 @@ def test_school_page_shows_classes_and_people(t: Tenant, role: str) -> None:
         assert any(row.startswith(person.display_name) for row in table), person.display_name
     assert t.municipal_admin.display_name not in " ".join(table)  # not a person of the school
     url = f"/schools/{t.school.pk}/"
-    assert [f.labels for f in forms_of(page)] == [["Add class"], ["Add student"], ["Add staff member"]]
+    assert [f.labels for f in forms_of(page)] == [
+        ["Add class"],
+        ["Add student"],
+        ["Add staff member"],
+        ["Save pupil passwords"],
+    ]
     assert {f.action for f in forms_of(page)} == {url}
     assert f"/schools/{t.school.pk}/roster/" in [a.get("href") for a in parse(page).iter("a")]
 
