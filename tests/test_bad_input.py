@@ -409,9 +409,10 @@ def test_the_pages_forms_were_found(tenant_a: Tenant) -> None:
     path = f"/schools/{tenant_a.school.pk}/"
     forms = forms_posting_to(client.get(path).content.decode(), path)
     dispatch = sorted(f.value for form in forms for f in form.fields if f.name == "form")
-    assert dispatch == ["class", "furigana", "grade", "staff", "student"]
+    assert dispatch == ["class", "furigana", "grade", "passwords", "staff", "student"]
     names = {f.name for form in forms for f in form.fields}
     assert {"student-display_name", "student-student_number", "staff-login_id", "class-school_year"} <= names
+    assert {"class-grade", "passwords-password_style_grades_1_2", "passwords-password_style_older"} <= names
 
 
 def test_an_invalid_form_comes_back_with_the_input_kept_and_escaped(tenant_a: Tenant) -> None:

@@ -379,7 +379,7 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_RATE_LIMITS = {
     "login": "300/m/ip",
     "login_failed": "5/15m/key,120/5m/ip",
-    "student_login_failed": "8/15m/key,300/5m/ip",
+    "student_login_failed": "8/15m/key,30/1d/key,300/5m/ip",
     "card_login_failed": "60/5m/ip",
     "change_password": "5/m/user",
     "reauthenticate": "10/m/user",

@@ -180,7 +180,7 @@ def test_the_school_admin_sets_furigana_and_grades(tenant_a: Tenant) -> None:
     for data in (
         {"form": "furigana", "furigana-up_to_grade": "10"},
         {"form": "furigana", "furigana-up_to_grade": "x"},
-        {"form": "grade", "grade-school_class": tenant_a.school_class.pk, "grade-grade": "12"},
+        {"form": "grade", "grade-school_class": tenant_a.school_class.pk, "grade-grade": "13"},  # grades run 1–12
     ):
         refused = admin.post(school_page, data)
         assert refused.status_code == 400 and ("以下" in refused.content.decode() or "整数" in refused.content.decode())

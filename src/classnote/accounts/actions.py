@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from classnote.accounts import access as account_access
-from classnote.accounts import sessions, usercache
+from classnote.accounts import credentials, sessions, usercache
 from classnote.accounts.models import LoginCard, User, student_username
 from classnote.audit.log import record
 from classnote.base.errors import ActionError
@@ -24,10 +24,7 @@ from classnote.base.roles import Role
 from classnote.base.validators import describe
 from classnote.realtime.events import access_changed
 from classnote.tenancy import access
-from classnote.tenancy.models import School, SchoolClass
-
-# No 0/O or 1/l/I: pupils copy these from paper.
-_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - an alphabet, not a password
+from classnote.tenancy.models import Membership, School, SchoolClass
 
 
 def _taken_username(error: ValidationError) -> bool:
@@ -37,7 +34,39 @@ def _taken_username(error: ValidationError) -> bool:
 
 
 def generate_password(length: int = 10) -> str:
-    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
+    return "".join(secrets.choice(credentials.RANDOM_ALPHABET) for _ in range(length))
+
+
+@dataclass(frozen=True)
+class PupilPassword:
+    """A new pupil password: its style, the form printed for the pupil, and the hash to store."""
+
+    style: str
+    password: str
+
+    def hashed(self) -> str:
+        return make_password(credentials.normalise(self.style, self.password))
+
+
+def new_pupil_password(school: School, grade: int | None) -> PupilPassword:
+    """A password in the style the school chose for pupils of GRADE, in the tenant's language."""
+    style = school.password_style_for(grade)
+    return PupilPassword(style, credentials.generate(style, school.municipality.default_language))
+
+
+def pupil_grade(pupil: User) -> int | None:
+    """The grade of the pupil's current class: the newest school year's class that has a grade."""
+    return (
+        Membership.objects.filter(
+            user=pupil,
+            role=Membership.Role.STUDENT,
+            school_class__archived=False,
+            school_class__grade__isnull=False,
+        )
+        .order_by("-school_class__school_year", "-school_class__grade")
+        .values_list("school_class__grade", flat=True)
+        .first()
+    )
 
 
 def _check_reading(school: School, name_reading: str) -> None:
@@ -51,16 +80,24 @@ def _student_taken() -> ActionError:
 
 
 def create_student(
-    actor: User, school: School, *, display_name: str, student_number: str, name_reading: str = ""
+    actor: User,
+    school: School,
+    *,
+    display_name: str,
+    student_number: str,
+    name_reading: str = "",
+    grade: int | None = None,
 ) -> tuple[User, str]:
+    """A new pupil with a first password in the school's style for GRADE (None: not known)."""
     school = access.get_school_for(actor, school.pk, manage=True)
     _check_reading(school, name_reading)
-    password = generate_password()
+    new = new_pupil_password(school, grade)
     try:
         with transaction.atomic():
-            user = User.objects.create_user(
-                student_username(school, student_number),
-                password,
+            user = User(
+                username=student_username(school, student_number),
+                password=new.hashed(),
+                password_style=new.style,
                 display_name=display_name,
                 role=Role.STUDENT,
                 municipality_id=school.municipality_id,
@@ -68,6 +105,8 @@ def create_student(
                 student_number=student_number,
                 name_reading=name_reading.strip()[:80],
             )
+            user.full_clean(exclude=["password"])
+            user.save()
     except (IntegrityError, ValidationError) as error:
         # create_user() validates the model first, so a taken ID usually arrives as a ValidationError
         # of the unique login ID; a concurrent duplicate as an IntegrityError.
@@ -75,7 +114,7 @@ def create_student(
             raise ActionError(describe(error, User)) from None  # the model's validators (base.validators)
         raise _student_taken() from None
     record(actor, "account.created", target=user, school_id=school.pk, role=user.role)
-    return user, password
+    return user, new.password
 
 
 @dataclass(frozen=True)
@@ -83,6 +122,7 @@ class NewStudent:
     display_name: str
     student_number: str
     name_reading: str = ""
+    grade: int | None = None  # of the class they join: chooses the style of their password
 
 
 def hash_passwords(passwords: Sequence[str]) -> list[str]:
@@ -101,15 +141,16 @@ def create_students(actor: User, school: School, students: Sequence[NewStudent])
     school = access.get_school_for(actor, school.pk, manage=True)
     for student in students:
         _check_reading(school, student.name_reading)
-    passwords = [generate_password() for _ in students]
-    hashes = hash_passwords(passwords)
+    passwords = [new_pupil_password(school, student.grade) for student in students]
+    hashes = hash_passwords([credentials.normalise(new.style, new.password) for new in passwords])
     created = []
     try:
         with transaction.atomic():
-            for student, password, hashed in zip(students, passwords, hashes, strict=True):
+            for student, new, hashed in zip(students, passwords, hashes, strict=True):
                 user = User(
                     username=student_username(school, student.student_number),
                     password=hashed,
+                    password_style=new.style,
                     display_name=student.display_name,
                     role=Role.STUDENT,
                     municipality_id=school.municipality_id,
@@ -119,7 +160,7 @@ def create_students(actor: User, school: School, students: Sequence[NewStudent])
                 )
                 user.full_clean(exclude=["password"])
                 user.save()
-                created.append((user, password))
+                created.append((user, new.password))
     except (IntegrityError, ValidationError) as error:
         if isinstance(error, ValidationError) and not _taken_username(error):
             raise ActionError(describe(error, User)) from None  # the model's validators (base.validators)
@@ -152,14 +193,26 @@ def create_staff(actor: User, school: School, *, display_name: str, login_id: st
 
 
 def reset_password(actor: User, target_id: int) -> tuple[User, str]:
+    """A new password for TARGET; a pupil's in the school's style for their grade."""
     target = account_access.get_user_for(actor, target_id, manage=True)
-    password = generate_password(10 if target.role == Role.STUDENT else 14)
     with transaction.atomic():
-        target.set_password(password)  # also ends the target's sessions (see User.get_session_auth_hash)
+        password = _new_password(target)  # also ends the target's sessions (see User.get_session_auth_hash)
         target.session_epoch += 1  # and their API tokens
-        target.save(update_fields=["password", "session_epoch"])
+        target.save(update_fields=["password", "password_style", "session_epoch"])
         record(actor, "account.password_reset", target=target, school_id=target.school_id)
     return target, password
+
+
+def _new_password(target: User) -> str:
+    """Give TARGET a new password (not saved yet) and return it."""
+    if target.role == Role.STUDENT and target.school is not None:
+        new = new_pupil_password(target.school, pupil_grade(target))
+        target.password, target.password_style = new.hashed(), new.style
+        return new.password
+    password = generate_password(14)
+    target.set_password(password)
+    target.password_style = ""
+    return password
 
 
 def set_active(actor: User, target_id: int, active: bool) -> User:
@@ -175,8 +228,19 @@ def set_active(actor: User, target_id: int, active: bool) -> User:
 
 def issue_login_cards(actor: User, school_class: SchoolClass) -> list[tuple[User, str]]:
     """New QR login cards for every student of the class; earlier cards stop working."""
+    return [(student, token) for student, token, _password in _issue_login_cards(actor, school_class, False)]
+
+
+def issue_login_cards_with_passwords(actor: User, school_class: SchoolClass) -> list[tuple[User, str, str]]:
+    """New QR login cards, and new passwords in the school's style for the class's grade, for every
+    student of the class, to be printed together; earlier cards and passwords stop working, and the
+    pupils' sessions end. Returns (pupil, card secret, password)."""
+    return _issue_login_cards(actor, school_class, True)
+
+
+def _issue_login_cards(actor: User, school_class: SchoolClass, new_passwords: bool) -> list[tuple[User, str, str]]:
     school_class = access.get_class_for(actor, school_class.pk)
-    students = (
+    students = list(
         account_access.manageable_users(actor)
         .filter(
             memberships__school_class=school_class,
@@ -187,10 +251,29 @@ def issue_login_cards(actor: User, school_class: SchoolClass) -> list[tuple[User
         .order_by("student_number")
     )
     issued = []
+    passwords = {}
+    if new_passwords:
+        school, grade = school_class.school, school_class.grade
+        made = {student.pk: new_pupil_password(school, grade) for student in students}
+        hashes = hash_passwords([credentials.normalise(new.style, new.password) for new in made.values()])
+        passwords = dict(zip(made, zip(made.values(), hashes, strict=True), strict=True))
     with transaction.atomic():
         for student in students:
-            issued.append((student, issue_login_card(student, issued_by=actor)))
-        record(actor, "login_cards.issued", target=school_class, school_id=school_class.school_id, count=len(issued))
+            password = ""
+            if student.pk in passwords:
+                new, hashed = passwords[student.pk]
+                student.password, student.password_style, password = hashed, new.style, new.password
+                student.session_epoch += 1
+                student.save(update_fields=["password", "password_style", "session_epoch"])
+            issued.append((student, issue_login_card(student, issued_by=actor), password))
+        record(
+            actor,
+            "login_cards.issued",
+            target=school_class,
+            school_id=school_class.school_id,
+            count=len(issued),
+            new_passwords=bool(passwords),
+        )
     return issued
 
 

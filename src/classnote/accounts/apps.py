@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from classnote.accounts import sessions, usercache  # noqa: F401  (connect their signals)
+        from classnote.accounts import credentials, sessions, usercache  # noqa: F401  (connect their signals)

@@ -21,7 +21,7 @@ from classnote.base.inventory import Category as _C
 from classnote.base.inventory import Purpose as _P
 from classnote.base.roles import ADMIN_ROLES, STAFF_ROLES, Role
 from classnote.base.validators import no_formula, student_number_validator, username_validator
-from classnote.tenancy.models import Municipality, School
+from classnote.tenancy.models import Municipality, PasswordStyle, School
 
 
 class UserManager(BaseUserManager["User"]):
@@ -68,6 +68,12 @@ class User(AbstractBaseUser):
     left_on = models.DateField(_("graduated or left on"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The style of the password the service made for a pupil (classnote.accounts.credentials): the
+    # login normalises what was typed or tapped accordingly. Empty: a password chosen by its holder,
+    # checked exactly as typed.
+    password_style = models.CharField(
+        _("password style"), max_length=20, choices=PasswordStyle.choices, blank=True, default=""
+    )
     # Raised by "log out everywhere": it is part of the session hash, so every session ends.
     session_epoch = models.PositiveIntegerField(default=0)
     date_joined = models.DateTimeField(default=timezone.now, verbose_name=_("account created"))
@@ -213,6 +219,13 @@ _inv.declare(
         ),
         "password": _inv.personal(
             _C.CREDENTIAL, purposes=[_P.LOGIN], retention=_inv.WHILE_ACCOUNT, audience=[_A.NOBODY]
+        ),
+        # Which kind of password a pupil has (pictures, word and number, random): not the password.
+        "password_style": _inv.personal(
+            _C.ACCOUNT,
+            purposes=[_P.LOGIN],
+            retention=_inv.WHILE_ACCOUNT,
+            audience=[_A.SELF, _A.CLASS_TEACHERS, _A.SCHOOL_ADMINS, _A.MUNICIPAL_ADMINS],
         ),
         "last_login": _inv.personal(
             _C.TECHNICAL,

@@ -13,7 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from classnote.accounts import access as account_access
-from classnote.accounts import actions, throttling
+from classnote.accounts import actions, credentials, throttling
 from classnote.accounts.forms import CardLoginForm, StudentLoginForm
 from classnote.accounts.stepup import require_recent_login
 from classnote.base.deadlines import slow_view
@@ -42,7 +42,7 @@ def student_login(request: HttpRequest) -> HttpResponse:
         if attempt is None:
             security_log.throttled("student")
             form.add_error(None, _("Too many failed attempts. Please wait a few minutes or ask your teacher."))
-            return render(request, "accounts/student_login.html", {"form": form}, status=429)
+            return _student_login_page(request, form, 429)
         user = authenticate(
             request,
             school_code=school_code,
@@ -51,11 +51,17 @@ def student_login(request: HttpRequest) -> HttpResponse:
         )
         if user is None:
             form.add_error(None, _("The school code, student ID or password is not right."))
-            return render(request, "accounts/student_login.html", {"form": form}, status=400)
+            return _student_login_page(request, form, 400)
         attempt.rollback()  # a successful login is not a failure
         login(request, user)
         return redirect("home")
-    return render(request, "accounts/student_login.html", {"form": form}, status=400 if form.errors else 200)
+    return _student_login_page(request, form, 400 if form.errors else 200)
+
+
+def _student_login_page(request: HttpRequest, form: StudentLoginForm, status: int) -> HttpResponse:
+    # The same twelve pictures for everyone: the page tells nothing about any account.
+    context = {"form": form, "pictures": credentials.PICTURES}
+    return render(request, "accounts/student_login.html", context, status=status)
 
 
 @audience(PUBLIC)
@@ -132,15 +138,18 @@ def login_cards(request: AuthedRequest, class_id: int) -> HttpResponse:
     if request.method == "GET":
         return render(request, "accounts/login_cards_confirm.html", {"school_class": school_class})
     require_recent_login(request)  # new credentials for every pupil of the class
-    issued = actions.issue_login_cards(request.user, school_class)
+    if request.POST.get("new_passwords"):
+        issued = actions.issue_login_cards_with_passwords(request.user, school_class)
+    else:
+        issued = [(student, token, "") for student, token in actions.issue_login_cards(request.user, school_class)]
     base = request.build_absolute_uri(reverse("card_login"))
     cards = []
-    for student, token in issued:
+    for student, token, password in issued:
         # A viewBox and no fixed size (omitsize), so that CSS scales the whole code instead of
         # clipping it; the quiet zone of four modules that the QR standard asks for (border=4).
         # segno renders only our own URL as SVG paths: no user text enters the markup.
         svg = segno.make(f"{base}#{token}", error="m").svg_inline(border=4, omitsize=True, svgclass="qr-code")
-        cards.append({"student": student, "qr_svg": mark_safe(svg)})  # noqa: S308 - segno SVG of our own URL (above)
+        cards.append({"student": student, "qr_svg": mark_safe(svg), "password": password})  # noqa: S308 - segno SVG of our own URL (above)
     response = render(request, "accounts/login_cards.html", {"school_class": school_class, "cards": cards})
     response["Cache-Control"] = "no-store"
     return response

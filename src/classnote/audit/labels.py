@@ -46,6 +46,7 @@ ACTIONS: dict[str, Promise] = {
     "request.opened": _("Data request opened"),
     "roster.imported": _("Roster imported"),
     "school.created": _("School created"),
+    "school.password_styles_changed": _("Pupil password styles changed"),
     "submission.viewed": _("Pupil's submission opened"),
     "support.granted": _("Operator support access granted"),
     "support.revoked": _("Operator support access revoked"),

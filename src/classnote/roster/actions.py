@@ -88,7 +88,12 @@ def import_roster(actor: User, school: School, plan: reader.Plan) -> Imported:
             actor,
             school,
             [
-                account_actions.NewStudent(line.row.display_name, line.row.student_number, line.row.name_reading)
+                account_actions.NewStudent(
+                    line.row.display_name,
+                    line.row.student_number,
+                    line.row.name_reading,
+                    grade=line.school_class.grade if line.school_class else None,
+                )
                 for line in new
             ],
         )

@@ -63,6 +63,29 @@ def update_policy(actor: User, municipality: Municipality, **changes: object) ->
     return municipality
 
 
+PASSWORD_STYLE_FIELDS = ("password_style_grades_1_2", "password_style_grades_3_4", "password_style_older")
+
+
+def set_password_styles(actor: User, school: School, **styles: str) -> School:
+    """Choose the style of the passwords the school's pupils get, per band of grades. Passwords
+    already given keep working; new ones (new pupils, a reset, cards printed with passwords) follow."""
+    school = access.get_school_for(actor, school.pk, manage=True)
+    for field in PASSWORD_STYLE_FIELDS:
+        if field in styles:
+            setattr(school, field, styles[field])
+    _check_fields(school)
+    with transaction.atomic():
+        school.save(update_fields=list(PASSWORD_STYLE_FIELDS))
+        record(
+            actor,
+            "school.password_styles_changed",
+            target=school,
+            school_id=school.pk,
+            **{field: getattr(school, field) for field in PASSWORD_STYLE_FIELDS},
+        )
+    return school
+
+
 def create_class(actor: User, school: School, *, name: str, school_year: int, grade: int | None = None) -> SchoolClass:
     school = access.get_school_for(actor, school.pk, manage=True)
     school_class = SchoolClass(school=school, name=name, school_year=school_year, grade=grade)

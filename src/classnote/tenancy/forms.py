@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from classnote.base import schoolyear
-from classnote.tenancy.actions import POLICY_FIELDS
+from classnote.tenancy.actions import PASSWORD_STYLE_FIELDS, POLICY_FIELDS
 from classnote.tenancy.models import Membership, Municipality, School, SchoolClass
 
 
@@ -20,6 +20,14 @@ class SchoolForm(forms.ModelForm):
         if School.objects.filter(code__iexact=code).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(_("This school code is already taken."))
         return code
+
+
+class PupilPasswordsForm(forms.ModelForm):
+    """The school's choice of pupil password style per band of grades (accounts.credentials)."""
+
+    class Meta:
+        model = School
+        fields = list(PASSWORD_STYLE_FIELDS)
 
 
 class MunicipalityPolicyForm(forms.ModelForm):
@@ -45,6 +53,8 @@ class SchoolClassForm(forms.ModelForm):
         self.fields["school_year"].min_value = 2000  # type: ignore[attr-defined]
         self.fields["school_year"].max_value = 2100  # type: ignore[attr-defined]
         self.fields["school_year"].widget.attrs.update({"min": 2000, "max": 2100})
+        self.fields["grade"].widget.attrs.update({"min": 1, "max": 12})
+        self.fields["grade"].help_text = _("Chooses the kind of password its pupils get. Empty for mixed groups.")
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

@@ -101,6 +101,19 @@ class Municipality(models.Model):
         return self.name
 
 
+class PasswordStyle(models.TextChoices):
+    """How the passwords the service makes for pupils look (classnote.accounts.credentials)."""
+
+    PICTURES = "pictures", _("Pictures: tap 4 of 12 pictures")
+    WORD_NUMBER = "word_number", _("A word and a number, such as apple 47")
+    RANDOM = "random", _("10 random letters and digits")
+
+
+# The grades each of a school's three password settings covers (SchoolClass.grade).
+YOUNGEST_GRADES = range(1, 3)
+MIDDLE_GRADES = range(3, 5)
+
+
 class School(models.Model):
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="schools")
     name = models.CharField(_("name"), max_length=150, validators=[no_formula])
@@ -112,6 +125,26 @@ class School(models.Model):
         _("furigana on pupils' pages up to grade (0: off)"),
         default=0,
         validators=[MaxValueValidator(9)],
+    )
+    # Age-appropriate pupil passwords: one style per band of grades. A pupil whose class has no grade
+    # gets the style of the oldest band (docs: SECURITY.md, "Pupil passwords").
+    password_style_grades_1_2 = models.CharField(
+        _("pupil passwords in grades 1 and 2"),
+        max_length=20,
+        choices=PasswordStyle.choices,
+        default=PasswordStyle.PICTURES,
+    )
+    password_style_grades_3_4 = models.CharField(
+        _("pupil passwords in grades 3 and 4"),
+        max_length=20,
+        choices=PasswordStyle.choices,
+        default=PasswordStyle.WORD_NUMBER,
+    )
+    password_style_older = models.CharField(
+        _("pupil passwords in grade 5 and above, or when the grade is not known"),
+        max_length=20,
+        choices=PasswordStyle.choices,
+        default=PasswordStyle.RANDOM,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -125,6 +158,14 @@ class School(models.Model):
         self.code = self.code.lower()
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
+    def password_style_for(self, grade: int | None) -> str:
+        """The style of the passwords this school's pupils of GRADE get (None: grade not known)."""
+        if grade in YOUNGEST_GRADES:
+            return self.password_style_grades_1_2
+        if grade in MIDDLE_GRADES:
+            return self.password_style_grades_3_4
+        return self.password_style_older
+
 
 class SchoolClass(models.Model):
     """A class (homeroom or course group) in one school year."""
@@ -132,9 +173,11 @@ class SchoolClass(models.Model):
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="classes")
     school_year = models.PositiveSmallIntegerField(_("school year"))
     name = models.CharField(_("name"), max_length=80, validators=[no_formula])
-    # The grade of a homeroom: 1–6 in primary school, 7–9 in lower secondary (中1 = 7); optional.
+    # The pupils' grade: 1–6 in primary school, 7–9 in lower secondary (中1 = 7), up to 12 elsewhere;
+    # empty for mixed groups. It chooses the furigana (School.furigana_up_to_grade) and the style of the
+    # passwords the pupils get (School.password_style_for).
     grade = models.PositiveSmallIntegerField(
-        _("grade"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(9)]
+        _("grade"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
     archived = models.BooleanField(_("archived"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -207,6 +250,9 @@ _inv.declare(
         "code",
         "list_on_adopters_page",
         "furigana_up_to_grade",
+        "password_style_grades_1_2",
+        "password_style_grades_3_4",
+        "password_style_older",
         "created_at",
     ],
 )

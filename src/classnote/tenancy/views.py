@@ -27,6 +27,7 @@ from classnote.tenancy.forms import (
     ClassGradeForm,
     FuriganaForm,
     MunicipalityPolicyForm,
+    PupilPasswordsForm,
     SchoolClassForm,
     SchoolForm,
 )
@@ -134,6 +135,7 @@ def school_detail(request: AuthedRequest, school_id: int) -> HttpResponse:
     classes = access.manageable_classes(request.user).filter(school=school)
     grade_form = ClassGradeForm(prefix="grade", classes=classes)
     furigana_form = FuriganaForm(prefix="furigana", initial={"up_to_grade": school.furigana_up_to_grade})
+    passwords_form = PupilPasswordsForm(instance=school, prefix="passwords")
     created = None
     status = 200
     if request.method == "POST":
@@ -152,6 +154,12 @@ def school_detail(request: AuthedRequest, school_id: int) -> HttpResponse:
                     user, password = account_actions.create_student(request.user, school, **student_form.cleaned_data)
                     created = {"user": user, "password": password}
                     student_form, status = StudentForm(prefix="student", collect_name_reading=reading), 201
+            elif kind == "passwords":
+                passwords_form = PupilPasswordsForm(request.POST, instance=school, prefix="passwords")
+                if passwords_form.is_valid():
+                    actions.set_password_styles(request.user, school, **passwords_form.cleaned_data)
+                    messages.success(request, _("The pupil password styles have been saved."))
+                    return redirect("school_detail", school_id=school.pk)
             elif kind == "staff":
                 if request.POST.get("staff-role") in ADMIN_ROLES:
                     require_recent_login(request)  # a new administrator of the school
@@ -190,6 +198,7 @@ def school_detail(request: AuthedRequest, school_id: int) -> HttpResponse:
             "class_form": class_form,
             "student_form": student_form,
             "staff_form": staff_form,
+            "passwords_form": passwords_form,
             "created": created,
         },
         status=status,
