@@ -68,11 +68,12 @@ def test_a_lesson_with_a_teacher_and_three_students(tmp_path: Path) -> None:
         teacher.fill("#lesson-title", "Fractions")
         teacher.click("form[action$='/lessons/'] button[type=submit]")
         lesson_url = teacher.url
+        # A drawing card: one surface the pupils draw on or put text boxes on (issue 14).
         teacher.click(".new-card > summary")
+        teacher.select_option(".new-card select[name=kind]", "drawing")
         teacher.fill(".new-card input[name=title]", "What is 1/2 + 1/4?")
         teacher.click(".new-card button[type=submit]")
-        teacher.fill("#card-text", "Show your thinking: draw or write.")
-        expect(teacher.locator("[data-save-state]")).to_have_attribute("data-state", "saved")
+        teacher.wait_for_selector("form[data-card-editor][data-ready]")
         teacher.goto(lesson_url)
         teacher.fill("form.box-new input[name=title]", "Answers")
         teacher.click("form.box-new button[type=submit]")
@@ -120,7 +121,13 @@ def test_a_lesson_with_a_teacher_and_three_students(tmp_path: Path) -> None:
 
         writer.click("[data-inbox] .card-tile")
         writer.wait_for_selector("form[data-card-editor][data-ready]")
-        writer.fill("#card-text", "1/2 = 2/4, so 2/4 + 1/4 = 3/4")
+        surface = writer.locator("[data-surface]").bounding_box()
+        assert surface is not None
+        writer.get_by_role("button", name="テキスト", exact=True).click()  # the pupils read Japanese
+        writer.mouse.click(surface["x"] + surface["width"] * 0.3, surface["y"] + surface["height"] * 0.4)
+        expect(writer.locator(".surface-item textarea")).to_be_focused()
+        writer.keyboard.insert_text("1/2 = 2/4, so 2/4 + 1/4 = 3/4")
+        expect(writer.locator("[data-save-state]")).to_have_attribute("data-state", "saved")
         writer.click("form[data-flush-before-submit] button[type=submit]")
         expect(writer.locator(".history")).to_contain_text("#1")
 

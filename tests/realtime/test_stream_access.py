@@ -271,12 +271,15 @@ def test_a_starting_point_beyond_the_channel_does_not_silence_the_stream(tenant_
 
 
 def test_a_malformed_last_event_id_falls_back_to_since(tenant_a: Tenant) -> None:
-    path, since = lesson_page(tenant_a.student, tenant_a)
+    # The pupil's first visit is the lesson's last event (pupil.activity, for its teachers): the
+    # teacher's stream from just before it must bring it, whatever the Last-Event-ID says.
+    lesson_page(tenant_a.student, tenant_a)
+    path, since = lesson_page(tenant_a.teacher, tenant_a)
     assert since >= 1
-    pupil = session_cookie(tenant_a.student)
+    teacher = session_cookie(tenant_a.teacher)
 
     async def scenario(screens: Screens) -> None:
-        stream = await screens.open(f"{path}?since={since - 1}", pupil, last_event_id="not-a-number")
+        stream = await screens.open(f"{path}?since={since - 1}", teacher, last_event_id="not-a-number")
         await stream.wait_events(1)
         assert stream.events[0]["id"] == since
 
