@@ -131,6 +131,26 @@ def test_a_pupil_puts_a_picture_on_a_card_and_the_teacher_sees_it(tmp_path: Path
         )
         assert surface["width"] >= 560
 
+        # A second picture, dragged by its corner handle to be larger, then removed with Delete.
+        with page.expect_file_chooser() as chooser:
+            button.click()
+        chooser.value.set_files(str(picture_file))
+        expect(page.locator(".surface-item.is-image")).to_have_count(2)
+        second = page.locator(".surface-item.is-image").nth(1)
+        small = second.bounding_box()
+        corner = second.locator(".item-resize").bounding_box()
+        assert small is not None and corner is not None
+        page.mouse.move(corner["x"] + corner["width"] / 2, corner["y"] + corner["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(corner["x"] + corner["width"] / 2 + 80, corner["y"] + corner["height"] / 2 + 60, steps=6)
+        page.mouse.up()
+        large = second.bounding_box()
+        assert large is not None and large["width"] > small["width"] + 30, (small, large)
+        second.locator(".item-grip").focus()
+        page.keyboard.press("Delete")
+        expect(page.locator(".surface-item.is-image")).to_have_count(1)
+        expect(page.locator("[data-save-state]")).to_have_attribute("data-state", "saved")
+
         # Submitted; the teacher's picture of the submission shows it.
         submit = page.locator(f"form[action$='/boxes/{box_id}/submit/'] button[type=submit]")
         on_screen(submit)

@@ -407,7 +407,7 @@
         // the pointer is already gone
       }
       const [lx, ly] = toLogical(event);
-      drag = { id: event.pointerId, item, node, dx: lx - item.x, dy: ly - item.y, moved: false, resizing: !!resizing };
+      drag = { id: event.pointerId, item, node, dx: lx - item.x, dy: ly - item.y, moved: false, resizing: !!resizing, x0: lx, w0: item.w };
       grip.addEventListener("pointermove", onDragMove);
       grip.addEventListener("pointerup", onDragEnd);
       grip.addEventListener("pointercancel", onDragEnd);
@@ -418,7 +418,7 @@
       const [lx, ly] = toLogical(event);
       const { item, node } = drag;
       if (drag.resizing) {
-        resizeTo(item, node, lx - item.x);
+        resizeTo(item, node, drag.w0 + lx - drag.x0); // from where it was grabbed: no jump
         drag.moved = true;
         return;
       }
