@@ -9,6 +9,7 @@ from classnote.audit import views as audit
 from classnote.cards import views as cards
 from classnote.core import pwa
 from classnote.core import views as core
+from classnote.files import views as files
 from classnote.lessons import views as lessons
 from classnote.portfolio import views as portfolio
 from classnote.realtime import views as realtime
@@ -72,6 +73,7 @@ urlpatterns = [
     path("cards/<int:card_id>/present/", cards.card_present, name="card_present"),
     path("cards/<int:card_id>/thumbnail/", cards.card_thumbnail, name="card_thumbnail"),
     path("cards/<int:card_id>/image/", cards.card_image, name="card_image"),
+    path("cards/<int:card_id>/items/<uuid:file_id>/", files.card_item_image, name="card_item_image"),
     path("cards/backgrounds/<slug:background>.png", cards.card_background, name="card_background"),
     path("materials/", cards.materials, name="materials"),
     path("files/", include("classnote.files.urls")),

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from django.utils import timezone
 from ninja import Schema
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, SerializerFunctionWrapHandler, model_serializer
 
 
 class Me(Schema):
@@ -123,10 +123,14 @@ class Stroke(Schema):
 
 
 class Item(Schema):
-    """A text box or sticky on the 1000×750 card (classnote.cards.surface): the box lies wholly on
-    the card; ``c`` is a text box's text colour or a sticky's paper colour, from the editor's lists."""
+    """A text box, sticky or picture on the 1000×750 card (classnote.cards.surface): the box lies
+    wholly on the card; ``c`` is a text box's text colour or a sticky's paper colour, from the
+    editor's lists; ``f`` a picture's file (at most 10 pictures a card)."""
 
-    k: Literal["text", "sticky"] = Field(description="kind")
+    k: Literal["text", "sticky", "image"] = Field(description="kind")
+    f: str | None = Field(
+        None, max_length=40, description="image: the id of a picture of the card's owner (an upload, POST /files/)"
+    )
     x: int = Field(ge=0, le=1000)
     y: int = Field(ge=0, le=750)
     w: int = Field(ge=40, le=1000, description="width")
@@ -139,6 +143,13 @@ class Item(Schema):
         pattern=r"^(#[0-9a-fA-F]{6})?$",
         description="colour: text #1d2433 #d32f2f #1f6feb #2e7d32 #ef6c00; sticky #fff59d #f8bbd0 #b3e5fc #c8e6c9",
     )
+
+    @model_serializer(mode="wrap")
+    def _stored_shape(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The stored shape: a text box or sticky has no file, a picture no text or colour."""
+        data: dict[str, Any] = handler(self)
+        drop = ("t", "c") if self.k == "image" else ("f",)
+        return {key: value for key, value in data.items() if key not in drop}
 
 
 class CardSummary(Schema):

@@ -74,3 +74,30 @@ def readable_files(user: User) -> QuerySet[StoredFile]:
 
 def get_file_for(user: User, pk: object) -> StoredFile:
     return get_one(readable_files(user), pk)
+
+
+def usable_images(owner: User, ids: list[str]) -> set[str]:
+    """Of IDS, the files OWNER may read (classnote's rules above) that are pictures: what an image
+    item on OWNER's card may show."""
+    if not ids:
+        return set()
+    found = readable_files(owner).filter(pk__in=ids, kind=StoredFile.Kind.IMAGE).values_list("pk", flat=True)
+    return {str(pk) for pk in found}
+
+
+def get_item_image_for(user: User, card_id: object, file_id: object) -> StoredFile:
+    """The picture of an image item on a card USER may read (NotFound otherwise): whoever reads the
+    card sees its pictures, as they see them in its rendered picture."""
+    card = get_card_for(user, card_id)
+    if str(file_id) not in surface_image_ids(card.items):
+        raise NotFound
+    return get_one(StoredFile.objects.filter(kind=StoredFile.Kind.IMAGE), file_id)
+
+
+def surface_image_ids(items: Any) -> list[str]:
+    """The file ids of the image items of a card's stored ITEMS."""
+    return [
+        str(item["f"])
+        for item in (items if isinstance(items, list) else [])
+        if isinstance(item, dict) and item.get("k") == "image" and isinstance(item.get("f"), str)
+    ]

@@ -66,10 +66,20 @@ def validate_strokes(strokes: Any) -> list[dict[str, Any]]:
     return clean
 
 
-def _clean_fields(fields: dict[str, Any], kind: str, *, new: bool = False) -> dict[str, Any]:
-    """FIELDS checked for a card of KIND. On a drawing card the text is that of its items
-    (classnote.cards.surface): a save that changes the text sends the items; a new drawing card
-    given a text alone gets it as text boxes."""
+def _check_images(items: list[dict[str, Any]], owner: User, existing: Any) -> None:
+    """Every picture on the surface is one OWNER may read and an image, or one the card showed
+    already (a card sent to OWNER keeps the sender's pictures); else one message for all."""
+    wanted = [fid for fid in surface.image_ids(items) if fid not in card_access.surface_image_ids(existing)]
+    if wanted and len(card_access.usable_images(owner, wanted)) != len(wanted):
+        raise surface.image_refused()
+
+
+def _clean_fields(
+    fields: dict[str, Any], kind: str, owner: User, *, existing: Any = (), new: bool = False
+) -> dict[str, Any]:
+    """FIELDS checked for a card of KIND of OWNER (whose stored items are EXISTING). On a drawing
+    card the text is that of its items (classnote.cards.surface): a save that changes the text sends
+    the items; a new drawing card given a text alone gets it as text boxes."""
     clean = {k: v for k, v in fields.items() if k in EDITABLE_FIELDS}
     if "strokes" in clean:
         clean["strokes"] = validate_strokes(clean["strokes"])
@@ -77,6 +87,7 @@ def _clean_fields(fields: dict[str, Any], kind: str, *, new: bool = False) -> di
         clean["items"] = surface.validate_items(clean["items"])
         if clean["items"] and kind != Card.Kind.DRAWING:
             raise ActionError(_("Only drawing cards have text boxes and stickies."))
+        _check_images(clean["items"], owner, list(existing))
     if kind == Card.Kind.DRAWING:
         if "text" in clean and "items" not in clean:
             if not new:
@@ -135,7 +146,7 @@ def create_card(
     lesson = card_access.lesson_for_new_card(actor, lesson_id) if lesson_id is not None else None
     if library and actor.role == Role.STUDENT:
         raise ActionError(_("Only staff have a materials box."))
-    clean = _clean_fields(fields, kind, new=True)
+    clean = _clean_fields(fields, kind, actor, new=True)
     stored = None
     if file_id is not None:
         stored = card_access.get_file_for(actor, file_id)
@@ -186,7 +197,7 @@ def autosave(actor: User, card_id: int, version: object, fields: object) -> Card
         version = None
     if version is None or not isinstance(fields, dict | None):
         raise ActionError(_("The request is not valid."))
-    clean = _clean_fields(fields or {}, card.kind)
+    clean = _clean_fields(fields or {}, card.kind, actor, existing=card.items or [])
     now = timezone.now()
     updated = Card.objects.filter(pk=card.pk, version=version, frozen=False).update(
         version=F("version") + 1, updated_at=now, **clean

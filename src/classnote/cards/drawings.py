@@ -9,7 +9,10 @@ bucket), under
 
     renders/<school id>/<card id>/<version>-<updated µs>-r<RENDER_VERSION>.<full|320|640>.png
 
-The pictures show the card's text boxes and stickies (``Card.items``) over the drawing.
+The pictures show the card's text boxes and stickies (``Card.items``) over the drawing, and its
+image items' pictures under it: their bytes are read through the storage API on the render pool
+(``_read_pictures``, each bounded by ``render.MAX_IMAGE_BYTES``) and drawn in the render process, so
+whoever may see the card's picture sees them without any access to the files themselves.
 
 Every write of a card's strokes or background goes through classnote.cards.actions, which raises its
 version and ``updated_at``, so an edited card names new keys: the old pictures are never shown
@@ -46,9 +49,11 @@ from django.db.models.functions import Cast
 from PIL import Image
 
 from classnote.base import outages
+from classnote.cards import access as card_access
 from classnote.cards import render
 from classnote.cards.models import Card
 from classnote.core.workpool import PoolBusy, Processes, WorkPool
+from classnote.files.models import StoredFile
 
 logger = logging.getLogger(__name__)
 
@@ -113,16 +118,52 @@ def _read(name: str) -> bytes | None:
         return None
 
 
-def _render_pictures(strokes_json: str, background: str, items_json: str) -> dict[str, bytes]:
+def _render_pictures(
+    strokes_json: str, background: str, items_json: str, images: dict[str, bytes] | None = None
+) -> dict[str, bytes]:
     """The three pictures, drawn in a render process (Pillow's drawing holds the GIL)."""
-    return render_processes.run(render.pictures_of_json, strokes_json, background, items_json)
+    return render_processes.run(render.pictures_of_json, strokes_json, background, items_json, images)
+
+
+def _picture_keys(card: Card, items_json: str) -> dict[str, str]:
+    """The storage keys of the pictures of CARD's image items (file id → key), read on the request
+    thread; their bytes are read on the render pool."""
+    if '"image"' not in items_json:
+        return {}
+    ids = card_access.surface_image_ids(render._parse(items_json))
+    if not ids:
+        return {}
+    rows = StoredFile.objects.filter(pk__in=ids, kind=StoredFile.Kind.IMAGE, size__lte=render.MAX_IMAGE_BYTES)
+    return {str(pk): key for pk, key in rows.values_list("pk", "storage_key")}
+
+
+def _read_pictures(keys: dict[str, str] | None) -> dict[str, bytes]:
+    """The bytes of the pictures named by KEYS, through the storage API; one that cannot be read
+    (missing, storage down, larger than render.MAX_IMAGE_BYTES) is left out."""
+    pictures: dict[str, bytes] = {}
+    for file_id, name in (keys or {}).items():
+        try:
+            with default_storage.open(name, "rb") as handle:
+                data = handle.read(render.MAX_IMAGE_BYTES + 1)
+        except Exception as error:  # missing, the storage down or busy: drawn without it
+            logger.warning("reading a picture for a drawing render failed: %s", type(error).__name__)
+            continue
+        if len(data) <= render.MAX_IMAGE_BYTES:
+            pictures[file_id] = bytes(data)
+    return pictures
 
 
 def _render_and_store(
-    where: str, version: str, strokes_json: str, background: str, items_json: str = "[]"
+    where: str,
+    version: str,
+    strokes_json: str,
+    background: str,
+    items_json: str = "[]",
+    picture_keys: dict[str, str] | None = None,
 ) -> dict[str, bytes]:
     """On the render pool: the three pictures, stored; the card's older pictures deleted."""
-    pictures = _render_pictures(strokes_json, background, items_json)
+    images = _read_pictures(picture_keys)
+    pictures = _render_pictures(strokes_json, background, items_json, images or None)
     try:
         for variant, data in pictures.items():
             name = f"{where}{version}.{variant}.png"
@@ -164,7 +205,10 @@ def _drawing_text(card: Card) -> tuple[str, str]:
 def _start(card: Card) -> Any:
     where, version = _job(card)
     strokes, items = _drawing_text(card)
-    return render_pool.submit((where, version), _render_and_store, where, version, strokes, card.background, items)
+    keys = _picture_keys(card, items)
+    return render_pool.submit(
+        (where, version), _render_and_store, where, version, strokes, card.background, items, keys
+    )
 
 
 def picture(card: Card, variant: str, *, wait: float | None = None) -> bytes | None:
@@ -201,8 +245,9 @@ def picture_now(card: Card) -> bytes:
     if future is None:  # the pool is full: wait for a place like an upload does
         where, version = _job(card)
         strokes, items = _drawing_text(card)
+        keys = _picture_keys(card, items)
         return render_pool.run(
-            _render_and_store, where, version, strokes, card.background, items, timeout=EXPORT_WAIT_SECONDS
+            _render_and_store, where, version, strokes, card.background, items, keys, timeout=EXPORT_WAIT_SECONDS
         )["full"]
     try:
         return bytes(future.result(timeout=EXPORT_WAIT_SECONDS)["full"])

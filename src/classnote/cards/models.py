@@ -54,8 +54,9 @@ class Card(models.Model):
     )
     # Drawing: [{"c": "#rrggbb", "w": width, "e": eraser?, "p": [[x, y], ...]}] on a 1000×750 canvas.
     strokes = models.JSONField(default=list, blank=True, verbose_name=_("drawing"))
-    # The surface's text boxes and stickies (classnote.cards.surface): on a drawing card, its text.
-    items = models.JSONField(default=list, blank=True, verbose_name=_("text boxes and stickies"))
+    # The surface's text boxes, stickies and pictures (classnote.cards.surface; a picture names one of
+    # its owner's files): on a drawing card, its text is theirs.
+    items = models.JSONField(default=list, blank=True, verbose_name=_("text boxes, stickies and pictures"))
     background = models.CharField(_("background"), max_length=10, choices=Background.choices, blank=True)
     # Autosave: a save must name the version it edited; a stale one is refused, never silently lost.
     version = models.PositiveIntegerField(default=1)

@@ -26,6 +26,11 @@ cut where the box ends. The font is the first of `FONTS` found on the machine (D
 fonts-noto-cjk: Japanese, both Chinese scripts and Latin in one face); without any, Pillow's own
 font, which has no CJK glyphs (a warning is logged once). What the text costs is bounded by the box:
 only the lines that fit are drawn, at most `MAX_ITEMS` boxes.
+
+**Pictures.** Image items are drawn under the ink (the pen draws over a picture, the eraser shows it
+again), each scaled to its box, from the bytes the caller read from storage (IMAGES: file id →
+bytes, at most `MAX_IMAGE_BYTES` each; classnote.cards.drawings reads them). A picture that is
+missing, too large or not decodable is left out, never an error.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ DEFAULT_COLOUR = (0, 0, 0, 255)
 THUMBNAIL_WIDTH = 320
 # Bumped whenever the same strokes would render differently: stored renders of older versions are
 # then rendered again (classnote.cards.drawings).
-RENDER_VERSION = 2  # 2: text boxes and stickies
+RENDER_VERSION = 3  # 2: text boxes and stickies; 3: pictures
 
 # The cost model (see the module docstring; fitted in bench/render/fit.py). drawing.js has the same
 # numbers: tests/cards/test_render.py checks that they agree.
@@ -68,6 +73,10 @@ CHUNK_POINTS = 64
 # zlib's fastest level: on a busy drawing (many thin lines in many colours) level 6 took three times
 # as long for a file 1 % smaller; on a plain one, files are about a third larger (bench/render).
 PNG_LEVEL = 1
+# A stored picture is re-encoded on upload (classnote.files.images), so far below this; a larger
+# object (edited storage) is not drawn. Nor one of more pixels than MAX_IMAGE_PIXELS.
+MAX_IMAGE_BYTES = 25 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000
 
 
 @lru_cache(maxsize=32)
@@ -240,18 +249,15 @@ def wrap(text: str, face: Any, width: float) -> list[str]:
     return lines
 
 
-def _draw_items(image: Image.Image, items: Any) -> None:
-    """Text boxes and stickies onto IMAGE (RGBA, any size: scaled from the 1000×750 card)."""
-    if not isinstance(items, list) or not items:
-        return
-    try:
-        clean = surface.validate_items(items[: surface.MAX_ITEMS])
-    except Exception:  # stored data edited by hand: draw nothing rather than fail the picture
-        logger.warning("items of a card are not valid; drawn without them")
+def _draw_items(image: Image.Image, clean: list[dict[str, Any]]) -> None:
+    """Text boxes and stickies of (validated) CLEAN onto IMAGE (RGBA, any size: scaled from the 1000×750 card)."""
+    if not clean:
         return
     sx, sy = image.width / WIDTH, image.height / HEIGHT
     draw = ImageDraw.Draw(image)
     for item in clean:
+        if item["k"] not in surface.TEXT_KINDS:
+            continue
         x0, y0 = item["x"] * sx, item["y"] * sy
         x1, y1 = (item["x"] + item["w"]) * sx, (item["y"] + item["h"]) * sy
         ink = TEXT_COLOUR
@@ -273,6 +279,46 @@ def _draw_items(image: Image.Image, items: Any) -> None:
             y += step
 
 
+def _clean_items(items: Any) -> list[dict[str, Any]]:
+    if not isinstance(items, list) or not items:
+        return []
+    try:
+        return surface.validate_items(items[: surface.MAX_ITEMS])
+    except Exception:  # stored data edited by hand: draw nothing rather than fail the picture
+        logger.warning("items of a card are not valid; drawn without them")
+        return []
+
+
+def _picture(data: bytes, size: tuple[int, int]) -> Image.Image | None:
+    """DATA decoded and scaled to SIZE (RGBA), or None if it is no picture we draw."""
+    if not isinstance(data, bytes | bytearray) or len(data) > MAX_IMAGE_BYTES:
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as source:
+            if source.width * source.height > MAX_IMAGE_PIXELS:
+                return None
+            source.draft("RGB", size)  # JPEG: decoded at a reduced scale when that is enough
+            return source.convert("RGBA").resize(size, Image.Resampling.LANCZOS)
+    except Exception:  # not decodable (or a decompression bomb): left out
+        logger.warning("a picture on a card could not be drawn")
+        return None
+
+
+def _draw_pictures(image: Image.Image, items: list[dict[str, Any]], images: Any) -> None:
+    """The image items of ITEMS onto IMAGE (RGBA, any size), from IMAGES (file id → bytes)."""
+    if not isinstance(images, dict):
+        return
+    sx, sy = image.width / WIDTH, image.height / HEIGHT
+    for item in items:
+        if item["k"] != "image" or item["f"] not in images:
+            continue
+        x0, y0 = round(item["x"] * sx), round(item["y"] * sy)
+        size = (max(1, round((item["x"] + item["w"]) * sx) - x0), max(1, round((item["y"] + item["h"]) * sy) - y0))
+        picture = _picture(images[item["f"]], size)
+        if picture is not None:
+            image.alpha_composite(picture, (x0, y0))
+
+
 def _background_key(background: Any) -> str:
     return background if isinstance(background, str) and background in TEMPLATES else ""
 
@@ -283,9 +329,11 @@ def render_drawing(
     size: tuple[int, int] = (WIDTH, HEIGHT),
     budget: float = RENDER_BUDGET,
     items: Any = None,
+    images: Any = None,
 ) -> Image.Image:
     """The drawing as an RGB image of `size` (the 1000×750 logical canvas scaled to it), with its
-    ITEMS over it. Strokes past BUDGET (only in drawings stored before it was enforced) are left out."""
+    ITEMS' pictures (from IMAGES) under it and their text over it. Strokes past BUDGET (only in
+    drawings stored before it was enforced) are left out."""
     width, height = max(1, int(size[0])), max(1, int(size[1]))
     ink = Image.new("RGBA", (width, height), INK_CLEAR)
     drawn = not (isinstance(strokes, list) and strokes) or _draw_strokes(
@@ -293,8 +341,11 @@ def render_drawing(
     )
     if not drawn:
         logger.warning("a drawing over the render budget was drawn only up to the budget")
-    image = Image.alpha_composite(_background(_background_key(background), (width, height)), ink)
-    _draw_items(image, items)
+    clean = _clean_items(items)
+    image = _background(_background_key(background), (width, height)).copy()
+    _draw_pictures(image, clean, images)
+    image.alpha_composite(ink)
+    _draw_items(image, clean)
     return image.convert("RGB")
 
 
@@ -311,10 +362,10 @@ def encode(image: Image.Image, width: int | None = None) -> bytes:
     return _png(image)
 
 
-def pictures(strokes: Any, background: str, items: Any = None) -> dict[str, bytes]:
+def pictures(strokes: Any, background: str, items: Any = None, images: Any = None) -> dict[str, bytes]:
     """The three pictures of a drawing from one render: "full" (1000×750), "320" and "640" wide.
     Run in a render process (classnote.cards.drawings): it needs nothing but Pillow."""
-    image = render_drawing(strokes, background, items=items)
+    image = render_drawing(strokes, background, items=items, images=images)
     return {"full": encode(image), "320": encode(image, 320), "640": encode(image, 640)}
 
 
@@ -325,17 +376,23 @@ def _parse(text: str) -> Any:
         return []
 
 
-def pictures_of_json(strokes_json: str, background: str, items_json: str = "[]") -> dict[str, bytes]:
+def pictures_of_json(
+    strokes_json: str, background: str, items_json: str = "[]", images: Any = None
+) -> dict[str, bytes]:
     """`pictures` of strokes and items given as JSON text (as stored): parsed here, in the render process."""
-    return pictures(_parse(strokes_json), background, _parse(items_json))
+    return pictures(_parse(strokes_json), background, _parse(items_json), images)
 
 
 def render_png(
-    strokes: Any, background: str, max_size: int | tuple[int, int] | None = None, items: Any = None
+    strokes: Any,
+    background: str,
+    max_size: int | tuple[int, int] | None = None,
+    items: Any = None,
+    images: Any = None,
 ) -> bytes:
     """PNG bytes of the drawing at 1000×750, or scaled down (never up) to fit in `max_size`
     (an int is a square box, so 500 gives 500×375)."""
-    image = render_drawing(strokes, background, items=items)
+    image = render_drawing(strokes, background, items=items, images=images)
     if max_size is not None:
         box = (max_size, max_size) if isinstance(max_size, int) else max_size
         factor = min(1.0, box[0] / WIDTH, box[1] / HEIGHT)

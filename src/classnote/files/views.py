@@ -195,6 +195,18 @@ def file_download(request: AuthedRequest, file_id: Any) -> Any:
 
 @audience(AUTHENTICATED)
 @require_safe
+def card_item_image(request: AuthedRequest, card_id: int, file_id: Any) -> Any:
+    """The picture of an image item on a card (classnote.cards.surface), inline, for whoever may
+    read the card (404 otherwise, and for a file the card does not show): a teacher looking at a
+    pupil's card sees its pictures without any right to the pupil's files themselves."""
+    stored = card_access.get_item_image_for(request.user, card_id, file_id)
+    if stored.content_type not in INLINE_TYPES:
+        raise Http404
+    return _serve(stored.storage_key, stored.content_type, stored.size, "inline", stored.name)
+
+
+@audience(AUTHENTICATED)
+@require_safe
 def file_thumbnail(request: AuthedRequest, file_id: Any) -> Any:
     stored = card_access.get_file_for(request.user, file_id)
     if not stored.thumbnail_key:

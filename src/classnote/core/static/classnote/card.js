@@ -132,12 +132,61 @@
       items: JSON.parse(document.getElementById("card-items").textContent),
       toolbar: document.getElementById("drawing-toolbar"), drawing,
       messages: document.getElementById("surface-messages"),
+      itemUrl: surfaceRoot.querySelector("[data-surface-items]").dataset.itemUrl,
+      fileUrl: surfaceRoot.querySelector("[data-surface-items]").dataset.fileUrl,
       onChange: (items) => {
         if (full && items.length < window.ClassnoteSurface.MAX_ITEMS) full.hidden = true;
         change({ items });
       },
     });
     if (full) surfaceRoot.addEventListener("classnote:surface-full", () => { full.hidden = false; });
+    setUpPictures(surfaceRoot.querySelector("[data-surface-items]").dataset.uploadUrl);
+  }
+
+  // The Picture tool: the pupil chooses a picture, it is uploaded like any file (POST /files/: checked,
+  // re-encoded without its metadata, HEIC converted) and placed in the middle of the card.
+  function setUpPictures(uploadUrl) {
+    const input = form.querySelector("[data-surface-picture]");
+    const toolbar = document.getElementById("drawing-toolbar");
+    const note = form.querySelector("[data-surface-picture-state]");
+    const messages = document.getElementById("surface-messages");
+    const say = (key, detail) => {
+      if (!note) return;
+      const el = messages && messages.content.querySelector(`[data-msg="${key}"]`);
+      note.textContent = detail || (el ? el.textContent : "");
+      note.hidden = !note.textContent;
+    };
+    if (!input || !toolbar) return;
+    toolbar.addEventListener("click", (event) => {
+      const button = event.target.closest("[data-item-action=picture]");
+      if (!button || button.disabled) return;
+      event.preventDefault();
+      input.click();
+    });
+    input.addEventListener("change", async () => {
+      const file = input.files && input.files[0];
+      input.value = "";
+      if (!file) return;
+      const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+      const data = new FormData();
+      data.append("csrfmiddlewaretoken", csrf);
+      data.append("file", file, file.name);
+      say("uploading");
+      try {
+        const response = await fetch(uploadUrl, {
+          method: "POST", credentials: "same-origin", redirect: "manual", body: data,
+          headers: { Accept: "application/json", "X-CSRFToken": csrf,
+                     "Idempotency-Key": window.ClassnoteIdempotency.newKey() },
+        });
+        const answer = await response.json().catch(() => ({}));
+        if (!response.ok) { say("picture-failed", answer.detail); return; }
+        if (answer.kind !== "image") { say("not-picture"); return; }
+        say("");
+        surface.addPicture(answer);
+      } catch (_error) {
+        say("picture-failed");
+      }
+    });
   }
   if (background) {
     background.addEventListener("change", () => {

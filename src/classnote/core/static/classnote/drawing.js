@@ -179,6 +179,7 @@
     let readOnly = Boolean(options.readOnly);
     let background = options.background || "";
     let backgroundImage = null;
+    let underlay = null; // (ctx, scaleX, scaleY) => draws what lies between background and ink
     let current = null; // the stroke being drawn
     let pointerId = null;
     let box = null; // the canvas's content box while a stroke is drawn
@@ -252,6 +253,8 @@
       if (backgroundImage && backgroundImage.complete && backgroundImage.naturalWidth) {
         ctx.drawImage(backgroundImage, 0, 0, canvas.width, canvas.height);
       }
+      // Pictures on the card (surface.js) lie under the ink: the pen draws over them.
+      if (underlay) underlay(ctx, canvas.width / W, canvas.height / H);
       ctx.drawImage(ink, 0, 0);
     }
 
@@ -555,6 +558,13 @@
 
     const controller = {
       getStrokes: () => strokes.slice(),
+      // What is drawn between the background and the ink (surface.js: the card's pictures); call
+      // again (or refresh) when it changed.
+      setUnderlay(fn) {
+        underlay = typeof fn === "function" ? fn : null;
+        schedule();
+      },
+      refresh: () => schedule(),
       // Replace the drawing (e.g. after reloading a card changed elsewhere): history is reset and
       // onChange is not called.
       setStrokes(next) {

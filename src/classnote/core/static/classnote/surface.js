@@ -1,8 +1,13 @@
 // classnote card surface: text boxes and stickies placed on the card, over the drawing canvas.
 // Vanilla JS, no dependencies (strict CSP: positions are set through element.style, never a style
 // attribute in markup). Items are the server's format (cards/surface.py validate_items):
-//   [{k: "text"|"sticky", x, y, w, h, t: "text", c: "#rrggbb"}]  integers on the 1000×750 card,
-// the box wholly on the card; c from INK (text boxes) or PAPER (stickies).
+//   [{k: "text"|"sticky", x, y, w, h, t: "text", c: "#rrggbb"}, {k: "image", f: "<file id>", x, y, w, h}]
+// integers on the 1000×750 card, the box wholly on the card; c from INK (text boxes) or PAPER
+// (stickies). A picture (k "image") is drawn by drawing.js under the ink (setUnderlay), so the pen
+// draws over it; its box here is an empty frame with a grip (move: drag or arrow keys; Delete
+// removes it) and a corner handle (resize: drag, or arrow keys; the picture keeps its shape).
+// The Picture tool uploads a file the pupil chooses (POST /files/, like any upload: checked,
+// re-encoded without metadata, on the server) and puts it in the middle of the card.
 // Typing happens in real <textarea> elements laid over the canvas, so every input method (Japanese
 // and Chinese IMEs, dictation, handwriting keyboards) works as in any text field.
 //
@@ -23,6 +28,9 @@
   const INK = ["#1d2433", "#d32f2f", "#1f6feb", "#2e7d32", "#ef6c00"];
   const PAPER = ["#fff59d", "#f8bbd0", "#b3e5fc", "#c8e6c9"];
   const MAX_ITEMS = 50;
+  const MAX_IMAGES = 10;
+  const PICTURE = { w: 400, h: 300 }; // the box a new picture fits in
+  const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
   const MAX_TEXT = 2000;
   const MIN_W = 40;
   const MIN_H = 30;
@@ -37,10 +45,19 @@
   function cleanItems(items) {
     if (!Array.isArray(items)) return [];
     const clean = [];
+    let pictures = 0;
     for (const item of items) {
-      if (!item || (item.k !== "text" && item.k !== "sticky") || clean.length >= MAX_ITEMS) continue;
+      if (!item || clean.length >= MAX_ITEMS) continue;
       const w = whole(item.w, MIN_W, W);
       const h = whole(item.h, MIN_H, H);
+      if (item.k === "image") {
+        const f = String(item.f || "").toLowerCase();
+        if (!ID.test(f) || pictures >= MAX_IMAGES) continue;
+        pictures += 1;
+        clean.push({ k: "image", f: f, x: whole(item.x, 0, W - w), y: whole(item.y, 0, H - h), w: w, h: h });
+        continue;
+      }
+      if (item.k !== "text" && item.k !== "sticky") continue;
       const colours = item.k === "text" ? INK : PAPER;
       const c = String(item.c || "").toLowerCase();
       clean.push({
@@ -73,6 +90,11 @@
     let ink = INK[0];
     let paper = PAPER[0];
     let drag = null;
+    // Pictures: file id -> <img>, loaded from the card's own route (whoever reads the card may) or,
+    // for one just uploaded, from the pupil's own file.
+    const pictures = {};
+    const itemUrl = options.itemUrl || "";
+    const fileUrl = options.fileUrl || "";
 
     const box = () => root.getBoundingClientRect();
     const toLogical = (event) => {
@@ -91,16 +113,94 @@
       node.style.width = `${item.w / 10}%`;
       node.style.height = `${(item.h * 100) / H}%`;
       node.classList.toggle("grip-below", item.y < 70);
+      if (item.k === "image") {
+        if (drawing && drawing.refresh) drawing.refresh();
+        return;
+      }
       node.dataset.colour = item.c;
       if (item.k === "sticky") node.style.backgroundColor = item.c;
       else node.querySelector("textarea").style.color = item.c;
     }
 
+    function picture(f, url) {
+      if (!pictures[f]) {
+        const img = new Image();
+        img.decoding = "async";
+        img.addEventListener("load", () => drawing && drawing.refresh && drawing.refresh());
+        img.src = url || `${itemUrl}${f}/`;
+        pictures[f] = img;
+      }
+      return pictures[f];
+    }
+
+    function drawPictures(ctx, sx, sy) {
+      for (const item of items) {
+        if (item.k !== "image") continue;
+        const img = picture(item.f);
+        if (!img.complete || !img.naturalWidth) continue;
+        ctx.drawImage(img, item.x * sx, item.y * sy, item.w * sx, item.h * sy);
+      }
+    }
+    if (drawing && drawing.setUnderlay) drawing.setUnderlay(drawPictures);
+
     function label(item) {
       return `${texts[item.k] || item.k} ${items.indexOf(item) + 1}`;
     }
 
+    function buildPicture(item) {
+      const node = document.createElement("div");
+      node.className = "surface-item is-image";
+      const grip = document.createElement("button");
+      grip.type = "button";
+      grip.className = "item-grip";
+      grip.textContent = "✥";
+      const handle = document.createElement("button");
+      handle.type = "button";
+      handle.className = "item-resize";
+      handle.textContent = "⇲";
+      node.append(grip, handle);
+      grip.addEventListener("keydown", (event) => onGripKey(event, item, node));
+      grip.addEventListener("pointerdown", (event) => startDrag(event, item, node));
+      handle.addEventListener("keydown", (event) => onResizeKey(event, item, node));
+      handle.addEventListener("pointerdown", (event) => startDrag(event, item, node, true));
+      node.addEventListener("focusin", () => select(item));
+      node.addEventListener("pointerdown", (event) => event.stopPropagation());
+      return node;
+    }
+
+    // A picture's new size (logical units), its shape kept, its top left corner where it is.
+    function resizeTo(item, node, w) {
+      const ratio = item.h / item.w || 0.75;
+      let width = clamp(w, MIN_W, W - item.x);
+      let height = width * ratio;
+      if (height > H - item.y) {
+        height = H - item.y;
+        width = height / ratio;
+      }
+      if (height < MIN_H) {
+        height = MIN_H;
+        width = Math.min(W - item.x, Math.max(MIN_W, height / ratio));
+      }
+      item.w = whole(width, MIN_W, W - item.x);
+      item.h = whole(height, MIN_H, H - item.y);
+      place(node, item);
+    }
+
+    function onResizeKey(event, item, node) {
+      const step = event.shiftKey ? BIG_STEP : STEP;
+      const grow = { ArrowRight: step, ArrowDown: step, ArrowLeft: -step, ArrowUp: -step };
+      if (grow[event.key]) {
+        event.preventDefault();
+        resizeTo(item, node, item.w + grow[event.key]);
+        changed();
+      } else if (event.key === "Delete" || event.key === "Backspace") {
+        event.preventDefault();
+        remove(item, true);
+      }
+    }
+
     function build(item) {
+      if (item.k === "image") return buildPicture(item);
       const node = document.createElement("div");
       node.className = `surface-item is-${item.k}`;
       const grip = document.createElement("button");
@@ -150,7 +250,10 @@
       items.forEach((item, i) => {
         const node = nodes[i];
         node.querySelector(".item-grip").setAttribute("aria-label", `${label(item)}: ${texts.move || "move"}`);
-        node.querySelector("textarea").setAttribute("aria-label", label(item));
+        const area = node.querySelector("textarea");
+        if (area) area.setAttribute("aria-label", label(item));
+        const handle = node.querySelector(".item-resize");
+        if (handle) handle.setAttribute("aria-label", `${label(item)}: ${texts.resize || "resize"}`);
       });
     }
 
@@ -208,12 +311,56 @@
       return item;
     }
 
+    // A picture the pupil just uploaded (FILE: the server's answer), in the middle of the card.
+    function addPicture(file) {
+      if (items.length >= MAX_ITEMS || items.filter((item) => item.k === "image").length >= MAX_IMAGES) {
+        root.dispatchEvent(new CustomEvent("classnote:surface-full"));
+        return null;
+      }
+      const f = String(file.id || "").toLowerCase();
+      if (!ID.test(f)) return null;
+      const img = picture(f, `${fileUrl}${f}/?inline=1`);
+      const item = { k: "image", f: f, x: 300, y: 225, w: PICTURE.w, h: PICTURE.h };
+      const fit = () => {
+        const ratio = img.naturalWidth && img.naturalHeight ? img.naturalHeight / img.naturalWidth : 0.75;
+        let w = PICTURE.w;
+        let h = w * ratio;
+        if (h > PICTURE.h) {
+          h = PICTURE.h;
+          w = h / ratio;
+        }
+        item.w = whole(w, MIN_W, W);
+        item.h = whole(h, MIN_H, H);
+        item.x = whole((W - item.w) / 2, 0, W - item.w);
+        item.y = whole((H - item.h) / 2, 0, H - item.h);
+      };
+      const show = () => {
+        fit();
+        items.push(item);
+        const node = build(item);
+        nodes.push(node);
+        place(node, item);
+        layer.append(node);
+        relabel();
+        select(item);
+        node.querySelector(".item-grip").focus({ preventScroll: true });
+        changed();
+      };
+      if (img.complete && img.naturalWidth) show();
+      else {
+        img.addEventListener("load", show, { once: true });
+        img.addEventListener("error", show, { once: true });
+      }
+      return item;
+    }
+
     function remove(item, focusNext) {
       const i = items.indexOf(item);
       if (i < 0) return;
-      const hadText = Boolean(item.t);
+      const hadText = Boolean(item.t) || item.k === "image";
       items.splice(i, 1);
       nodes.splice(i, 1)[0].remove();
+      if (item.k === "image" && drawing && drawing.refresh) drawing.refresh();
       if (selected === item) selected = null;
       relabel();
       if (focusNext) {
@@ -241,13 +388,13 @@
       } else if (event.key === "Delete" || event.key === "Backspace") {
         event.preventDefault();
         remove(item, true);
-      } else if (event.key === "Enter" || event.key === "F2") {
+      } else if ((event.key === "Enter" || event.key === "F2") && node.querySelector("textarea")) {
         event.preventDefault();
         node.querySelector("textarea").focus();
       }
     }
 
-    function startDrag(event, item, node) {
+    function startDrag(event, item, node, resizing) {
       if (event.pointerType === "mouse" && event.button !== 0) return;
       event.preventDefault();
       event.stopPropagation();
@@ -260,7 +407,7 @@
         // the pointer is already gone
       }
       const [lx, ly] = toLogical(event);
-      drag = { id: event.pointerId, item, node, dx: lx - item.x, dy: ly - item.y, moved: false };
+      drag = { id: event.pointerId, item, node, dx: lx - item.x, dy: ly - item.y, moved: false, resizing: !!resizing, x0: lx, w0: item.w };
       grip.addEventListener("pointermove", onDragMove);
       grip.addEventListener("pointerup", onDragEnd);
       grip.addEventListener("pointercancel", onDragEnd);
@@ -270,6 +417,11 @@
       if (!drag || event.pointerId !== drag.id) return;
       const [lx, ly] = toLogical(event);
       const { item, node } = drag;
+      if (drag.resizing) {
+        resizeTo(item, node, drag.w0 + lx - drag.x0); // from where it was grabbed: no jump
+        drag.moved = true;
+        return;
+      }
       item.x = whole(lx - drag.dx, 0, W - item.w);
       item.y = whole(ly - drag.dy, 0, H - item.h);
       place(node, item);
@@ -391,11 +543,12 @@
         syncToolbar();
       },
       setTool,
+      addPicture,
       get tool() {
         return tool;
       },
     };
   }
 
-  window.ClassnoteSurface = { attach, cleanItems, INK, PAPER, MAX_ITEMS, WIDTH: W, HEIGHT: H };
+  window.ClassnoteSurface = { attach, cleanItems, INK, PAPER, MAX_ITEMS, MAX_IMAGES, WIDTH: W, HEIGHT: H };
 })();
