@@ -153,6 +153,9 @@ def test_sql_in_card_text_and_titles_is_stored_verbatim_through_the_api(tenant_a
     assert nul.status_code == 422 and not leaks(nul)
     after = database_fingerprint()
     assert after.pop("cards.Card") == before.pop("cards.Card") + len(SQL_PAYLOADS)
+    # The pupil's first work in the lesson, for the teacher's roster strip: one record, one event.
+    assert after.pop("lessons.LessonActivity") == before.pop("lessons.LessonActivity") + 1
+    assert after.pop("realtime.Event") == before.pop("realtime.Event") + 1
     assert after == before
     # Nothing else of anyone changed: the teacher's task card and B's card are as they were.
     assert Card.objects.get(pk=tenant_a.card.pk).text == "Secret task text aaa"
