@@ -90,7 +90,8 @@ def test_a_whole_lesson_in_japanese_on_a_tablet_with_reloads_between_the_steps(t
         # 1. The teacher starts the lesson; the pupils join from the live prompt.
         teacher.click(".tiles a >> nth=0")
         teacher.fill("#lesson-title", "分数のたし算")
-        teacher.click("form[action$='/lessons/'] button[type=submit]")
+        with teacher.expect_navigation():
+            teacher.click("form[action$='/lessons/'] button[type=submit]")
         lesson_path = local(teacher.url)
         assert re.fullmatch(r"/lessons/\d+/", lesson_path), lesson_path
         shot(teacher, "teacher-lesson-started")
@@ -112,10 +113,12 @@ def test_a_whole_lesson_in_japanese_on_a_tablet_with_reloads_between_the_steps(t
         teacher.wait_for_selector("form[data-card-editor][data-ready]")
         teacher.goto(f"{server.url}{lesson_path}")
         teacher.fill("form.box-new input[name=title]", "なかまわけ")
-        teacher.click("form.box-new button[type=submit]")
+        with teacher.expect_navigation():  # each form's answer has loaded before the page is reloaded
+            teacher.click("form.box-new button[type=submit]")
         teacher.reload()
         teacher.check("[data-send-form] input[name=cards] >> nth=0")
-        teacher.click("[data-send-button]")
+        with teacher.expect_navigation():  # sent with its idempotency key, then the page follows
+            teacher.click("[data-send-button]")
         teacher.reload()
 
         # 3. Who is where: the two pupils opened the lesson, the rest of the class has not.
@@ -192,7 +195,8 @@ def test_a_whole_lesson_in_japanese_on_a_tablet_with_reloads_between_the_steps(t
         # 5d. Eyes on me: lock every screen, then unlock; the pupils see the cover come and go live.
         lock = teacher.locator("[data-screen-lock-button]")
         expect(lock).to_have_text("画面をロック")
-        lock.click()
+        with teacher.expect_navigation():  # a plain form: the answer loads before anything else
+            lock.click()
         expect(lock).to_have_text("ロック解除")
         for number, page in enumerate(pupils, start=1):
             cover = page.locator("[data-screen-lock]")
@@ -202,7 +206,8 @@ def test_a_whole_lesson_in_japanese_on_a_tablet_with_reloads_between_the_steps(t
         lock = teacher.locator("[data-screen-lock-button]")
         expect(lock).to_have_text("ロック解除")
         shot(teacher, "teacher-locked")
-        lock.click()
+        with teacher.expect_navigation():
+            lock.click()
         expect(lock).to_have_text("画面をロック")
         for page in pupils:
             expect(page.locator("[data-screen-lock]")).to_be_hidden()
