@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.backends.cached_db import SessionStore
 from django.test import Client
 
 from classnote.accounts import actions as account_actions
@@ -30,6 +31,7 @@ from classnote.accounts.models import User
 from classnote.lessons import actions
 from classnote.realtime import bus, views
 from classnote.realtime.bus import QUEUE_SIZE
+from classnote.realtime.messages import ACCESS_CHANGED
 from classnote.realtime.models import Event
 from classnote.roster import actions as roster_actions
 from tests.conftest import Tenant, login_as, require_service
@@ -125,6 +127,27 @@ def test_a_stream_ends_as_soon_as_its_right_to_the_channel_ends(tenant_a: Tenant
         assert again.status in (401, 404), again.status
 
     run(scenario)
+
+
+def test_a_logout_tells_the_streams_only_once_its_session_is_gone(tenant_a: Tenant, monkeypatch: Any) -> None:
+    """Django sends user_logged_out before it flushes the session: a notice sent from the signal as
+    it stood reached a stream that re-checked at once and found the session still there, and that
+    window followed the lesson on until the next periodic re-check (a minute). The session is ended
+    in the store first, so every stream the notice wakes finds it gone."""
+    client = login_as(Client(), tenant_a.student)
+    key = client.session.session_key
+    live = bus.get_bus()
+    publish = live.publish
+    session_there: list[bool] = []
+
+    def watching(message: Any) -> Any:
+        if message.kind == ACCESS_CHANGED:
+            session_there.append(SessionStore().exists(key))
+        return publish(message)
+
+    monkeypatch.setattr(live, "publish", watching)
+    assert client.post("/accounts/logout/").status_code == 302
+    assert session_there == [False]
 
 
 def test_a_card_session_ends_with_its_card_but_a_password_session_stays(tenant_a: Tenant) -> None:

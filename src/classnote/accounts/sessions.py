@@ -91,6 +91,10 @@ def _user_deleted(sender: Any, instance: User, **kwargs: Any) -> None:
 def _logged_out(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     if request is not None:
         request.classnote_signed_out = True  # type: ignore[attr-defined]  # Clear-Site-Data (core.middleware)
+        # Django flushes the session only after this signal: end it in the store now, so that every
+        # stream the notice below wakes finds it gone (a stream re-checking before the flush would
+        # otherwise see it standing and follow on until its periodic re-check).
+        request.session.delete()
     if user is not None and user.pk is not None:
         access_changed([user.pk])  # the streams of the session just ended close; others re-check and stay
 
