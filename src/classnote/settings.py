@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "classnote.rights",
     "classnote.complaints",
     "classnote.incidents",
+    "classnote.status",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -50,12 +50,14 @@ class Purpose(StrEnum):
     # Every field may be read to answer the person's own request (disclosure, correction, deletion);
     # the disclosure export reads under this purpose only.
     RIGHTS = "answering the person's requests (disclosure, correction, deletion)"
+    STATUS_NOTICES = "telling subscribers about the service's status (incidents and maintenance)"
 
 
 class Basis(StrEnum):
     ENTRUSTED = "entrusted by the school / board of education to provide the education service"
     LEGAL_OBLIGATION = "legal obligation"
     LEGITIMATE_INTEREST = "legitimate interest in the security of the service"
+    CONSENT = "the person's consent (a subscription they confirmed and can end at any time)"
 
 
 class Audience(StrEnum):

@@ -165,11 +165,13 @@ PURPOSE_LABELS = {
     Purpose.COMPLAINTS: _("answering complaints and consultations about personal information"),
     Purpose.INCIDENTS: _("handling incidents and reporting them to the regulator"),
     Purpose.RIGHTS: _("answering the person's requests (disclosure, correction, deletion)"),
+    Purpose.STATUS_NOTICES: _("telling subscribers about the service's status (incidents and maintenance)"),
 }
 BASIS_LABELS = {
     Basis.ENTRUSTED: _("entrusted by the school / board of education to provide the education service"),
     Basis.LEGAL_OBLIGATION: _("legal obligation"),
     Basis.LEGITIMATE_INTEREST: _("legitimate interest in the security of the service"),
+    Basis.CONSENT: _("the person's consent (a subscription they confirmed and can end at any time)"),
 }
 AUDIENCE_LABELS = {
     Audience.SELF: _("the person themselves"),
@@ -190,6 +192,12 @@ RETENTION_LABELS = {
     WHILE_SESSION: _("until the session ends (at most the role's session lifetime)"),
     WHILE_TENANT: _("while the school's contract runs; deleted after contract end + the tenant's retention period"),
     "5 years (security record)": _("5 years (security record)"),
+    "while the post is kept; unlinked when the account is deleted": _(
+        "while the post is kept; unlinked when the account is deleted"
+    ),
+    "until the subscriber unsubscribes; an unconfirmed subscription is deleted after 7 days": _(
+        "until the subscriber unsubscribes; an unconfirmed subscription is deleted after 7 days"
+    ),
     "24 hours after the write (the operator may set another period); then deleted by an hourly job": _(
         "24 hours after the write (the operator may set another period); then deleted by an hourly job"
     ),
