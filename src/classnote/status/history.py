@@ -56,7 +56,10 @@ def maintenance_windows(start: dt.datetime, end: dt.datetime) -> dict[str, list[
 def load_observations(start: dt.datetime, end: dt.datetime) -> dict[str, list[fig.Obs]]:
     """One query: the raw observations of [start - gap, end) per component, oldest first."""
     rows = (
-        ProbeResult.objects.filter(at__gte=start - dt.timedelta(seconds=gap_seconds()), at__lt=end)
+        # component IN (...): a search of the (component, at) index, not a scan of it.
+        ProbeResult.objects.filter(
+            component__in=list(COMPONENTS), at__gte=start - dt.timedelta(seconds=gap_seconds()), at__lt=end
+        )
         .order_by("component", "at", "id")
         .values_list("component", "at", "answered", "ok", "latency_ms")
     )
@@ -64,6 +67,45 @@ def load_observations(start: dt.datetime, end: dt.datetime) -> dict[str, list[fi
     for component, at, answered, ok, latency_ms in rows.iterator(chunk_size=5000):
         observations[component].append(fig.Obs(at, answered, ok, latency_ms))
     return dict(observations)
+
+
+def timelines_for(
+    observations: Mapping[str, Sequence[fig.Obs]],
+    windows: Mapping[str, Iterable[fig.Window]],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    gap: float,
+) -> dict[str, list[fig.Segment]]:
+    """Every component's and the whole service's timeline over [start, end); any part of it can
+    then be tallied (``tally_for``) without building it again."""
+    result = {
+        key: fig.timeline(observations.get(key, ()), start, end, gap_seconds=gap, maintenance=windows.get(key, ()))
+        for key in COMPONENTS
+    }
+    result[SERVICE] = fig.service_timeline([result[key] for key in USER_FACING])
+    return result
+
+
+def tally_for(
+    timelines: Mapping[str, Sequence[fig.Segment]],
+    observations: Mapping[str, Sequence[fig.Obs]],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> dict[str, Figures]:
+    """The figures of [start, end) (inside the timelines' span) per component and for the service."""
+
+    def latencies(keys: Iterable[str]) -> list[float]:
+        return [
+            float(o.latency_ms)
+            for key in keys
+            for o in observations.get(key, ())
+            if o.ok and o.latency_ms is not None and start <= o.at < end
+        ]
+
+    result = {key: fig.tally(timelines[key], start, end, latencies([key])) for key in COMPONENTS}
+    result[SERVICE] = fig.tally(timelines[SERVICE], start, end, latencies(USER_FACING))
+    return result
 
 
 def figures_for(
@@ -75,16 +117,7 @@ def figures_for(
     gap: float,
 ) -> dict[str, Figures]:
     """Every component's and the whole service's figures over [start, end)."""
-    result = {
-        key: fig.component_figures(
-            observations.get(key, ()), start, end, gap_seconds=gap, maintenance=windows.get(key, ())
-        )
-        for key in COMPONENTS
-    }
-    result[SERVICE] = fig.service_figures(
-        observations, start, end, user_facing=USER_FACING, gap_seconds=gap, maintenance=windows
-    )
-    return result
+    return tally_for(timelines_for(observations, windows, start, end, gap=gap), observations, start, end)
 
 
 def _ms(value: float | None) -> int | None:

@@ -111,8 +111,10 @@ def summary(now: dt.datetime | None = None) -> Summary:
 
     # 1 query: the raw probes of yesterday and today.
     observations = history.load_observations(raw_start, now + dt.timedelta(microseconds=1))
-    today_figures = history.figures_for(observations, windows, fig.midnight(today), now, gap=gap)
-    last_day = history.figures_for(observations, windows, now - fig.DAY, now, gap=gap)
+    # Built once over [midnight yesterday, now); today, the last 24 hours and yesterday are parts of it.
+    timelines = history.timelines_for(observations, windows, raw_start, now, gap=gap)
+    today_figures = history.tally_for(timelines, observations, fig.midnight(today), now)
+    last_day = history.tally_for(timelines, observations, now - fig.DAY, now)
     yesterday_figures: dict[str, Figures] | None = None
 
     def day_figures(key: str, day: dt.date) -> Figures:
@@ -123,7 +125,7 @@ def summary(now: dt.datetime | None = None) -> Summary:
             return stored[(key, day)]
         if day == yesterday:  # the nightly aggregation has not run yet
             if yesterday_figures is None:
-                yesterday_figures = history.figures_for(observations, windows, raw_start, fig.midnight(today), gap=gap)
+                yesterday_figures = history.tally_for(timelines, observations, raw_start, fig.midnight(today))
             return yesterday_figures[key]
         return _unknown_day(day)
 
