@@ -699,3 +699,13 @@ for _feed in CLASSNOTE_SECURITY_FEEDS:
 # --- Aggregate statistics (classnote.stats) --------------------------------------------------------
 # No figure computed over fewer people than this is shown (nor derivable from the totals).
 PRIVACY_MIN_GROUP_SIZE = env.integer("PRIVACY_MIN_GROUP_SIZE", 10, minimum=3, maximum=1000)
+
+# --- Status page (issue 15): figures (classnote.status.figures, history, queries) ------------------
+# The objective the error budget is counted against (availability of the whole service, 0..1).
+STATUS_SLO = env.number("STATUS_SLO", 0.9995, minimum=0.5, maximum=0.999999)
+# Seconds an observation holds at most before the time is unknown (a gap); 0: 2.5 × the probe
+# interval (STATUS_PROBE_SECONDS, 60 by default: 150 s).
+STATUS_GAP_SECONDS = env.integer("STATUS_GAP_SECONDS", 0, minimum=0, maximum=86_400)
+# Days raw probe results are kept (each day is aggregated first), and days the daily aggregates are kept.
+STATUS_RAW_DAYS = env.integer("STATUS_RAW_DAYS", 90, minimum=2, maximum=3650)
+STATUS_AGGREGATE_DAYS = env.integer("STATUS_AGGREGATE_DAYS", 730, minimum=30, maximum=36_500)
