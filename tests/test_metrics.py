@@ -4,8 +4,10 @@ route templates (no ids), and no database or session needed to answer."""
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -208,3 +210,20 @@ def test_a_weak_metrics_token_stops_start_up(tmp_path: Path) -> None:
     result = run_classnote(tmp_path, "check", CLASSNOTE_ENV="development", METRICS_TOKEN="short")
     assert result.returncode != 0
     assert "METRICS_TOKEN" in result.stderr
+
+
+def test_the_dashboard_and_the_docs_name_only_metrics_that_exist() -> None:
+    """deploy/grafana, deploy/prometheus and docs/operations.md stay true to classnote.core.metrics."""
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "classnote-dashboard.json").read_text(encoding="utf-8"))
+    queries = " ".join(t["expr"] for panel in dashboard["panels"] for t in panel["targets"])
+    operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    documented = operations.split("\n## Metrics\n", 1)[1].split("\n## ", 1)[0]
+    exposed = {family.name for family in REGISTRY.collect()}
+    suffixes = ("_bucket", "_count", "_sum", "_total")
+    for name in set(re.findall(r"classnote_[a-z_]+", queries + documented)):
+        base = next((name[: -len(s)] for s in suffixes if name.endswith(s) and name[: -len(s)] in exposed), name)
+        assert base in exposed, f"{name} is named in the dashboard or the docs but not exposed"
+    for family in exposed:
+        if family.startswith("classnote_"):
+            assert family in queries, f"{family} is not on the dashboard"
+            assert family in documented, f"{family} is not in docs/operations.md"
