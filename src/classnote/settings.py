@@ -95,6 +95,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the whole stack is in the request's time. Takes itself out without METRICS_TOKEN.
+    "classnote.core.metrics.MetricsMiddleware",
     "classnote.core.middleware.RequestIdMiddleware",
     "classnote.core.middleware.DeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -572,6 +574,12 @@ CONTENT_SECURITY_POLICY = {
 # --- API ------------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 200
+
+# --- Metrics (classnote.core.metrics): /metrics for Prometheus --------------------------------------
+# Without a token nothing is measured per request and /metrics does not exist (404).
+METRICS_TOKEN = env.string("METRICS_TOKEN").strip()
+if METRICS_TOKEN and (len(METRICS_TOKEN) < 16 or any(c.isspace() for c in METRICS_TOKEN)):
+    raise ImproperlyConfigured("METRICS_TOKEN must be 16+ characters without spaces (a random secret).")
 
 # --- Logging: JSON lines with a request id; never personal data ------------------------------------
 LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()

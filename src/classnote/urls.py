@@ -21,6 +21,7 @@ urlpatterns = [
     path("home/", core.home, name="home"),
     path("healthz", core.healthz, name="healthz"),
     path("readyz", core.readyz, name="readyz"),
+    path("metrics", core.metrics_view, name="metrics"),
     # The offline shell (core/pwa.py): served from the root, so the worker's scope is the whole site.
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("sw.js", pwa.service_worker, name="service_worker"),
