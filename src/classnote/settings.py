@@ -704,11 +704,11 @@ PRIVACY_MIN_GROUP_SIZE = env.integer("PRIVACY_MIN_GROUP_SIZE", 10, minimum=3, ma
 # Minutes of continuously failed probes of a component after which a draft status incident opens
 # automatically (never public until an operator confirms it).
 STATUS_INCIDENT_AFTER_MINUTES = env.integer("STATUS_INCIDENT_AFTER_MINUTES", 5, minimum=1, maximum=24 * 60)
-# The public address of this service (https://classnote.example), for the links in notification
-# mails sent by background jobs; unset: https:// and the first name of ALLOWED_HOSTS.
-STATUS_PUBLIC_URL = env.string("STATUS_PUBLIC_URL", "").rstrip("/")
-if STATUS_PUBLIC_URL and not STATUS_PUBLIC_URL.startswith(("https://", "http://")):
-    raise ImproperlyConfigured("STATUS_PUBLIC_URL must start with https:// (or http:// outside production).")
+# The public address of this service (https://classnote.example), for the unsubscribe links in
+# notification mails sent by background jobs; unset: https:// and the first name of ALLOWED_HOSTS.
+STATUS_SITE_URL = env.string("STATUS_SITE_URL", "").rstrip("/")
+if STATUS_SITE_URL and not STATUS_SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("STATUS_SITE_URL must start with https:// (or http:// outside production).")
 # Seconds a webhook delivery may take (connect and answer) before it counts as failed.
 STATUS_WEBHOOK_TIMEOUT = env.integer("STATUS_WEBHOOK_TIMEOUT", 10, minimum=1, maximum=60)
 # Public subscription form: subscriptions one client address may ask for per hour.

@@ -54,15 +54,19 @@ _UNSUBSCRIBE_SALT = "classnote.status.unsubscribe"
 
 
 def site_url() -> str:
-    """The public address for links in mails sent by jobs (STATUS_PUBLIC_URL, else the first host)."""
-    if settings.STATUS_PUBLIC_URL:
-        return str(settings.STATUS_PUBLIC_URL)
+    """The service's public address for links in mails sent by jobs (STATUS_SITE_URL, else the
+    first name of ALLOWED_HOSTS): the subscription pages are the app's."""
+    if settings.STATUS_SITE_URL:
+        return str(settings.STATUS_SITE_URL)
     hosts = [host for host in settings.ALLOWED_HOSTS if host and "*" not in host and not host.startswith(".")]
     return f"https://{hosts[0]}" if hosts else "http://localhost:8000"
 
 
 def page_url(base_url: str | None = None) -> str:
-    return f"{base_url or site_url()}/status/"
+    """The public status page: STATUS_PUBLIC_URL when the operator names it (the page's own setting,
+    possibly on another origin), else /status/ of the service."""
+    named = str(getattr(settings, "STATUS_PUBLIC_URL", "") or "")
+    return named or f"{base_url or site_url()}/status/"
 
 
 # --- Unsubscribe links -----------------------------------------------------------------------------
