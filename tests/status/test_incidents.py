@@ -270,3 +270,14 @@ def test_tenant_staff_cannot_open_the_operator_pages(client: Client, tenant_a: T
         assert client.post(f"/operator/status/incidents/{incident.pk}/resolve/").status_code == 403
     incident.refresh_from_db()
     assert incident.resolved_at is None
+
+
+def test_the_periodic_task_opens_the_draft(settings: Any, db: None) -> None:
+    from classnote.status import tasks
+
+    settings.STATUS_INCIDENT_AFTER_MINUTES = 5
+    probes("lessons", 7, ok=False)
+    tasks.open_automatic_drafts()
+    tasks.open_automatic_drafts()  # the next minute: still one
+    assert list(StatusIncident.objects.values_list("automatic", "components")) == [(True, ["lessons"])]
+    tasks.purge_unconfirmed_subscribers()
