@@ -717,3 +717,16 @@ STATUS_GAP_SECONDS = env.integer("STATUS_GAP_SECONDS", 0, minimum=0, maximum=86_
 # Days raw probe results are kept (each day is aggregated first), and days the daily aggregates are kept.
 STATUS_RAW_DAYS = env.integer("STATUS_RAW_DAYS", 90, minimum=2, maximum=3650)
 STATUS_AGGREGATE_DAYS = env.integer("STATUS_AGGREGATE_DAYS", 730, minimum=30, maximum=36_500)
+# --- Status page (issue 15): incidents, maintenance and subscribers (classnote.status) -------------
+# Minutes of continuously failed probes of a component after which a draft status incident opens
+# automatically (never public until an operator confirms it).
+STATUS_INCIDENT_AFTER_MINUTES = env.integer("STATUS_INCIDENT_AFTER_MINUTES", 5, minimum=1, maximum=24 * 60)
+# The public address of this service (https://classnote.example), for the unsubscribe links in
+# notification mails sent by background jobs; unset: https:// and the first name of ALLOWED_HOSTS.
+STATUS_SITE_URL = env.string("STATUS_SITE_URL", "").rstrip("/")
+if STATUS_SITE_URL and not STATUS_SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("STATUS_SITE_URL must start with https:// (or http:// outside production).")
+# Seconds a webhook delivery may take (connect and answer) before it counts as failed.
+STATUS_WEBHOOK_TIMEOUT = env.integer("STATUS_WEBHOOK_TIMEOUT", 10, minimum=1, maximum=60)
+# Public subscription form: subscriptions one client address may ask for per hour.
+STATUS_SUBSCRIPTIONS_PER_HOUR = env.integer("STATUS_SUBSCRIPTIONS_PER_HOUR", 5, minimum=1, maximum=1000)

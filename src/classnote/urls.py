@@ -98,7 +98,9 @@ urlpatterns = [
     path("requests/", include("classnote.rights.urls")),
     path("complaints/", include("classnote.complaints.urls")),
     path("incidents/", include("classnote.incidents.urls")),
+    path("operator/status/", include("classnote.status.urls_operator")),
     path("operator/", include("classnote.security.urls")),
+    path("status/subscribe/", include("classnote.status.urls_subscribe")),
     path("api/", api.urls),
 ]
 

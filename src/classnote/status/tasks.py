@@ -8,7 +8,8 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from classnote.status import history
+from classnote.status import actions, history
+from classnote.status import notify as _notify  # noqa: F401 - registers the notification tasks
 
 logger = logging.getLogger("classnote.status")
 
@@ -34,3 +35,25 @@ def apply_status_retention() -> None:
         "status retention applied",
         extra={"summary": [f"deleted {raw} probe results", f"deleted {aggregates} daily aggregates"]},
     )
+
+
+# --- Incidents and subscribers (i15-incidents) -----------------------------------------------------
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("classnote-status-automatic-drafts")
+def open_automatic_drafts() -> None:
+    """A draft incident for components whose probes have failed for STATUS_INCIDENT_AFTER_MINUTES."""
+    incident = actions.open_automatic_drafts()
+    if incident is not None:
+        logger.warning(
+            "status incident draft #%s opened: probes failing", incident.pk, extra={"event": "status.draft_opened"}
+        )
+
+
+@db_periodic_task(crontab(minute="29"))
+@lock_task("classnote-status-subscriber-retention")
+def purge_unconfirmed_subscribers() -> None:
+    """Unconfirmed e-mail subscriptions are deleted after 7 days (hourly)."""
+    deleted = actions.purge_unconfirmed()
+    logger.info("unconfirmed status subscriptions purged", extra={"summary": [f"deleted {deleted} subscriptions"]})
