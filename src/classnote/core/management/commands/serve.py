@@ -111,6 +111,9 @@ class Command(BaseCommand):
         open_files = raise_open_file_limit()
         scheme = "https" if options["certfile"] else "http"
         url = f"{scheme}://{options['host']}:{options['port']}/"
+        if not settings.STATUS_PROBE_URL:  # the status prober's job checks this very process
+            own = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(options["host"], options["host"])  # noqa: S104
+            settings.STATUS_PROBE_URL = f"{scheme}://{own}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"\nclassnote is running at {url}"))
         self.stdout.write(f"  data directory: {settings.CLASSNOTE_HOME}")
         if logins:
