@@ -718,3 +718,6 @@ STATUS_PROBE_CREDENTIALS = Path(
 )
 # Where probe results wait (JSON lines, append-only) while the database cannot be written.
 STATUS_SPOOL_DIR = Path(env.string("STATUS_SPOOL_DIR", "") or CLASSNOTE_HOME / "status")
+# The prober's HTTP client logs every request at INFO: kept out of the log.
+LOGGING["loggers"].setdefault("httpx", {"handlers": ["console"], "level": "WARNING", "propagate": False})
+LOGGING["loggers"].setdefault("httpcore", {"handlers": ["console"], "level": "WARNING", "propagate": False})

@@ -203,8 +203,12 @@ class Command(BaseCommand):
 
     @staticmethod
     def _start_jobs() -> Any:
+        from django.utils.module_loading import autodiscover_modules
         from huey.contrib.djhuey import HUEY
 
+        # Every app's tasks.py, as `run_huey` (classnote worker) loads them: without this the
+        # consumer of the embedded default knew none of the periodic tasks.
+        autodiscover_modules("tasks")
         consumer = HUEY.create_consumer(workers=2, worker_type="thread", periodic=True)
         consumer.start()
         return consumer
