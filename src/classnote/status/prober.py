@@ -122,10 +122,12 @@ class Round:
         self.teacher = Session(base_url, timeout, verify)
         self.pupil = Session(base_url, timeout, verify)
         self.signed_in = False
+        self.sign_in_answered = False  # whether the service answered the sign-in (for what needs it)
 
     def run(self) -> list[Outcome]:
         try:
             outcomes = [self._measure(SIGN_IN, self._sign_in)]
+            self.sign_in_answered = outcomes[0].answered
             outcomes.append(self._measure(LESSONS, self._lessons))
             outcomes.append(self._measure(FILES, self._files))
             outcomes.append(self._measure(API, self._api))
@@ -176,7 +178,7 @@ class Round:
 
     def _require_sign_in(self) -> None:
         if not self.signed_in:
-            raise StepFailed("login", "not signed in", answered=self.teacher.answered)
+            raise StepFailed("login", "not signed in", answered=self.sign_in_answered)
 
     def _lessons(self) -> float:
         self._require_sign_in()
