@@ -607,6 +607,9 @@ LOGGING = {
         # A bad Host header is sent by anyone who likes (scanners): a warning, not an error.
         "django.security.DisallowedHost": {"level": "WARNING", "filters": ["as_warning"]},
         "huey": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # The status prober's HTTP client logs every request (with its URL) at INFO.
+        "httpx": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "httpcore": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 
@@ -718,6 +721,3 @@ STATUS_PROBE_CREDENTIALS = Path(
 )
 # Where probe results wait (JSON lines, append-only) while the database cannot be written.
 STATUS_SPOOL_DIR = Path(env.string("STATUS_SPOOL_DIR", "") or CLASSNOTE_HOME / "status")
-# The prober's HTTP client logs every request at INFO: kept out of the log.
-LOGGING["loggers"].setdefault("httpx", {"handlers": ["console"], "level": "WARNING", "propagate": False})
-LOGGING["loggers"].setdefault("httpcore", {"handlers": ["console"], "level": "WARNING", "propagate": False})

@@ -47,7 +47,9 @@ def probe_round() -> None:
     if not settings.STATUS_PROBE_SCHEDULED:
         return
     if not settings.STATUS_PROBE_URL:
-        logger.warning("status: no STATUS_PROBE_URL (nor a `classnote serve` address): no probe round")
+        # Production: the public URL must be given (no round is better than rounds refused by
+        # ALLOWED_HOSTS, recorded as an outage that is not one): the components show as unknown.
+        logger.warning("status: STATUS_PROBE_URL is not set: no probe round")
         return
     if not _round_running.acquire(blocking=False):
         return

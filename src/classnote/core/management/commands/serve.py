@@ -111,7 +111,8 @@ class Command(BaseCommand):
         open_files = raise_open_file_limit()
         scheme = "https" if options["certfile"] else "http"
         url = f"{scheme}://{options['host']}:{options['port']}/"
-        if not settings.STATUS_PROBE_URL:  # the status prober's job checks this very process
+        if not settings.STATUS_PROBE_URL and not settings.PRODUCTION:  # the status prober checks this process
+            # (In production the public URL must be given: ALLOWED_HOSTS and TLS name the public host.)
             own = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(options["host"], options["host"])  # noqa: S104
             settings.STATUS_PROBE_URL = f"{scheme}://{own}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"\nclassnote is running at {url}"))

@@ -74,7 +74,12 @@ class Command(BaseCommand):
         done = 0
         while True:
             began = time.monotonic()
-            outcomes = recording.round_and_record(url, credentials, name, jobs=jobs_check if options["jobs"] else None)
+            try:
+                jobs = jobs_check if options["jobs"] else None
+                outcomes = recording.round_and_record(url, credentials, name, jobs=jobs)
+            except Exception as error:  # noqa: BLE001 - e.g. neither the database nor the spool writable
+                self.stderr.write(f"round not recorded: {type(error).__name__}")
+                outcomes = []
             self.stdout.write(
                 " ".join(
                     f"{o.component}={'ok' if o.ok else 'failed:' + (o.failed_step or '-')}({o.latency_ms}ms)"
