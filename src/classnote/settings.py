@@ -721,3 +721,12 @@ STATUS_PROBE_CREDENTIALS = Path(
 )
 # Where probe results wait (JSON lines, append-only) while the database cannot be written.
 STATUS_SPOOL_DIR = Path(env.string("STATUS_SPOOL_DIR", "") or CLASSNOTE_HOME / "status")
+# --- Status page (issue 15): figures (classnote.status.figures, history, queries) ------------------
+# The objective the error budget is counted against (availability of the whole service, 0..1).
+STATUS_SLO = env.number("STATUS_SLO", 0.9995, minimum=0.5, maximum=0.999999)
+# Seconds an observation holds at most before the time is unknown (a gap); 0: 2.5 × the probe
+# interval (STATUS_PROBE_SECONDS, 60 by default: 150 s).
+STATUS_GAP_SECONDS = env.integer("STATUS_GAP_SECONDS", 0, minimum=0, maximum=86_400)
+# Days raw probe results are kept (each day is aggregated first), and days the daily aggregates are kept.
+STATUS_RAW_DAYS = env.integer("STATUS_RAW_DAYS", 90, minimum=2, maximum=3650)
+STATUS_AGGREGATE_DAYS = env.integer("STATUS_AGGREGATE_DAYS", 730, minimum=30, maximum=36_500)

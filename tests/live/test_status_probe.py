@@ -91,6 +91,7 @@ def red(results: list[dict[str, Any]]) -> set[str]:
 
 
 def outage_and_recovery(
+    env: dict[str, str],
     read_rows: Callable[[], list[tuple[Any, ...]]],
     spool: Path,
     take_down: Callable[[], None],
@@ -113,8 +114,8 @@ def outage_and_recovery(
     for result in outage:  # what a result says: a step and a status or an exception class, nothing more
         assert set(result) == {"component", "at", "answered", "ok", "latency_ms", "failed_step", "detail", "prober"}
         assert len(result["detail"]) <= 40, result
-    # LEAD: with the public page on main, assert here that /status/ still renders (the snapshot) and
-    # shows AFFECTED red; and that the figures (classnote.status.queries.summary) dropped.
+    # LEAD: with the public page on main, assert here that /status/ still renders (the last
+    # snapshot, with its age) and shows AFFECTED red while the database is away.
 
     bring_back()
     wait_until(every_second(lambda: not spooled(spool)), 120, lambda: "the spool was not emptied: " + state())
@@ -123,6 +124,35 @@ def outage_and_recovery(
     assert {(component, False) for component in AFFECTED} <= recorded, "the outage is in the database, not a gap"
     after = len(rows)
     wait_until(every_second(lambda: green(read_rows(), USER_FACING, after)), 90, lambda: "not green again: " + state())
+    # The status page's figures (classnote.status.queries.summary): green now, and the last 24
+    # hours' availability dropped for what the outage took down (it answered: up, not available).
+    now = summary_of(env)
+    for component in USER_FACING:
+        assert now[component]["state"] == "operational", now
+    for component in AFFECTED:
+        assert now[component]["availability"] < 1, now
+        assert now[component]["availability"] <= now[component]["uptime"], now
+
+
+def summary_of(env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """classnote.status.queries.summary() as the service computes it from its database: per
+    component, the state now and the last 24 hours' uptime and availability."""
+    code = (
+        "import json; from classnote.status.queries import summary; s = summary(); "
+        "print('SUMMARY', json.dumps({c.key: {'state': c.state, 'uptime': c.periods['day'].uptime, "
+        "'availability': c.periods['day'].availability} for c in s.components}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "classnote", "shell", "-c", code],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    for line in result.stdout.decode().splitlines():
+        if line.startswith("SUMMARY "):
+            return dict(json.loads(line[len("SUMMARY ") :]))
+    raise AssertionError(result.stderr.decode(errors="replace")[-2000:])
 
 
 def setup_probe(env: dict[str, str], credentials: Path) -> None:
@@ -155,7 +185,7 @@ def test_probe_records_a_full_disk_on_the_embedded_default_and_the_recovery(tmp_
                 return db.execute(SELECT).fetchall()
 
         with prober(env, server.url, credentials, log):
-            outage_and_recovery(read_rows, spool, lambda: fill(home / "filler"), (home / "filler").unlink, log)
+            outage_and_recovery(env, read_rows, spool, lambda: fill(home / "filler"), (home / "filler").unlink, log)
 
 
 def test_probe_records_a_stopped_postgres_and_the_recovery(tmp_path: Path) -> None:
@@ -183,4 +213,4 @@ def test_probe_records_a_stopped_postgres_and_the_recovery(tmp_path: Path) -> No
                     return []
 
             with prober(env, server.url, credentials, log):
-                outage_and_recovery(read_rows, spool, pg.stop, pg.start, log)
+                outage_and_recovery(env, read_rows, spool, pg.stop, pg.start, log)

@@ -1,4 +1,5 @@
-"""Background jobs of the status page (huey). Each part of issue 15 has its own section here."""
+"""Periodic jobs of the status page (huey; run by the consumer in `classnote serve` or `classnote
+worker`). Each part of the status page has its own section."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import threading
 
 from django.conf import settings
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, task
+from huey.contrib.djhuey import db_periodic_task, lock_task, task
 from huey.exceptions import ResultTimeout
 
-from classnote.status import probe_tenant, recording
+from classnote.status import history, probe_tenant, recording
 
 logger = logging.getLogger("classnote.status")
 
@@ -60,3 +61,26 @@ def probe_round() -> None:
         logger.warning("status: the probe round could not run (%s)", type(error).__name__)
     finally:
         _round_running.release()
+
+
+# --- Figures: daily aggregation and retention of the probe record (status/history.py) -----------
+# huey's crontab runs in UTC, as the status page's days are UTC days.
+
+
+@db_periodic_task(crontab(minute="7", hour="0"))
+@lock_task("classnote-status-aggregate")
+def aggregate_status_days() -> None:
+    """Yesterday (recomputed) and any complete day not aggregated yet."""
+    days = history.aggregate_missing()
+    logger.info("status days aggregated", extra={"summary": [f"aggregated {len(days)} days"]})
+
+
+@db_periodic_task(crontab(minute="37", hour="0"))
+@lock_task("classnote-status-aggregate")
+def apply_status_retention() -> None:
+    """Raw probes past STATUS_RAW_DAYS (once aggregated), aggregates past STATUS_AGGREGATE_DAYS."""
+    raw, aggregates = history.apply_retention()
+    logger.info(
+        "status retention applied",
+        extra={"summary": [f"deleted {raw} probe results", f"deleted {aggregates} daily aggregates"]},
+    )
