@@ -615,6 +615,9 @@ LOGGING = {
         # A bad Host header is sent by anyone who likes (scanners): a warning, not an error.
         "django.security.DisallowedHost": {"level": "WARNING", "filters": ["as_warning"]},
         "huey": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # The status prober's HTTP client logs every request (with its URL) at INFO.
+        "httpx": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "httpcore": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 
@@ -708,6 +711,24 @@ for _feed in CLASSNOTE_SECURITY_FEEDS:
 # No figure computed over fewer people than this is shown (nor derivable from the totals).
 PRIVACY_MIN_GROUP_SIZE = env.integer("PRIVACY_MIN_GROUP_SIZE", 10, minimum=3, maximum=1000)
 
+# --- Status page (issue 15): the prober (classnote.status.prober, .recording, `classnote probe`) ---
+# The base URL the scheduled prober checks; empty: the address `classnote serve` listens on (set by
+# serve at start-up; in production, where ALLOWED_HOSTS and TLS name the public host, give that URL).
+STATUS_PROBE_URL = env.string("STATUS_PROBE_URL", "").strip()
+# How often a probe round runs: the scheduled job runs every ceil(STATUS_PROBE_SECONDS / 60) minutes
+# (huey's schedule is per minute); `classnote probe --every` overrides it for that process.
+STATUS_PROBE_SECONDS = env.integer("STATUS_PROBE_SECONDS", 60, minimum=60, maximum=3600)
+# The scheduled job runs in the job consumer of the embedded default (`classnote serve`); in
+# scale-out, run `classnote probe --url` as a process of its own instead (or set this to true).
+STATUS_PROBE_SCHEDULED = env.boolean("STATUS_PROBE_SCHEDULED", not REDIS_URL)
+# Every request and wait of a probe gives up after this many seconds (the probe then fails).
+STATUS_PROBE_TIMEOUT = env.integer("STATUS_PROBE_TIMEOUT", 10, minimum=1, maximum=60)
+# The probe accounts' passwords and API token (written by `classnote probe setup`, mode 0600).
+STATUS_PROBE_CREDENTIALS = Path(
+    env.string("STATUS_PROBE_CREDENTIALS", "") or CLASSNOTE_HOME / "status" / "probe-credentials.json"
+)
+# Where probe results wait (JSON lines, append-only) while the database cannot be written.
+STATUS_SPOOL_DIR = Path(env.string("STATUS_SPOOL_DIR", "") or CLASSNOTE_HOME / "status")
 # --- Status page (issue 15): figures (classnote.status.figures, history, queries) ------------------
 # The objective the error budget is counted against (availability of the whole service, 0..1).
 STATUS_SLO = env.number("STATUS_SLO", 0.9995, minimum=0.5, maximum=0.999999)
