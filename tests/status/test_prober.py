@@ -13,6 +13,7 @@ import pytest
 from django.db import OperationalError
 from django.test import override_settings
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from classnote.accounts.models import ApiToken
 from classnote.accounts.tokens import hash_token
@@ -111,3 +112,16 @@ def test_a_round_where_nothing_answers_is_all_red_and_unanswered() -> None:
         "api": (False, False, "api_me"),
     }
     assert all(o.detail == "ConnectError" for o in outcomes if o.failed_step != "login")
+
+
+def test_every_round_sets_the_probe_results_on_metrics() -> None:
+    """After a round, /metrics carries each component's last result and latency (core.metrics)."""
+    recording.after_round(
+        [
+            prober.Outcome("sign-in", answered=True, ok=True, latency_ms=120),
+            prober.Outcome("files", answered=True, ok=False, latency_ms=None, failed_step="upload"),
+        ]
+    )
+    assert REGISTRY.get_sample_value("classnote_probe_success", {"component": "sign-in"}) == 1
+    assert REGISTRY.get_sample_value("classnote_probe_latency_seconds", {"component": "sign-in"}) == 0.12
+    assert REGISTRY.get_sample_value("classnote_probe_success", {"component": "files"}) == 0

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
 
 from classnote.base import outages
+from classnote.core import metrics
 from classnote.status import probe_tenant, prober
 from classnote.status.models import ProbeResult
 from classnote.status.prober import Outcome
@@ -140,13 +141,12 @@ def suppress_all() -> Iterator[None]:
 
 
 def after_round(outcomes: list[Outcome]) -> None:
-    """What runs after every round, recorded or spooled. Single call site for the other parts of
-    issue 15, to be wired when they are on main:
-
-    LEAD (i15-metrics): for each outcome, classnote.core.metrics.record_probe(outcome.component,
-        outcome.ok, (outcome.latency_ms or 0) / 1000) — the probe results on /metrics.
-    LEAD (i15-page): classnote.status.snapshot.publish() — the static snapshot of the status page.
-    """
+    """What runs after every round, recorded or spooled: the probe results on /metrics (this
+    process's; in scale-out, a prober in a `classnote worker` shares PROMETHEUS_MULTIPROC_DIR with an
+    app process to be scraped, docs/operations.md *Metrics*)."""
+    for outcome in outcomes:
+        latency = None if outcome.latency_ms is None else outcome.latency_ms / 1000
+        metrics.record_probe(outcome.component, outcome.ok, latency)
 
 
 def purge_quietly() -> None:
