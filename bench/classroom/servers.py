@@ -76,7 +76,11 @@ def launch(name: str, cmd: list[str], env: dict[str, str], cwd: Path, log: Path,
 
 
 def start_classnote(home: Path) -> Server:
-    env = clean_env(CLASSNOTE_HOME=str(home), CLASSNOTE_ENV="development", LOG_LEVEL="warning")
+    # No status prober of its own (about 0.4 CPU-seconds a minute, docs/performance.md *Status
+    # prober*): the figures stay comparable with the runs before it existed.
+    env = clean_env(
+        CLASSNOTE_HOME=str(home), CLASSNOTE_ENV="development", LOG_LEVEL="warning", STATUS_PROBE_SCHEDULED="false"
+    )
     port = free_port()
     cmd = [sys.executable, "-m", "classnote", "serve", "--port", str(port), "--no-migrate"]
     return launch("classnote", cmd, env, ROOT, home / "server.log", "/healthz")
