@@ -98,6 +98,8 @@ urlpatterns = [
     path("complaints/", include("classnote.complaints.urls")),
     path("incidents/", include("classnote.incidents.urls")),
     path("operator/", include("classnote.security.urls")),
+    # The public status page (issue 15): the page, its Atom feed and summary.json.
+    path("status/", include("classnote.status.urls")),
     path("api/", api.urls),
 ]
 
