@@ -315,8 +315,7 @@ def _component_context(component: s.ComponentStatus, labels: dict[str, str]) -> 
         "checked_at": component.checked_at,
         "latency": _ms(component.latency_ms) if component.latency_ms is not None else "",
         "bars": [
-            {"day": bar.day.isoformat(), "state": bar.state, "text": _day_text(bar, labels)}
-            for bar in component.bars
+            {"day": bar.day.isoformat(), "state": bar.state, "text": _day_text(bar, labels)} for bar in component.bars
         ],
         "first_day": component.bars[0].day if component.bars else None,
         "figures": _figure_rows(component),
