@@ -154,6 +154,7 @@ def test_publish_writes_every_language_json_and_atom(snapshot_dir: Path) -> None
     names = sorted(str(p.relative_to(snapshot_dir)) for p in snapshot_dir.rglob("*") if p.is_file())
     assert names == [
         "api/summary.json",
+        "favicon.svg",
         "feed.atom",
         "index.html",
         "index.ja.html",

@@ -79,8 +79,27 @@ def duration(seconds: float) -> str:
     return sign + _("%(seconds)d s") % {"seconds": secs}
 
 
+SEVERITY = ("none", "maintenance", "minor", "major", "critical")
+IMPACT_INDICATOR = {"minor": "minor", "major": "major", "critical": "critical"}
+
+
 def indicator(summary: s.Summary) -> tuple[str, str]:
-    """Statuspage's page indicator and its description, for the whole service now."""
+    """Statuspage's page indicator and its description, for the whole service now: the worse of what
+    the probes say and the impact of the active incidents."""
+    level, description = _probed(summary)
+    for post in summary.active_incidents:
+        raised = IMPACT_INDICATOR.get(post.impact)
+        if raised and SEVERITY.index(raised) > SEVERITY.index(level):
+            level = raised
+            description = {
+                "minor": _("Degraded performance"),
+                "major": _("Partial outage"),
+                "critical": _("Major outage"),
+            }[raised]
+    return level, description
+
+
+def _probed(summary: s.Summary) -> tuple[str, str]:
     facing = [c for c in summary.components if c.user_facing]
     down = [c for c in facing if c.state == s.OUTAGE]
     if facing and len(down) == len(facing):

@@ -36,13 +36,18 @@ from classnote.status import summary as s
 
 logger = logging.getLogger(__name__)
 
-ASSETS = {"status.css": "classnote/status.css", "status.js": "classnote/status.js"}
+ASSETS = {
+    "status.css": "classnote/status.css",
+    "status.js": "classnote/status.js",
+    "favicon.svg": "classnote/favicon.svg",
+}
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".json": "application/json",
     ".atom": "application/atom+xml; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
 }
 
 
@@ -76,7 +81,7 @@ def render(summary: s.Summary) -> dict[str, bytes]:
     subscribe = f"{base}subscribe/" if base else "/status/subscribe/"
     for code, _name in settings.LANGUAGES:
         links = {"feed": "feed.atom", "json": "api/summary.json", "subscribe": subscribe, "languages": languages}
-        html = public.render_page(summary, code, {"css": "status.css", "js": "status.js"}, links)
+        html = public.render_page(summary, code, {"css": "status.css", "js": "status.js", "icon": "favicon.svg"}, links)
         files[page_name(code)] = html.encode()
     with override(settings.LANGUAGE_CODE):
         data = public.as_json(summary, base)
@@ -99,6 +104,8 @@ def publish(summary: s.Summary | None = None) -> bool:
         target = directory()
         for name, content in files.items():
             _write(target / name, content)
+        for folder in (target, target / "api"):
+            folder.chmod(0o755)  # read by the web server (deploy/nginx), whatever the process's umask
     except Exception as error:  # noqa: BLE001 - the prober must go on; the cause is logged
         logger.warning("status snapshot: not published (%s)", outages.describe(error))
         return False

@@ -80,7 +80,11 @@ def page(request: HttpRequest) -> HttpResponse:
         "subscribe": subscribe_url(),
         "languages": {code: f"{here}?lang={code}" for code in SUPPORTED},
     }
-    assets = {"css": static("classnote/status.css"), "js": static("classnote/status.js")}
+    assets = {
+        "css": static("classnote/status.css"),
+        "js": static("classnote/status.js"),
+        "icon": static("classnote/favicon.svg"),
+    }
     html = public.render_page(summary, language, assets, links)
     response = HttpResponse(html, status=200 if summary.snapshot_age_seconds is None else 503)
     response["Content-Language"] = language

@@ -31,7 +31,9 @@
   function when(iso) {
     if (!iso) return "";
     try {
-      return new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+      return new Intl.DateTimeFormat(lang, {
+        year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+      }).format(new Date(iso));
     } catch (e) {
       return iso;
     }
