@@ -73,7 +73,8 @@ http {{
     fastcgi_temp_path {temp}/fastcgi;
     uwsgi_temp_path {temp}/uwsgi;
     scgi_temp_path {temp}/scgi;
-    types {{ text/html html; application/json json; application/atom+xml atom; text/css css; text/javascript js; image/svg+xml svg; }}
+    types {{ text/html html; application/json json; application/atom+xml atom; text/css css;
+             text/javascript js; image/svg+xml svg; }}
 {rendered}
 }}
 """
