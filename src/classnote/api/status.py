@@ -142,7 +142,8 @@ def status_summary(request: HttpRequest, response: HttpResponse) -> object:
     """The status page's summary: the state of each component and of the whole service, uptime and
     availability per period, the 90 days of the bars, the error budget, incidents and maintenance.
     Public (no login); also at /status/api/summary.json. Names in the request's language."""
-    response["Cache-Control"] = "public, max-age=30"
+    if not request.user.is_authenticated:  # a signed-in user's answers stay private, no-store
+        response["Cache-Control"] = "public, max-age=30"
     response["Access-Control-Allow-Origin"] = "*"
     page_url = settings.STATUS_PUBLIC_URL or request.build_absolute_uri(reverse("status_page"))
     return public.as_json(queries.summary(), page_url)

@@ -34,8 +34,11 @@ def _language(request: HttpRequest) -> str:
     return asked if asked in SUPPORTED else (get_language() or settings.LANGUAGE_CODE)
 
 
-def _cacheable(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = f"public, max-age={MAX_AGE}"
+def _cacheable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Public and cacheable for MAX_AGE, for anonymous visitors; a signed-in user's answers keep the
+    site's rule for every signed-in page (private, no-store: core.middleware)."""
+    if not request.user.is_authenticated:
+        response["Cache-Control"] = f"public, max-age={MAX_AGE}"
     return response
 
 
@@ -92,7 +95,7 @@ def page(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = "30"
         response["Cache-Control"] = "no-store"
         return response
-    return _cacheable(response)
+    return _cacheable(request, response)
 
 
 def _no_snapshot_text() -> str:
@@ -108,7 +111,7 @@ def feed(request: HttpRequest) -> HttpResponse:
     body = public.as_atom(queries.summary(), here, feed_url, language)
     response = HttpResponse(body, content_type="application/atom+xml; charset=utf-8")
     response["Content-Language"] = language
-    return _cacheable(response)
+    return _cacheable(request, response)
 
 
 @require_safe
@@ -121,4 +124,4 @@ def summary_json(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
     response["Access-Control-Allow-Origin"] = "*"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return _cacheable(response)
+    return _cacheable(request, response)
