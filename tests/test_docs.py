@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-READERS = re.compile(r'env\.(?:string|boolean|integer|listing|choice|is_set)\(\s*"([A-Z_]+)"')
+READERS = re.compile(r'env\.(?:string|boolean|integer|number|listing|choice|is_set)\(\s*"([A-Z_]+)"')
 
 
 def test_every_environment_variable_is_documented() -> None:

@@ -57,7 +57,37 @@ PARAMETERS: dict[str, Callable[[Tenant], object]] = {
     # Complaints (/complaints/<complaint_id>/) and incidents (/incidents/<incident_id>/) about the tenant.
     "complaint_id": lambda t: _complaint(t).pk,
     "incident_id": lambda t: _incident(t).pk,
+    # The status page's posts and webhooks (/operator/status/...) belong to no tenant: a published
+    # incident, a maintenance window and a webhook, which no tenant user may change.
+    "status_incident_id": lambda t: _status_posts()[0].pk,
+    "maintenance_id": lambda t: _status_posts()[1].pk,
+    "subscriber_id": lambda t: _status_posts()[2].pk,
+    # Status subscriptions' links (/status/subscribe/confirm/<token>/): a token of no subscription.
+    "subscription_token": lambda t: "not-a-subscription-token",
 }
+
+
+def _status_posts() -> tuple[Any, Any, Any]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from classnote.status.models import Maintenance, StatusIncident, Subscriber
+
+    now = timezone.now()
+    incident = StatusIncident.objects.get_or_create(
+        title="ISOLATION status incident", defaults={"components": ["api"], "published_at": now}
+    )[0]
+    window = Maintenance.objects.get_or_create(
+        title="ISOLATION maintenance",
+        defaults={"components": ["api"], "starts_at": now + timedelta(days=1), "ends_at": now + timedelta(days=2)},
+    )[0]
+    hook = Subscriber.objects.get_or_create(
+        kind="webhook",
+        address="https://hooks.example/isolation",
+        defaults={"token_hash": "f" * 64, "secret": "s", "confirmed_at": now},
+    )[0]
+    return incident, window, hook
 
 
 def _data_request(tenant: Tenant) -> Any:
@@ -215,7 +245,7 @@ def _snapshot(tenant: Tenant) -> list[dict[str, Any]]:
     rows += list(SubmissionBox.objects.filter(lesson__school_class__school=tenant.school).order_by("pk"))
     rows += list(Submission.objects.filter(box__lesson__school_class__school=tenant.school).order_by("pk"))
     rows += list(StoredFile.objects.filter(school=tenant.school).order_by("pk"))
-    rows += [_complaint(tenant), _incident(tenant)]
+    rows += [_complaint(tenant), _incident(tenant), *_status_posts()]
     # last_login changes when the test signs its actors in; it is not data a request could steal.
     return [model_to_dict(row, exclude=["last_login"]) | {"_model": type(row).__name__} for row in rows]
 

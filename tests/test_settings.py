@@ -85,6 +85,10 @@ def test_production_refuses_to_start_with_an_insecure_setting(
         ("CLASSNOTE_ENV", "staging", "CLASSNOTE_ENV='staging' must be one of"),
         ("DATABASE_URL", "mysql://db/classnote", "DATABASE_URL must be sqlite:///... or postgres://..."),
         ("SESSION_IDLE_STUDENT", "5", "SESSION_IDLE_STUDENT=5 is below the minimum 60"),
+        ("STATUS_SLO", "high", "STATUS_SLO='high' is not a number"),
+        ("STATUS_SLO", "nan", "STATUS_SLO='nan' is not a number"),
+        # A percentage where a fraction is meant.
+        ("STATUS_SLO", "99.95", "STATUS_SLO=99.95 is above the maximum 0.999999"),
     ],
 )
 def test_a_bad_value_names_the_variable(tmp_path: Path, variable: str, value: str, message: str) -> None:

@@ -23,7 +23,7 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
 from classnote import env  # noqa: E402
-from classnote.core import health  # noqa: E402
+from classnote.core import health, metrics  # noqa: E402
 from classnote.core.wsgi_bridge import BufferedWSGI  # noqa: E402
 
 STREAM_PREFIXES = ("/events/",)
@@ -75,6 +75,10 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 return
     if scope["type"] == "http" and scope["path"] == "/readyz" and scope["method"] in ("GET", "HEAD"):
         await health.asgi_readyz(scope, receive, send)  # off the request threads (issue 13)
+        return
+    metrics_scrape = scope["type"] == "http" and scope["path"] == "/metrics" and scope["method"] in ("GET", "HEAD")
+    if metrics_scrape and settings.METRICS_TOKEN:
+        await metrics.asgi_metrics(scope, send)  # no thread, session or database (issue 15)
         return
     if scope["type"] == "http" and scope["path"].startswith(STREAM_PREFIXES):
         await django_asgi(scope, receive, send)

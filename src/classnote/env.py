@@ -63,6 +63,24 @@ def integer(name: str, default: int, *, minimum: int | None = None, maximum: int
     return number
 
 
+def number(name: str, default: float, *, minimum: float | None = None, maximum: float | None = None) -> float:
+    """A decimal number (e.g. an objective such as 0.9995)."""
+    value = _raw(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        result = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number.") from None
+    if result != result or result in (float("inf"), float("-inf")):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number.")
+    if minimum is not None and result < minimum:
+        raise ImproperlyConfigured(f"{name}={result} is below the minimum {minimum}.")
+    if maximum is not None and result > maximum:
+        raise ImproperlyConfigured(f"{name}={result} is above the maximum {maximum}.")
+    return result
+
+
 def listing(name: str, default: list[str] | None = None) -> list[str]:
     value = _raw(name)
     if value is None:

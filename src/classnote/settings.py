@@ -95,6 +95,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the whole stack is in the request's time. Takes itself out without METRICS_TOKEN.
+    "classnote.core.metrics.MetricsMiddleware",
     "classnote.core.middleware.RequestIdMiddleware",
     "classnote.core.middleware.DeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -573,6 +575,12 @@ CONTENT_SECURITY_POLICY = {
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 200
 
+# --- Metrics (classnote.core.metrics): /metrics for Prometheus --------------------------------------
+# Without a token nothing is measured per request and /metrics does not exist (404).
+METRICS_TOKEN = env.string("METRICS_TOKEN").strip()
+if METRICS_TOKEN and (len(METRICS_TOKEN) < 16 or any(c.isspace() for c in METRICS_TOKEN)):
+    raise ImproperlyConfigured("METRICS_TOKEN must be 16+ characters without spaces (a random secret).")
+
 # --- Logging: JSON lines with a request id; never personal data ------------------------------------
 LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
 LOGGING = {
@@ -607,6 +615,9 @@ LOGGING = {
         # A bad Host header is sent by anyone who likes (scanners): a warning, not an error.
         "django.security.DisallowedHost": {"level": "WARNING", "filters": ["as_warning"]},
         "huey": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # The status prober's HTTP client logs every request (with its URL) at INFO.
+        "httpx": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "httpcore": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 
@@ -700,10 +711,52 @@ for _feed in CLASSNOTE_SECURITY_FEEDS:
 # No figure computed over fewer people than this is shown (nor derivable from the totals).
 PRIVACY_MIN_GROUP_SIZE = env.integer("PRIVACY_MIN_GROUP_SIZE", 10, minimum=3, maximum=1000)
 
+# --- Status page (issue 15): the prober (classnote.status.prober, .recording, `classnote probe`) ---
+# The base URL the scheduled prober checks; empty: the address `classnote serve` listens on (set by
+# serve at start-up; in production, where ALLOWED_HOSTS and TLS name the public host, give that URL).
+STATUS_PROBE_URL = env.string("STATUS_PROBE_URL", "").strip()
+# How often a probe round runs: the scheduled job runs every ceil(STATUS_PROBE_SECONDS / 60) minutes
+# (huey's schedule is per minute); `classnote probe --every` overrides it for that process.
+STATUS_PROBE_SECONDS = env.integer("STATUS_PROBE_SECONDS", 60, minimum=60, maximum=3600)
+# The scheduled job runs in the job consumer of the embedded default (`classnote serve`); in
+# scale-out, run `classnote probe --url` as a process of its own instead (or set this to true).
+STATUS_PROBE_SCHEDULED = env.boolean("STATUS_PROBE_SCHEDULED", not REDIS_URL)
+# Every request and wait of a probe gives up after this many seconds (the probe then fails).
+STATUS_PROBE_TIMEOUT = env.integer("STATUS_PROBE_TIMEOUT", 10, minimum=1, maximum=60)
+# The probe accounts' passwords and API token (written by `classnote probe setup`, mode 0600).
+STATUS_PROBE_CREDENTIALS = Path(
+    env.string("STATUS_PROBE_CREDENTIALS", "") or CLASSNOTE_HOME / "status" / "probe-credentials.json"
+)
+# Where probe results wait (JSON lines, append-only) while the database cannot be written.
+STATUS_SPOOL_DIR = Path(env.string("STATUS_SPOOL_DIR", "") or CLASSNOTE_HOME / "status")
+# --- Status page (issue 15): figures (classnote.status.figures, history, queries) ------------------
+# The objective the error budget is counted against (availability of the whole service, 0..1).
+STATUS_SLO = env.number("STATUS_SLO", 0.9995, minimum=0.5, maximum=0.999999)
+# Seconds an observation holds at most before the time is unknown (a gap); 0: 2.5 × the probe
+# interval (STATUS_PROBE_SECONDS, 60 by default: 150 s).
+STATUS_GAP_SECONDS = env.integer("STATUS_GAP_SECONDS", 0, minimum=0, maximum=86_400)
+# Days raw probe results are kept (each day is aggregated first), and days the daily aggregates are kept.
+STATUS_RAW_DAYS = env.integer("STATUS_RAW_DAYS", 90, minimum=2, maximum=3650)
+STATUS_AGGREGATE_DAYS = env.integer("STATUS_AGGREGATE_DAYS", 730, minimum=30, maximum=36_500)
+# --- Status page (issue 15): incidents, maintenance and subscribers (classnote.status) -------------
+# Minutes of continuously failed probes of a component after which a draft status incident opens
+# automatically (never public until an operator confirms it).
+STATUS_INCIDENT_AFTER_MINUTES = env.integer("STATUS_INCIDENT_AFTER_MINUTES", 5, minimum=1, maximum=24 * 60)
+# The public address of this service (https://classnote.example), for the unsubscribe links in
+# notification mails sent by background jobs; unset: https:// and the first name of ALLOWED_HOSTS.
+STATUS_SITE_URL = env.string("STATUS_SITE_URL", "").rstrip("/")
+if STATUS_SITE_URL and not STATUS_SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("STATUS_SITE_URL must start with https:// (or http:// outside production).")
+# Seconds a webhook delivery may take (connect and answer) before it counts as failed.
+STATUS_WEBHOOK_TIMEOUT = env.integer("STATUS_WEBHOOK_TIMEOUT", 10, minimum=1, maximum=60)
+# Public subscription form: subscriptions one client address may ask for per hour.
+STATUS_SUBSCRIPTIONS_PER_HOUR = env.integer("STATUS_SUBSCRIPTIONS_PER_HOUR", 5, minimum=1, maximum=1000)
+
 # Status page (issue 15): the public page and its static snapshot (classnote.status.snapshot)
 # The page's public address (https://status.example/status/): absolute links and ids in the Atom feed and
-# summary.json of the snapshot. Unset: taken from each request (the snapshot's links stay relative).
-STATUS_PUBLIC_URL = env.string("STATUS_PUBLIC_URL", "")
+# summary.json of the snapshot. Unset: STATUS_SITE_URL/status/, else taken from each request (the
+# snapshot's links then stay relative).
+STATUS_PUBLIC_URL = env.string("STATUS_PUBLIC_URL", f"{STATUS_SITE_URL}/status/" if STATUS_SITE_URL else "")
 if STATUS_PUBLIC_URL and not STATUS_PUBLIC_URL.endswith("/"):
     STATUS_PUBLIC_URL += "/"
 # Where the prober writes the static snapshot (HTML per language, api/summary.json, feed.atom) after each

@@ -21,6 +21,7 @@ urlpatterns = [
     path("home/", core.home, name="home"),
     path("healthz", core.healthz, name="healthz"),
     path("readyz", core.readyz, name="readyz"),
+    path("metrics", core.metrics_view, name="metrics"),
     # The offline shell (core/pwa.py): served from the root, so the worker's scope is the whole site.
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("sw.js", pwa.service_worker, name="service_worker"),
@@ -97,9 +98,11 @@ urlpatterns = [
     path("requests/", include("classnote.rights.urls")),
     path("complaints/", include("classnote.complaints.urls")),
     path("incidents/", include("classnote.incidents.urls")),
+    path("operator/status/", include("classnote.status.urls_operator")),
     path("operator/", include("classnote.security.urls")),
     # The public status page (issue 15): the page, its Atom feed and summary.json.
     path("status/", include("classnote.status.urls")),
+    path("status/subscribe/", include("classnote.status.urls_subscribe")),
     path("api/", api.urls),
 ]
 

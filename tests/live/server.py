@@ -65,6 +65,8 @@ def server_env(home: Path, **extra: str) -> dict[str, str]:
     for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
         env.pop(name, None)
     env.update({"CLASSNOTE_HOME": str(home), "CLASSNOTE_ENV": "development", "LOG_LEVEL": "warning"})
+    # No status prober of the server's own unless a test asks (it would add a user every minute).
+    env["STATUS_PROBE_SCHEDULED"] = "false"
     env.update(extra)
     return env
 

@@ -48,7 +48,7 @@ class ComplaintForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        listed = Municipality.objects.filter(list_on_adopters_page=True).order_by("name")
+        listed = Municipality.objects.filter(list_on_adopters_page=True, synthetic=False).order_by("name")
         self.fields["municipality"].queryset = listed  # type: ignore[attr-defined]
 
     def clean_name(self) -> str:

@@ -1,96 +1,43 @@
-"""Spam resistance of the public form without third-party services: a honeypot field people do not
-see, a signed timestamp that refuses forms sent within seconds of loading or loaded too long ago,
-a per-address rate limit in Django's cache (shared by every process when REDIS_URL is set), taken
-before a case is opened, and a daily limit of acknowledgements mailed to one e-mail address."""
+"""Spam resistance of the complaints form (the shared pieces are classnote.core.formguard): a
+honeypot field, a signed timestamp, a per-address rate limit taken before a case is opened, and a
+daily limit of acknowledgements mailed to one e-mail address."""
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections.abc import Mapping
-from enum import Enum
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
-from django.core.cache import cache
 from django.http import HttpRequest
 
-HONEYPOT_FIELD = "website"
-TOKEN_FIELD = "started"  # noqa: S105 - a form field name, not a secret
+from classnote.core import formguard
+from classnote.core.formguard import HONEYPOT_FIELD, TOKEN_FIELD, WINDOW_SECONDS, Refusal, client_ip
+
+__all__ = ["HONEYPOT_FIELD", "TOKEN_FIELD", "Refusal", "client_ip"]
+
 _SALT = "classnote.complaints.form"
-MIN_SECONDS = 3  # people need longer than this to write a complaint
-MAX_SECONDS = 24 * 3600  # a form older than a day is sent again from a fresh page
-WINDOW_SECONDS = 3600
-
-
-class Refusal(Enum):
-    HONEYPOT = "honeypot"
-    TOO_FAST = "too fast"
-    TOO_OLD = "too old"
-    BAD_TOKEN = "bad token"  # noqa: S105 - a refusal reason, not a secret
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client address: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT says proxies set X-Forwarded-For
-    (the same rule allauth's rate limits follow)."""
-    proxies = settings.ALLAUTH_TRUSTED_PROXY_COUNT
-    forwarded = request.headers.get("x-forwarded-for", "")
-    if proxies > 0 and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return str(request.META.get("REMOTE_ADDR", "") or "unknown")
-
-
-def _key(kind: str, value: str) -> str:
-    # Hashed: cache keys may be listed by an operator; client addresses are personal data.
-    return f"complaints:{kind}:" + hashlib.sha256(value.encode()).hexdigest()[:32]
+_NAMESPACE = "complaints"
 
 
 def form_token() -> str:
-    return signing.dumps(int(time.time()), salt=_SALT)
+    return formguard.form_token(_SALT)
 
 
 def check_form(data: Mapping[str, Any]) -> Refusal | None:
     """Why this form looks sent by a machine, or None."""
-    if data.get(HONEYPOT_FIELD, ""):
-        return Refusal.HONEYPOT
-    try:
-        started = signing.loads(data.get(TOKEN_FIELD, "") or "", salt=_SALT, max_age=MAX_SECONDS)
-    except signing.SignatureExpired:
-        return Refusal.TOO_OLD
-    except signing.BadSignature:
-        return Refusal.BAD_TOKEN
-    if not isinstance(started, int):
-        return Refusal.BAD_TOKEN
-    if time.time() - started < MIN_SECONDS:
-        return Refusal.TOO_FAST
-    return None
+    return formguard.check_form(data, _SALT)
 
 
 def _over(kind: str, value: str, limit: int) -> bool:
-    count = cache.get(_key(kind, value), 0)
-    return int(count) >= limit
+    return formguard.over(_NAMESPACE, kind, value, limit)
 
 
 def _count(kind: str, value: str, window: int) -> int:
-    """Count one, atomically (``cache.add`` and ``cache.incr`` are single operations in the
-    process-local cache and in Redis); returns the count including this one."""
-    key = _key(kind, value)
-    if cache.add(key, 1, window):
-        return 1
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, window)
-        return 1
+    return formguard.count(_NAMESPACE, kind, value, window)
 
 
 def _take(kind: str, value: str, limit: int, window: int) -> bool:
-    """Count one and say whether it is within LIMIT: reading the count first and counting later
-    would let parallel requests all read "under the limit"."""
-    return _count(kind, value, window) <= limit
+    return formguard.take(_NAMESPACE, kind, value, limit, window)
 
 
 def submissions_exhausted(request: HttpRequest) -> bool:

@@ -4,7 +4,7 @@ import logging
 import re
 import sys
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from classnote.base import outages
 from classnote.base.offline import keep_offline
 from classnote.base.requests import AuthedRequest, wants_json
 from classnote.base.roles import Role
-from classnote.core import health, security_log, unavailable
+from classnote.core import health, metrics, security_log, unavailable
 from classnote.lessons import queries as lesson_queries
 from classnote.tenancy import access
 from classnote.tenancy.access import AUTHENTICATED, PUBLIC, audience
@@ -51,6 +51,24 @@ def readyz(request: HttpRequest) -> JsonResponse:
     event loop by `classnote serve`; this view answers the same for other servers and the tests."""
     ready, answer = health.readiness()
     return JsonResponse(answer, status=200 if ready else 503)
+
+
+@audience(PUBLIC)
+@never_cache
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, for the bearer of METRICS_TOKEN (classnote.core.metrics); no database, no
+    session. Served from the event loop by `classnote serve`; this view answers the same elsewhere."""
+    status = metrics.check(request.headers.get("Authorization", ""))
+    if status == metrics.UNKNOWN:
+        raise Http404
+    if status != metrics.OK:
+        language = unavailable.language_of({}, request.headers.get("Accept-Language", ""))
+        refused = HttpResponse(metrics.refusal(status, language), status=status, content_type="application/json")
+        if status == metrics.NO_TOKEN:
+            refused["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return refused
+    return HttpResponse(metrics.render(), content_type=metrics.CONTENT_TYPE)
 
 
 @audience(PUBLIC)

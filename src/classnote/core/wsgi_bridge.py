@@ -36,7 +36,7 @@ from a2wsgi.wsgi import WSGIResponder, build_environ
 from django.http.cookie import parse_cookie
 
 from classnote.base import deadlines, outages
-from classnote.core import unavailable
+from classnote.core import metrics, unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +126,7 @@ class BufferedWSGI:
 
     async def _refuse(self, scope: dict[str, Any], send: Any, outage: outages.Outage, why: str) -> None:
         self.refusals.add(why)
+        metrics.record_refusal("queue_full" if outage is QUEUE_FULL else "queued_too_long")
         start, body = refusal(scope, outage)
         await send(start)
         await send({"type": "http.response.body", "body": body})

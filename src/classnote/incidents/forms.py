@@ -33,7 +33,7 @@ class IncidentForm(forms.ModelForm):
     )
     municipalities = MunicipalityChoices(
         label=_("affected boards of education"),
-        queryset=Municipality.objects.order_by("name"),
+        queryset=Municipality.objects.filter(synthetic=False).order_by("name"),  # not the prober's tenant
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
         help_text=_("Their administrators can read this incident."),

@@ -20,7 +20,7 @@ from classnote.cards.models import Card
 from classnote.lessons import access, summaries
 from classnote.lessons.models import Lesson, LessonActivity, Submission, SubmissionBox
 from classnote.lessons.streams import class_channel
-from classnote.realtime.events import current_seq
+from classnote.realtime.events import current_seqs
 from classnote.tenancy.access import attended_classes, own_school_classes
 from classnote.tenancy.models import Membership, SchoolClass
 
@@ -59,7 +59,8 @@ def lesson_prompts(user: User, school_class: SchoolClass | None = None) -> dict[
     followed = list(classes.order_by("name", "pk")[:LIVE_CLASSES])
     if not followed:
         return None
-    streams = [{"school_class": c, "since": current_seq(class_channel(c.pk))} for c in followed]
+    seqs = current_seqs([class_channel(c.pk) for c in followed])
+    streams = [{"school_class": c, "since": seqs[class_channel(c.pk)]} for c in followed]
     lessons = (
         access.readable_lessons(user)
         .filter(school_class__in=followed, closed_at__isnull=True, created_at__gte=timezone.now() - PROMPT_WINDOW)
@@ -254,7 +255,8 @@ def screen_lock(user: User) -> dict[str, Any] | None:
         return None
     classes = own_school_classes(user, attended_classes(user)).filter(archived=False)
     followed = list(classes.order_by("name", "pk").values_list("pk", flat=True)[:LIVE_CLASSES])
-    streams = [{"class_id": pk, "since": current_seq(class_channel(pk))} for pk in followed]
+    seqs = current_seqs([class_channel(pk) for pk in followed])
+    streams = [{"class_id": pk, "since": seqs[class_channel(pk)]} for pk in followed]
     now = timezone.now()
     candidates = access.readable_lessons(user).filter(closed_at__isnull=True, locked_at__gt=now - Lesson.LOCK_LAPSE)
     locked = [

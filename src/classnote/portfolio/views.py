@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from classnote.accounts import access as account_access
+from classnote.accounts.models import User
 from classnote.accounts.stepup import require_recent_login
 from classnote.base import schoolyear
 from classnote.base.deadlines import slow_view
@@ -18,6 +19,7 @@ from classnote.portfolio.export import READS, build_class_zip, build_zip
 from classnote.privacy import purposes
 from classnote.privacy.forms import ProvisionForm
 from classnote.tenancy.access import audience
+from classnote.tenancy.models import SchoolClass
 
 
 def _year(request: AuthedRequest, default: int) -> int:
@@ -33,6 +35,22 @@ def _any_year(request: AuthedRequest) -> int | None:
     if not (raw.isascii() and raw.isdigit() and schoolyear.FIRST_YEAR <= int(raw) <= schoolyear.LAST_YEAR):
         raise ActionError(_("Choose a school year from the list."))
     return int(raw)
+
+
+def _record_class_export(request: AuthedRequest, school_class: SchoolClass, pupil: User, year: int) -> None:
+    """A class teacher's export of PUPIL's work in SCHOOL_CLASS for YEAR: checked against the purpose
+    and recorded, so the pupil sees it on "who viewed my work"."""
+    purposes.check_reads(
+        request.user,
+        Purpose.PORTFOLIO,
+        READS,
+        record_as="portfolio.exported",
+        target=pupil,
+        subject=pupil,
+        school_id=school_class.school_id,
+        class_id=school_class.pk,
+        school_year=year,
+    )
 
 
 def _bad_year(request: AuthedRequest, error: ActionError) -> HttpResponse:
@@ -126,17 +144,7 @@ def class_portfolios_zip(request: AuthedRequest, class_id: int) -> HttpResponse:
         return _bad_year(request, error)
     pupils = list(access.pupils_of(school_class))
     for pupil in pupils:  # one entry per pupil, so each sees the export on "who viewed my work"
-        purposes.check_reads(
-            request.user,
-            Purpose.PORTFOLIO,
-            READS,
-            record_as="portfolio.exported",
-            target=pupil,
-            subject=pupil,
-            school_id=school_class.school_id,
-            class_id=school_class.pk,
-            school_year=year,
-        )
+        _record_class_export(request, school_class, pupil, year)
     return _zip_response(build_class_zip(school_class, pupils, year), f"portfolios-{school_class.pk}-{year}")
 
 
@@ -151,17 +159,7 @@ def class_pupil_portfolio_zip(request: AuthedRequest, class_id: int, user_id: in
         year = _year(request, school_class.school_year)
     except ActionError as error:
         return _bad_year(request, error)
-    purposes.check_reads(
-        request.user,
-        Purpose.PORTFOLIO,
-        READS,
-        record_as="portfolio.exported",
-        target=pupil,
-        subject=pupil,
-        school_id=school_class.school_id,
-        class_id=school_class.pk,
-        school_year=year,
-    )
+    _record_class_export(request, school_class, pupil, year)
     return _zip_response(build_zip(pupil, year, school_class), f"portfolio-{year}")
 
 

@@ -82,3 +82,9 @@ def _next_seq(channel_name: str) -> tuple[int, int]:
 
 def current_seq(channel_name: str) -> int:
     return Channel.objects.filter(name=channel_name).values_list("last_seq", flat=True).first() or 0
+
+
+def current_seqs(channel_names: list[str]) -> dict[str, int]:
+    """The current sequence number of each channel named (0 for one with no event yet), in one query."""
+    found = dict(Channel.objects.filter(name__in=channel_names).values_list("name", "last_seq"))
+    return {name: found.get(name) or 0 for name in channel_names}

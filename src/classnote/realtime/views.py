@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from classnote.accounts import sessions
 from classnote.accounts.models import User
+from classnote.core.metrics import STREAMS_OPEN
 from classnote.core.refusals import answers_json
 from classnote.realtime import capacity, channels
 from classnote.realtime.bus import Ticket, get_bus
@@ -88,6 +89,7 @@ async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpRespons
     async def events() -> AsyncIterator[str]:
         bus = get_bus()
         queue = bus.subscribe(listener.channel, person=user_id, stream=ticket.id)
+        STREAMS_OPEN.inc()
         try:
             await bus.ready()  # first: a close notice naming this stream can reach this process
             await bus.admit(ticket)
@@ -142,6 +144,7 @@ async def stream(request: HttpRequest, kind: str, object_id: int) -> HttpRespons
                     yield _format(message, user_id)
                 last_sent = message.seq
         finally:
+            STREAMS_OPEN.dec()
             bus.unsubscribe(listener.channel, queue, person=user_id, stream=ticket.id)
             await bus.release(ticket)
 

@@ -90,7 +90,8 @@ def suppress(rows: list[Row], minimum: int) -> None:
 def report_for(user: User) -> list[SchoolReport]:
     """Every school the admin manages (their own school, or their board's) with its classes."""
     minimum = minimum_group_size()
-    schools = list(access.manageable_schools(user).order_by("name"))
+    # The status prober's synthetic tenant never counts (it has no administrators either).
+    schools = list(access.manageable_schools(user).filter(municipality__synthetic=False).order_by("name"))
     classes = list(access.manageable_classes(user).filter(school__in=schools).order_by("-school_year", "name"))
     class_ids = [c.pk for c in classes]
     pupils: dict[int, set[int]] = defaultdict(set)

@@ -97,6 +97,9 @@ class StatusIncident(models.Model):
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # A draft an operator discarded: kept (never public) so that the same outage does not open
+    # another automatic draft a minute later.
+    discarded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -118,6 +121,10 @@ class StatusIncident(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.published_at is None
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None and self.discarded_at is None
 
 
 class StatusUpdate(models.Model):
@@ -239,6 +246,7 @@ _inv.declare(
         "started_at",
         "published_at",
         "resolved_at",
+        "discarded_at",
         "created_at",
     ],
     subject=[_inv.link("created_by", _inv.Erase.DETACH)],

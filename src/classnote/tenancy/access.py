@@ -186,12 +186,14 @@ def readable_municipalities(user: User) -> QuerySet[Municipality]:
 
 def listed_municipalities() -> QuerySet[Municipality]:
     """Tenants that chose to be named publicly (adopters page, privacy policy): anyone may see them."""
-    return Municipality.objects.filter(list_on_adopters_page=True)
+    return Municipality.objects.filter(list_on_adopters_page=True, synthetic=False)
 
 
 def listed_schools() -> QuerySet[School]:
     """Schools named on the adopters page: listed themselves, of a listed tenant."""
-    return School.objects.filter(list_on_adopters_page=True, municipality__list_on_adopters_page=True)
+    return School.objects.filter(
+        list_on_adopters_page=True, municipality__list_on_adopters_page=True, municipality__synthetic=False
+    )
 
 
 def readable_schools(user: User) -> QuerySet[School]:

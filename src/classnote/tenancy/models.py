@@ -69,6 +69,9 @@ class Municipality(models.Model):
     default_language = models.CharField(_("default language"), max_length=10, choices=settings.LANGUAGES, default="en")
     require_mfa_for_teachers = models.BooleanField(_("require two-factor login for teachers"), default=False)
     list_on_adopters_page = models.BooleanField(_("list on the public adopters page"), default=False)
+    # The status prober's own tenant (classnote.status.probe_tenant): no real school, never listed,
+    # counted or exported; its accounts exist only to exercise the service end to end.
+    synthetic = models.BooleanField(_("synthetic (the status prober's tenant)"), default=False)
     max_upload_mb = models.PositiveSmallIntegerField(
         _("largest file a user may upload (MB)"),
         default=20,
@@ -232,6 +235,7 @@ _inv.declare(
         "default_language",
         "require_mfa_for_teachers",
         "list_on_adopters_page",
+        "synthetic",
         "max_upload_mb",
         "collect_name_reading",
         "graduate_retention_days",

@@ -111,6 +111,10 @@ class Command(BaseCommand):
         open_files = raise_open_file_limit()
         scheme = "https" if options["certfile"] else "http"
         url = f"{scheme}://{options['host']}:{options['port']}/"
+        if not settings.STATUS_PROBE_URL and not settings.PRODUCTION:  # the status prober checks this process
+            # (In production the public URL must be given: ALLOWED_HOSTS and TLS name the public host.)
+            own = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(options["host"], options["host"])  # noqa: S104
+            settings.STATUS_PROBE_URL = f"{scheme}://{own}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"\nclassnote is running at {url}"))
         self.stdout.write(f"  data directory: {settings.CLASSNOTE_HOME}")
         if logins:
@@ -200,8 +204,12 @@ class Command(BaseCommand):
 
     @staticmethod
     def _start_jobs() -> Any:
+        from django.utils.module_loading import autodiscover_modules
         from huey.contrib.djhuey import HUEY
 
+        # Every app's tasks.py, as `run_huey` (classnote worker) loads them: without this the
+        # consumer of the embedded default knew none of the periodic tasks.
+        autodiscover_modules("tasks")
         consumer = HUEY.create_consumer(workers=2, worker_type="thread", periodic=True)
         consumer.start()
         return consumer

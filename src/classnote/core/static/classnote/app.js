@@ -153,3 +153,49 @@ document.addEventListener("DOMContentLoaded", () => {
   }, true);
   for (const img of document.images) if (img.complete) retry(img);
 })();
+
+// Follows one event stream (Server-Sent Events) for a page: the first connection asks for
+// everything after the state the page was rendered from ("since"); EventSource resends
+// Last-Event-ID itself on its own reconnects. Each handler gets the event's parsed JSON and the
+// position is kept, so a reconnect after a refusal resumes where the page stands. The server ends a
+// stream whose access ended ("access.ended": reload, so the page shows where the user stands now)
+// and stops one window too many ("stream.closed"). Refused (401, 404, 503): the page itself is
+// asked whether it is still ours before the stream is tried again, after 6 s, 12 s, ... a minute.
+window.ClassnoteStream = (() => {
+  const follow = (url, since, handlers, options = {}) => {
+    let lastId = since;
+    let retryIn = 3000;
+    function connect() {
+      const source = new EventSource(`${url}?since=${encodeURIComponent(lastId)}`);
+      source.onopen = () => { retryIn = 3000; if (options.onOpen) options.onOpen(); };
+      source.onerror = () => {
+        if (options.onError) options.onError();
+        if (source.readyState === EventSource.CLOSED) setTimeout(checkThenConnect, retryIn);
+      };
+      source.addEventListener("access.ended", () => { source.close(); window.location.reload(); });
+      source.addEventListener("stream.closed", () => {
+        source.close();
+        if (options.onClosed) options.onClosed();
+      });
+      for (const [kind, handler] of Object.entries(handlers)) {
+        source.addEventListener(kind, (event) => {
+          lastId = event.lastEventId || lastId;
+          handler(JSON.parse(event.data), kind);
+        });
+      }
+    }
+    async function checkThenConnect() {
+      retryIn = Math.min(retryIn * 2, 60000);
+      try {
+        const response = await fetch(window.location.href, { credentials: "same-origin", method: "HEAD" });
+        if (response.redirected || response.status === 403 || response.status === 404) {
+          window.location.reload(); // logged out or no longer in the class: show it
+          return;
+        }
+      } catch (error) { /* offline: try the stream again later */ }
+      connect();
+    }
+    connect();
+  };
+  return { follow };
+})();

@@ -7,7 +7,6 @@
   if (!root) return;
   const role = root.dataset.role;
   const liveState = root.querySelector("[data-live-state]");
-  let lastId = root.dataset.since;
   // The live state: a green "Live", or a red "Offline" while the stream is down (the word too,
   // not only the colour).
   const liveText = liveState ? liveState.textContent : "";
@@ -22,57 +21,31 @@
   const thumbnailUrl = (card) => (card.picture ? cardLink(root.dataset.cardThumbnail, card.id) : "");
 
   function connect() {
-    // EventSource resends Last-Event-ID itself on automatic reconnects; "since" covers the
-    // first connection (everything after the state this page was rendered from).
-    const url = `${root.dataset.stream}?since=${encodeURIComponent(lastId)}`;
-    const source = new EventSource(url);
-    source.onopen = () => { retryIn = 3000; setLive(true); };
-    source.onerror = () => {
-      setLive(false);
-      // Refused (401, 404, 503): ask the page itself whether it is still ours before trying again.
-      if (source.readyState === EventSource.CLOSED) setTimeout(checkThenConnect, retryIn);
-    };
-    // The server ends the stream when the access behind it ends (removed from the class, logged
-    // out, login card revoked): reload, so the page shows where the user stands now.
-    source.addEventListener("access.ended", () => { source.close(); window.location.reload(); });
-    // Too many open windows of this lesson: this one stops, and says so.
-    source.addEventListener("stream.closed", () => {
-      source.close();
-      setLive(false);
-      const notice = root.querySelector("[data-stream-closed]");
-      if (notice) notice.hidden = false;
+    const lockEvent = (data, kind) => role === "student"
+      ? document.dispatchEvent(new CustomEvent("classnote:screen-lock", { detail: { kind, ...data } }))
+      : refresh();
+    window.ClassnoteStream.follow(root.dataset.stream, root.dataset.since, {
+      "cards.received": (event) => role === "student" ? addCards(event.data.mine || []) : null,
+      "submission.added": (event) => role === "teacher" ? addSubmission(event.data) : refresh(),
+      "pupil.activity": (event) => role === "teacher" ? markActivity(event.data) : null,
+      "submission.returned": () => role === "student" ? refresh() : null,
+      "shared.updated": () => refresh(),
+      "sharing.changed": () => refresh(),
+      "box.changed": () => refresh(),
+      "lesson.changed": () => refresh(),
+      // "Eyes on me": a pupil's page hands the lock to lock.js (the overlay); the teacher's shows the toggle's state.
+      "lesson.locked": (event, kind) => lockEvent(event.data, kind),
+      "lesson.unlocked": (event, kind) => lockEvent(event.data, kind),
+    }, {
+      onOpen: () => setLive(true),
+      onError: () => setLive(false),
+      // Too many open windows of this lesson: this one stops, and says so.
+      onClosed: () => {
+        setLive(false);
+        const notice = root.querySelector("[data-stream-closed]");
+        if (notice) notice.hidden = false;
+      },
     });
-    const on = (kind, handler) => source.addEventListener(kind, (event) => {
-      lastId = event.lastEventId || lastId;
-      handler(JSON.parse(event.data));
-    });
-    on("cards.received", (event) => role === "student" ? addCards(event.data.mine || []) : null);
-    on("submission.added", (event) => role === "teacher" ? addSubmission(event.data) : refresh());
-    on("pupil.activity", (event) => role === "teacher" ? markActivity(event.data) : null);
-    on("submission.returned", () => role === "student" ? refresh() : null);
-    on("shared.updated", () => refresh());
-    on("sharing.changed", () => refresh());
-    on("box.changed", () => refresh());
-    on("lesson.changed", () => refresh());
-    // "Eyes on me": a pupil's page hands the lock to lock.js (the overlay); the teacher's shows the toggle's state.
-    for (const kind of ["lesson.locked", "lesson.unlocked"]) {
-      on(kind, (event) => role === "student"
-        ? document.dispatchEvent(new CustomEvent("classnote:screen-lock", { detail: { kind, ...event.data } }))
-        : refresh());
-    }
-  }
-
-  let retryIn = 3000;
-  async function checkThenConnect() {
-    retryIn = Math.min(retryIn * 2, 60000); // 6 s, 12 s, ... a minute at most
-    try {
-      const response = await fetch(window.location.href, { credentials: "same-origin", method: "HEAD" });
-      if (response.redirected || response.status === 403 || response.status === 404) {
-        window.location.reload(); // logged out or no longer in the class: show it
-        return;
-      }
-    } catch (error) { /* offline: try the stream again later */ }
-    connect();
   }
 
   function addCards(cards) {

@@ -64,41 +64,12 @@
   document.addEventListener("classnote:screen-lock", (event) => handle(event.detail.kind, event.detail));
 
   function follow(marker) {
-    let lastId = marker.dataset.since;
-    let retryIn = 3000;
-
-    function connect() {
-      // EventSource resends Last-Event-ID itself on automatic reconnects; "since" covers the
-      // first connection (everything after the state this page was rendered from).
-      const source = new EventSource(`${marker.dataset.lockStream}?since=${encodeURIComponent(lastId)}`);
-      source.onopen = () => { retryIn = 3000; };
-      source.onerror = () => {
-        // Refused (401, 404, 503): ask the page itself whether it is still ours before trying again.
-        if (source.readyState === EventSource.CLOSED) setTimeout(checkThenConnect, retryIn);
-      };
-      source.addEventListener("access.ended", () => { source.close(); window.location.reload(); });
-      source.addEventListener("stream.closed", () => source.close()); // too many windows: a reload shows the state
-      for (const kind of ["lesson.locked", "lesson.unlocked"]) {
-        source.addEventListener(kind, (event) => {
-          lastId = event.lastEventId || lastId;
-          handle(kind, JSON.parse(event.data).data || {});
-        });
-      }
-    }
-
-    async function checkThenConnect() {
-      retryIn = Math.min(retryIn * 2, 60000); // 6 s, 12 s, ... a minute at most
-      try {
-        const response = await fetch(window.location.href, { credentials: "same-origin", method: "HEAD" });
-        if (response.redirected || response.status === 403 || response.status === 404) {
-          window.location.reload();
-          return;
-        }
-      } catch (error) { /* offline: try the stream again later */ }
-      connect();
-    }
-
-    connect();
+    // Too many windows: this one stops following; a reload shows the state.
+    const locking = (event, kind) => handle(kind, event.data || {});
+    window.ClassnoteStream.follow(marker.dataset.lockStream, marker.dataset.since, {
+      "lesson.locked": locking,
+      "lesson.unlocked": locking,
+    });
   }
 
   overlay.querySelectorAll("[data-lock-stream]").forEach(follow);

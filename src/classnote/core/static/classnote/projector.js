@@ -155,39 +155,17 @@
     }, 150);
   }
 
-  let lastId = root.dataset.since;
-  let retryIn = 3000;
   function connect() {
-    const source = new EventSource(`${root.dataset.stream}?since=${encodeURIComponent(lastId)}`);
-    source.onopen = () => { retryIn = 3000; };
-    source.onerror = () => {
-      if (source.readyState === EventSource.CLOSED) setTimeout(checkThenConnect, retryIn);
-    };
-    source.addEventListener("access.ended", () => { source.close(); window.location.reload(); });
-    source.addEventListener("stream.closed", () => {
-      source.close();
-      const notice = document.querySelector("[data-stream-closed]");
-      if (notice) notice.hidden = false;
+    window.ClassnoteStream.follow(root.dataset.stream, root.dataset.since, {
+      "submission.added": (event) => { if (event.data && event.data.box_id === boxId) refresh(); },
+      // Sharing anonymously (or no longer) changes whether names show, unless ?names= says.
+      "sharing.changed": () => refresh(),
+    }, {
+      onClosed: () => {
+        const notice = document.querySelector("[data-stream-closed]");
+        if (notice) notice.hidden = false;
+      },
     });
-    const on = (kind, handler) => source.addEventListener(kind, (event) => {
-      lastId = event.lastEventId || lastId;
-      handler(JSON.parse(event.data));
-    });
-    on("submission.added", (event) => { if (event.data && event.data.box_id === boxId) refresh(); });
-    // Sharing anonymously (or no longer) changes whether names show, unless ?names= says.
-    on("sharing.changed", () => refresh());
-  }
-
-  async function checkThenConnect() {
-    retryIn = Math.min(retryIn * 2, 60000);
-    try {
-      const response = await fetch(window.location.href, { credentials: "same-origin", method: "HEAD" });
-      if (response.redirected || response.status === 403 || response.status === 404) {
-        window.location.reload();
-        return;
-      }
-    } catch (error) { /* offline: try the stream again later */ }
-    connect();
   }
 
   const startAt = Number((window.location.hash.match(/^#(\d+)$/) || [])[1] || 0);

@@ -44,48 +44,17 @@
   }
 
   function follow(marker) {
-    let lastId = marker.dataset.since;
-    let retryIn = 3000;
     const className = marker.dataset.className;
-
-    function connect() {
-      // EventSource resends Last-Event-ID itself on automatic reconnects; "since" covers the
-      // first connection (everything after the state this page was rendered from).
-      const source = new EventSource(`${marker.dataset.promptStream}?since=${encodeURIComponent(lastId)}`);
-      source.onopen = () => { retryIn = 3000; };
-      source.onerror = () => {
-        // Refused (401, 404, 503): ask the page itself whether it is still ours before trying again.
-        if (source.readyState === EventSource.CLOSED) setTimeout(checkThenConnect, retryIn);
-      };
-      // Access ended (left the class, logged out): reload, so the page shows where the user stands.
-      source.addEventListener("access.ended", () => { source.close(); window.location.reload(); });
-      // Too many open windows: this one stops following; a reload shows the lessons open now.
-      source.addEventListener("stream.closed", () => source.close());
-      const on = (kind, handler) => source.addEventListener(kind, (event) => {
-        lastId = event.lastEventId || lastId;
-        handler(JSON.parse(event.data).data || {});
-      });
-      on("lesson.started", (data) => started(data, className));
-      on("lesson.ended", (data) => ended(data));
+    const lockEvent = (event, kind) =>
+      document.dispatchEvent(new CustomEvent("classnote:screen-lock", { detail: { kind, ...(event.data || {}) } }));
+    // Too many open windows: this one stops following; a reload shows the lessons open now.
+    window.ClassnoteStream.follow(marker.dataset.promptStream, marker.dataset.since, {
+      "lesson.started": (event) => started(event.data || {}, className),
+      "lesson.ended": (event) => ended(event.data || {}),
       // "Eyes on me": the class's locks and unlocks go to lock.js (the overlay), which has no stream here.
-      for (const kind of ["lesson.locked", "lesson.unlocked"]) {
-        on(kind, (data) => document.dispatchEvent(new CustomEvent("classnote:screen-lock", { detail: { kind, ...data } })));
-      }
-    }
-
-    async function checkThenConnect() {
-      retryIn = Math.min(retryIn * 2, 60000); // 6 s, 12 s, ... a minute at most
-      try {
-        const response = await fetch(window.location.href, { credentials: "same-origin", method: "HEAD" });
-        if (response.redirected || response.status === 403 || response.status === 404) {
-          window.location.reload();
-          return;
-        }
-      } catch (error) { /* offline: try the stream again later */ }
-      connect();
-    }
-
-    connect();
+      "lesson.locked": lockEvent,
+      "lesson.unlocked": lockEvent,
+    });
   }
 
   root.querySelectorAll("[data-prompt-stream]").forEach(follow);

@@ -1,0 +1,179 @@
+"""Probe results into the database — or, while it cannot be written, into a local spool.
+
+An outage of the database must be recorded, not left as a gap: when inserting the round's
+``ProbeResult`` rows fails, they are appended to ``STATUS_SPOOL_DIR/spool.jsonl`` (JSON lines, one
+result per line, append-only, under an exclusive lock), and every later round that reaches the
+database first inserts what waits there, in one transaction, then empties the file. A line holds
+exactly the fields of a ``ProbeResult`` (no body, name or address).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection, transaction
+
+from classnote.base import outages
+from classnote.status import probe_tenant, prober, snapshot
+from classnote.status.models import ProbeResult
+from classnote.status.prober import Outcome
+
+logger = logging.getLogger("classnote.status")
+EMBEDDED = probe_tenant.EMBEDDED
+FIELDS = ("component", "at", "answered", "ok", "latency_ms", "failed_step", "detail", "prober")
+
+
+def prober_name() -> str:
+    """Which prober recorded a row: the host name of the machine running ``classnote probe``."""
+    return socket.gethostname()[:100] or "probe"
+
+
+def spool_path() -> Path:
+    return Path(settings.STATUS_SPOOL_DIR) / "spool.jsonl"
+
+
+@contextmanager
+def _locked() -> Iterator[Path]:
+    path = spool_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with (path.parent / "spool.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield path
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _row(outcome: Outcome, name: str) -> dict[str, Any]:
+    return {
+        "component": outcome.component,
+        "at": datetime.fromtimestamp(outcome.started or 0, tz=UTC).isoformat(),
+        "answered": outcome.answered,
+        "ok": outcome.ok,
+        "latency_ms": outcome.latency_ms,
+        "failed_step": outcome.failed_step[:40],
+        "detail": outcome.detail[:200],
+        "prober": name[:100],
+    }
+
+
+def _model(row: dict[str, Any]) -> ProbeResult:
+    values = {field: row.get(field) for field in FIELDS}
+    values["at"] = datetime.fromisoformat(str(row["at"]))
+    values["failed_step"] = values["failed_step"] or ""
+    values["detail"] = values["detail"] or ""
+    values["prober"] = values["prober"] or ""
+    return ProbeResult(**values)
+
+
+def spool(rows: list[dict[str, Any]]) -> None:
+    with _locked() as path:
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as out:
+            out.writelines(json.dumps(row, sort_keys=True) + "\n" for row in rows)
+            out.flush()
+            os.fsync(out.fileno())
+
+
+def spooled() -> int:
+    """How many results wait in the spool."""
+    try:
+        with spool_path().open(encoding="utf-8") as lines:
+            return sum(1 for line in lines if line.strip())
+    except FileNotFoundError:
+        return 0
+
+
+def record(outcomes: list[Outcome], name: str) -> bool:
+    """Store the round's OUTCOMES (with what the spool holds first); True when they reached the
+    database, False when they went to the spool."""
+    rows = [_row(outcome, name) for outcome in outcomes]
+    with _locked() as path:
+        try:
+            waiting = _read(path)
+            with transaction.atomic():
+                ProbeResult.objects.bulk_create([_model(row) for row in [*waiting, *rows]])
+            if waiting:
+                path.unlink(missing_ok=True)
+                logger.info("status: %d spooled probe results recorded", len(waiting))
+            return True
+        except (DatabaseError, outages.Unavailable) as error:
+            logger.warning("status: the database cannot take probe results (%s): spooled", type(error).__name__)
+            with suppress_all():
+                connection.close()  # the next round connects afresh
+    spool(rows)
+    return False
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    try:
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                try:
+                    row = json.loads(line)
+                except ValueError:  # a line torn by a crash mid-write: skipped
+                    continue
+                if isinstance(row, dict) and row.get("component") and row.get("at"):
+                    rows.append(row)
+    except FileNotFoundError:
+        pass
+    return rows
+
+
+@contextmanager
+def suppress_all() -> Iterator[None]:
+    try:
+        yield
+    except Exception:  # noqa: BLE001 - closing a broken connection may fail in any way
+        logger.debug("closing the database connection failed", exc_info=True)
+
+
+def after_round(outcomes: list[Outcome]) -> None:
+    """What runs after every round, recorded or spooled. Single call site for the other parts of
+    issue 15, to be wired when they are on main:
+
+    LEAD (i15-metrics): for each outcome, classnote.core.metrics.record_probe(outcome.component,
+        outcome.ok, (outcome.latency_ms or 0) / 1000) — the probe results on /metrics.
+    The static snapshot of the status page (classnote.status.snapshot): published after every round;
+    it never raises (while the database is down the last good snapshot stays, and /status/ and the
+    reverse proxy show it with its age).
+    """
+    snapshot.publish()
+
+
+def purge_quietly() -> None:
+    """What probe rounds left behind (probe_tenant.purge); never fails the round."""
+    try:
+        probe_tenant.purge()
+    except Exception as error:  # noqa: BLE001 - the next round tries again
+        logger.info("status: probe data not purged this round (%s)", type(error).__name__)
+
+
+def round_and_record(
+    base_url: str,
+    credentials: probe_tenant.Credentials,
+    name: str,
+    *,
+    jobs: Callable[[float], None] | None = None,
+    timeout: float | None = None,
+) -> list[Outcome]:
+    """One round against BASE_URL, recorded (or spooled), then the hooks and the purge."""
+    close_old_connections()
+    outcomes = prober.run_round(
+        base_url, credentials, timeout=float(timeout or settings.STATUS_PROBE_TIMEOUT), jobs=jobs
+    )
+    record(outcomes, name)
+    after_round(outcomes)
+    purge_quietly()
+    return outcomes
