@@ -19,6 +19,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from classnote.status import figures as method
 from classnote.status import summary as s
 from classnote.status.components import COMPONENTS
 
@@ -37,13 +38,8 @@ LANGUAGE_SUFFIX = {"en": "", "ja": ".ja", "zh-hant": ".zh-hant"}
 
 
 def state_labels() -> dict[str, str]:
-    return {
-        s.OPERATIONAL: _("Operational"),
-        s.DEGRADED: _("Degraded"),
-        s.OUTAGE: _("Outage"),
-        s.MAINTENANCE: _("Maintenance"),
-        s.UNKNOWN: _("No data"),
-    }
+    """The words for each state, in the active language (the figures' own: classnote.status.figures)."""
+    return {state: str(label) for state, label in method.STATE_LABELS.items()}
 
 
 def post_state_labels() -> dict[str, str]:
