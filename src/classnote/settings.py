@@ -751,3 +751,33 @@ if STATUS_SITE_URL and not STATUS_SITE_URL.startswith(("https://", "http://")):
 STATUS_WEBHOOK_TIMEOUT = env.integer("STATUS_WEBHOOK_TIMEOUT", 10, minimum=1, maximum=60)
 # Public subscription form: subscriptions one client address may ask for per hour.
 STATUS_SUBSCRIPTIONS_PER_HOUR = env.integer("STATUS_SUBSCRIPTIONS_PER_HOUR", 5, minimum=1, maximum=1000)
+
+# Status page (issue 15): the public page and its static snapshot (classnote.status.snapshot)
+# The page's public address (https://status.example/status/): absolute links and ids in the Atom feed and
+# summary.json of the snapshot. Unset: STATUS_SITE_URL/status/, else taken from each request (the
+# snapshot's links then stay relative).
+STATUS_PUBLIC_URL = env.string("STATUS_PUBLIC_URL", f"{STATUS_SITE_URL}/status/" if STATUS_SITE_URL else "")
+if STATUS_PUBLIC_URL and not STATUS_PUBLIC_URL.endswith("/"):
+    STATUS_PUBLIC_URL += "/"
+# Where the prober writes the static snapshot (HTML per language, api/summary.json, feed.atom) after each
+# round; the reverse proxy serves it for /status/ when the app does not answer (deploy/nginx).
+STATUS_SNAPSHOT_DIR = Path(env.string("STATUS_SNAPSHOT_DIR", str(CLASSNOTE_HOME / "status-snapshot"))).resolve()
+# Also uploaded to an S3-compatible bucket (s3://bucket/prefix) to host the page on another origin.
+STATUS_SNAPSHOT_S3_URL = env.string("STATUS_SNAPSHOT_S3_URL", "")
+if STATUS_SNAPSHOT_S3_URL and not STATUS_SNAPSHOT_S3_URL.startswith("s3://"):
+    raise ImproperlyConfigured("STATUS_SNAPSHOT_S3_URL must look like s3://bucket/prefix.")
+# Endpoint and keys of that bucket: the file storage's S3_* settings unless given (unset keys: boto3's chain).
+STATUS_SNAPSHOT_S3_ENDPOINT_URL = env.string("STATUS_SNAPSHOT_S3_ENDPOINT_URL", env.string("S3_ENDPOINT_URL", ""))
+STATUS_SNAPSHOT_S3_REGION = env.string("STATUS_SNAPSHOT_S3_REGION", env.string("S3_REGION", ""))
+STATUS_SNAPSHOT_S3_ACCESS_KEY_ID = env.string("STATUS_SNAPSHOT_S3_ACCESS_KEY_ID", env.string("S3_ACCESS_KEY_ID", ""))
+STATUS_SNAPSHOT_S3_SECRET_ACCESS_KEY = env.string(
+    "STATUS_SNAPSHOT_S3_SECRET_ACCESS_KEY", env.string("S3_SECRET_ACCESS_KEY", "")
+)
+STATUS_SNAPSHOT_S3_VERIFY: bool | str = (
+    (env.string("S3_CA_BUNDLE", "") or True) if env.boolean("S3_VERIFY_TLS", True) else False
+)
+STATUS_SNAPSHOT_S3_ADDRESSING_STYLE = env.choice(
+    "S3_ADDRESSING_STYLE", "path" if STATUS_SNAPSHOT_S3_ENDPOINT_URL else "auto", ("auto", "path", "virtual")
+)
+# Seconds to connect and to read, one attempt per file: a slow bucket never holds up the prober for long.
+STATUS_SNAPSHOT_S3_TIMEOUT = env.integer("STATUS_SNAPSHOT_S3_TIMEOUT", 5, minimum=1, maximum=60)

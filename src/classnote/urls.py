@@ -100,6 +100,8 @@ urlpatterns = [
     path("incidents/", include("classnote.incidents.urls")),
     path("operator/status/", include("classnote.status.urls_operator")),
     path("operator/", include("classnote.security.urls")),
+    # The public status page (issue 15): the page, its Atom feed and summary.json.
+    path("status/", include("classnote.status.urls")),
     path("status/subscribe/", include("classnote.status.urls_subscribe")),
     path("api/", api.urls),
 ]

@@ -48,7 +48,7 @@ from classnote.accounts import tokens
 from classnote.accounts.models import User
 from classnote.base.roles import Role
 from classnote.cards.models import Card
-from classnote.tenancy.access import AUTHENTICATED
+from classnote.tenancy.access import AUTHENTICATED, PUBLIC
 from tests.api.conftest import session
 from tests.conftest import PASSWORD, Tenant
 from tests.files import samples
@@ -179,7 +179,7 @@ def audience_of(operation: Any) -> frozenset[str]:
 
 
 def admitted(actor: Actor, audience: frozenset[str]) -> bool:
-    return AUTHENTICATED in audience or actor.role in audience
+    return PUBLIC in audience or AUTHENTICATED in audience or actor.role in audience
 
 
 def run_operation(

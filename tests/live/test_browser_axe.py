@@ -264,7 +264,11 @@ def test_no_serious_or_critical_axe_violation_on_the_main_pages(tmp_path: Path) 
         anonymous = new_page()
         anonymous.goto(f"{server.url}/")
         tours: list[tuple[str, Page, list[str]]] = [
-            ("anonymous", anonymous, ["/", "/login/student/", "/accounts/login/", "/login/card/", "/privacy/", GONE]),
+            (
+                "anonymous",
+                anonymous,
+                ["/", "/login/student/", "/accounts/login/", "/login/card/", "/privacy/", "/status/", GONE],
+            ),
             ("pupil", pupil, ["/home/", class_path, lesson_path, pupil_card_path, "/portfolio/", "/settings/", GONE]),
             (
                 "teacher",

@@ -30,7 +30,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.operation import PathView
 from ninja.security import django_auth
 
-from classnote.api import cards, files, lessons, tenancy, tokens
+from classnote.api import cards, files, lessons, status, tenancy, tokens
 from classnote.api.security import ApiAuthenticationError, TokenAuth, gate
 from classnote.base.errors import ActionError
 from classnote.cards.actions import VersionConflict
@@ -81,6 +81,7 @@ api.add_router("/", tokens.router)
 api.add_router("/", cards.router)
 api.add_router("/", lessons.router)
 api.add_router("/", files.router)
+api.add_router("/", status.router)  # the public status page's summary.json (issue 15)
 
 
 def _detail(request: HttpRequest, message: str, status: int) -> HttpResponse:

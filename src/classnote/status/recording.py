@@ -25,7 +25,7 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 
 from classnote.base import outages
 from classnote.core import metrics
-from classnote.status import probe_tenant, prober
+from classnote.status import probe_tenant, prober, snapshot
 from classnote.status.models import ProbeResult
 from classnote.status.prober import Outcome
 
@@ -143,10 +143,13 @@ def suppress_all() -> Iterator[None]:
 def after_round(outcomes: list[Outcome]) -> None:
     """What runs after every round, recorded or spooled: the probe results on /metrics (this
     process's; in scale-out, a prober in a `classnote worker` shares PROMETHEUS_MULTIPROC_DIR with an
-    app process to be scraped, docs/operations.md *Metrics*)."""
+    app process to be scraped, docs/operations.md *Metrics*), then the static snapshot of the status
+    page (classnote.status.snapshot), which never raises: while the database is down the last good
+    snapshot stays, and /status/ and the reverse proxy show it with its age."""
     for outcome in outcomes:
         latency = None if outcome.latency_ms is None else outcome.latency_ms / 1000
         metrics.record_probe(outcome.component, outcome.ok, latency)
+    snapshot.publish()
 
 
 def purge_quietly() -> None:
