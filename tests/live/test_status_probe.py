@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.faults import servers
@@ -90,7 +92,26 @@ def red(results: list[dict[str, Any]]) -> set[str]:
     return {r["component"] for r in results if not r["ok"] and r["failed_step"]}
 
 
+STATE = re.compile(r'data-component="([\w-]+)".*?data-state-value="(\w+)"', re.S)
+
+
+def page_states(url: str) -> dict[str, str] | None:
+    """The state /status/ shows for each component (None when the page did not render)."""
+    try:
+        response = httpx.get(f"{url}/status/?lang=en", timeout=15)
+    except httpx.HTTPError:
+        return None
+    if response.status_code not in (200, 503) or "data-component" not in response.text:
+        return None
+    return dict(STATE.findall(response.text))
+
+
+def red_on_page(states: dict[str, str] | None) -> set[str]:
+    return {component for component, state in (states or {}).items() if state == "outage"}
+
+
 def outage_and_recovery(
+    url: str,
     env: dict[str, str],
     read_rows: Callable[[], list[tuple[Any, ...]]],
     spool: Path,
@@ -114,8 +135,15 @@ def outage_and_recovery(
     for result in outage:  # what a result says: a step and a status or an exception class, nothing more
         assert set(result) == {"component", "at", "answered", "ok", "latency_ms", "failed_step", "detail", "prober"}
         assert len(result["detail"]) <= 40, result
-    # LEAD: with the public page on main, assert here that /status/ still renders (the last
-    # snapshot, with its age) and shows AFFECTED red while the database is away.
+    # The public page still renders, and shows what the outage took down in red: from the spool
+    # while the database cannot be written (full disk), from the snapshot the prober published after
+    # its last round while the database is away (stopped), with its age.
+    wait_until(
+        every_second(lambda: red_on_page(page_states(url)) >= AFFECTED),
+        RED_WITHIN,
+        lambda: f"not red on /status/: {page_states(url)}; " + state(),
+    )
+    assert time.monotonic() - down_at <= RED_WITHIN
 
     bring_back()
     wait_until(every_second(lambda: not spooled(spool)), 120, lambda: "the spool was not emptied: " + state())
@@ -124,6 +152,11 @@ def outage_and_recovery(
     assert {(component, False) for component in AFFECTED} <= recorded, "the outage is in the database, not a gap"
     after = len(rows)
     wait_until(every_second(lambda: green(read_rows(), USER_FACING, after)), 90, lambda: "not green again: " + state())
+    wait_until(
+        every_second(lambda: {(page_states(url) or {}).get(c) for c in USER_FACING} == {"operational"}),
+        60,
+        lambda: f"/status/ not green again: {page_states(url)}",
+    )
     # The status page's figures (classnote.status.queries.summary): green now, and the last 24
     # hours' availability dropped for what the outage took down (it answered: up, not available).
     now = summary_of(env)
@@ -170,13 +203,15 @@ def setup_probe(env: dict[str, str], credentials: Path) -> None:
 
 
 def test_probe_records_a_full_disk_on_the_embedded_default_and_the_recovery(tmp_path: Path) -> None:
+    spool, credentials, log = tmp_path / "spool", tmp_path / "probe.json", tmp_path / "probe.log"
+    # The status files (spool, snapshot) off the full disk, on a volume of their own, as
+    # docs/operations.md advises; the service's database through its CLASSNOTE_HOME.
+    status_files = {"STATUS_SPOOL_DIR": str(spool), "STATUS_SNAPSHOT_DIR": str(tmp_path / "snapshot")}
     with (
         small_disk(96) as home,
-        running(home, STATUS_PROBE_SCHEDULED="false", REQUEST_TIMEOUT="6") as server,
+        running(home, STATUS_PROBE_SCHEDULED="false", REQUEST_TIMEOUT="6", **status_files) as server,
     ):
-        spool, credentials, log = tmp_path / "spool", tmp_path / "probe.json", tmp_path / "probe.log"
-        # The prober's own files off the full disk; the service's database through its CLASSNOTE_HOME.
-        env = server_env(home, STATUS_SPOOL_DIR=str(spool), STATUS_PROBE_SCHEDULED="false")
+        env = server_env(home, STATUS_PROBE_SCHEDULED="false", **status_files)
         setup_probe(env, credentials)
 
         def read_rows() -> list[tuple[Any, ...]]:
@@ -185,7 +220,9 @@ def test_probe_records_a_full_disk_on_the_embedded_default_and_the_recovery(tmp_
                 return db.execute(SELECT).fetchall()
 
         with prober(env, server.url, credentials, log):
-            outage_and_recovery(env, read_rows, spool, lambda: fill(home / "filler"), (home / "filler").unlink, log)
+            outage_and_recovery(
+                server.url, env, read_rows, spool, lambda: fill(home / "filler"), (home / "filler").unlink, log
+            )
 
 
 def test_probe_records_a_stopped_postgres_and_the_recovery(tmp_path: Path) -> None:
@@ -200,9 +237,11 @@ def test_probe_records_a_stopped_postgres_and_the_recovery(tmp_path: Path) -> No
             "REQUEST_TIMEOUT": "6",
             "DATABASE_STATEMENT_TIMEOUT": "4",
         }
+        spool, credentials, log = tmp_path / "spool", tmp_path / "probe.json", tmp_path / "probe.log"
+        # The prober on the same machine as the service: one spool, one snapshot directory.
+        extra |= {"STATUS_SPOOL_DIR": str(spool), "STATUS_SNAPSHOT_DIR": str(tmp_path / "snapshot")}
         with running(tmp_path / "home", **extra) as server:
-            spool, credentials, log = tmp_path / "spool", tmp_path / "probe.json", tmp_path / "probe.log"
-            env = server_env(tmp_path / "prober", STATUS_SPOOL_DIR=str(spool), **extra)
+            env = server_env(tmp_path / "prober", **extra)
             setup_probe(env, credentials)
 
             def read_rows() -> list[tuple[Any, ...]]:
@@ -213,4 +252,4 @@ def test_probe_records_a_stopped_postgres_and_the_recovery(tmp_path: Path) -> No
                     return []
 
             with prober(env, server.url, credentials, log):
-                outage_and_recovery(env, read_rows, spool, pg.stop, pg.start, log)
+                outage_and_recovery(server.url, env, read_rows, spool, pg.stop, pg.start, log)

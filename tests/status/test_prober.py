@@ -20,7 +20,7 @@ from classnote.accounts.tokens import hash_token
 from classnote.complaints.forms import ComplaintForm
 from classnote.incidents.forms import IncidentForm
 from classnote.lessons.models import Lesson
-from classnote.status import probe_tenant, prober, recording
+from classnote.status import probe_tenant, prober, recording, spool
 from classnote.status.models import ProbeResult
 from classnote.tenancy import access
 from classnote.tenancy.models import Municipality
@@ -77,10 +77,10 @@ def test_results_go_to_the_spool_while_the_database_fails_and_are_inserted_later
     with override_settings(STATUS_SPOOL_DIR=tmp_path):
         with mock.patch.object(ProbeResult.objects, "bulk_create", side_effect=OperationalError("disk is full")):
             assert recording.record([outcome("sign-in", False), outcome("api", True)], "here") is False
-        assert recording.spooled() == 2
+        assert spool.count() == 2
         assert not ProbeResult.objects.exists()
         assert recording.record([outcome("sign-in", True)], "here") is True
-        assert recording.spooled() == 0
+        assert spool.count() == 0
         fields = ("component", "ok", "failed_step", "detail", "prober")
         rows = list(ProbeResult.objects.order_by("id").values_list(*fields))
         assert rows == [

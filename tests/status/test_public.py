@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.utils import OperationalError
 from django.test import Client
 
-from classnote.status import public, snapshot
+from classnote.status import public, snapshot, spool
 from classnote.status import summary as s
 from tests.status import factories
 
@@ -256,3 +256,45 @@ def test_from_json_round_trips() -> None:
     assert [c.state for c in back.components] == [c.state for c in made.components]
     assert back.active_incidents[0].updates == made.active_incidents[0].updates
     assert back.maintenance[0].ends_at == made.maintenance[0].ends_at
+
+
+def test_while_the_database_is_down_each_round_publishes_the_spooled_states(snapshot_dir: Path, settings: Any) -> None:
+    """The prober's rounds go on while the database is away, their results in the spool: the snapshot
+    it publishes then is the last good one with each component's state from its latest result, so
+    /status/ (and the proxy's copy) turns red at once, not when the database is back."""
+    settings.STATUS_SPOOL_DIR = snapshot_dir.parent / "spool"
+    assert snapshot.publish(factories.summary(generated_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3)))
+    now = dt.datetime.now(dt.UTC)
+    spool.append(
+        [
+            {
+                "component": key,
+                "at": now.isoformat(),
+                "answered": True,
+                "ok": key == "api",
+                "latency_ms": 40,
+                "failed_step": "" if key == "api" else "login",
+                "detail": "HTTP 503",
+                "prober": "embedded",
+            }
+            for key in ("sign-in", "lessons", "files", "api")
+        ]
+    )
+    with database_down():
+        assert snapshot.publish()  # no database: the last snapshot, overlaid
+        response = Client().get("/status/?lang=en")
+    shown = snapshot.last()
+    assert shown is not None
+    states = {c.key: c.state for c in shown.components}
+    assert states["sign-in"] == states["lessons"] == states["files"] == s.OUTAGE
+    assert states["api"] == s.OPERATIONAL
+    assert shown.state == shown.service.state == s.OUTAGE
+    assert {c.key: c.failed_step for c in shown.components}["files"] == "login"
+    assert response.status_code == 503 and 'data-state-value="outage"' in response.content.decode()
+
+
+def test_without_a_database_or_a_snapshot_nothing_is_published(snapshot_dir: Path, settings: Any) -> None:
+    settings.STATUS_SPOOL_DIR = snapshot_dir.parent / "spool"
+    with database_down():
+        assert snapshot.publish() is False
+    assert not (snapshot_dir / "api" / "summary.json").exists()

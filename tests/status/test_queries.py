@@ -169,3 +169,30 @@ def test_the_summary_costs_a_fixed_number_of_queries_whatever_the_history() -> N
         Maintenance.objects.create(title=f"M{n}", starts_at=NOW + n * fig.DAY, ends_at=NOW + (n + 1) * fig.DAY)
     assert _count_queries() == small
     assert small <= 11
+
+
+def test_results_waiting_in_the_spool_count_as_observations() -> None:
+    """While the database cannot be written (a full disk), the round's results wait in the spool:
+    the page counts them all the same, so the outage shows as it happens."""
+    record(NOW - dt.timedelta(hours=1), NOW - 2 * MINUTE)
+    waiting = [
+        ProbeResult(
+            component=FILES,
+            at=NOW - 2 * MINUTE + dt.timedelta(seconds=t),
+            answered=True,
+            ok=False,
+            failed_step="upload",
+        )
+        for t in (0, 60)
+    ]
+    before = {c.key: c for c in queries.summary(NOW).components}
+    assert before[FILES].state == UNKNOWN  # the database alone: its last probe is older than the gap
+    summary = queries.summary(NOW, pending=waiting)
+    by_key = {c.key: c for c in summary.components}
+    assert by_key[FILES].state == OUTAGE and by_key[FILES].failed_step == "upload"
+    assert by_key[FILES].checked_at == waiting[-1].at
+    assert by_key[SIGN_IN].state == UNKNOWN  # nothing newer of it anywhere
+    assert summary.state == OUTAGE
+    day = by_key[FILES].periods["day"]
+    assert day.known_seconds - day.available_seconds == pytest.approx(120)  # failed since the first waiting
+    assert ProbeResult.objects.filter(ok=False).count() == 0  # counted, not stored

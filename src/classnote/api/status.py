@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, Router, Schema
 
-from classnote.status import public, queries
+from classnote.status import public, queries, spool
 from classnote.tenancy.access import PUBLIC, audience
 
 router = Router(tags=["status"])
@@ -83,6 +83,9 @@ class ComponentOut(Schema):
     user_facing: bool
     checked_at: str | None
     latency_ms: int | None
+    failed_step: str = Field(
+        description="The step of the last probe that failed (login, stream, upload, ...); empty when it succeeded."
+    )
     figures: PeriodsOut
     days: list[DayOut] = Field(description="The bar: one entry per day, oldest first (90 days).")
 
@@ -146,4 +149,4 @@ def status_summary(request: HttpRequest, response: HttpResponse) -> object:
         response["Cache-Control"] = "public, max-age=30"
     response["Access-Control-Allow-Origin"] = "*"
     page_url = settings.STATUS_PUBLIC_URL or request.build_absolute_uri(reverse("status_page"))
-    return public.as_json(queries.summary(), page_url)
+    return public.as_json(queries.summary(pending=spool.pending()), page_url)

@@ -157,6 +157,7 @@ def _component_json(component: s.ComponentStatus, position: int) -> dict[str, An
         "user_facing": component.user_facing,
         "checked_at": _iso(component.checked_at),
         "latency_ms": component.latency_ms,
+        "failed_step": component.failed_step,
         "figures": {
             **{period: _figures_json(component.periods.get(period)) for period in PERIODS},
             "previous_quarter": _figures_json(component.previous_quarter),
@@ -452,7 +453,7 @@ def _component_back(data: dict[str, Any]) -> s.ComponentStatus:
         state=data["state"],
         checked_at=_moment(data["checked_at"]),
         latency_ms=data["latency_ms"],
-        failed_step="",
+        failed_step=data.get("failed_step") or "",
         bars=bars,
         periods={p: f for p in PERIODS if (f := _figures_back(figures.get(p))) is not None},
         previous_quarter=_figures_back(figures.get("previous_quarter")),

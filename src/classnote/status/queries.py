@@ -9,7 +9,7 @@ minute). Drafts of incidents (``published_at`` unset) are never in it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from django.conf import settings
 from django.db.models import Q
@@ -85,8 +85,10 @@ def _posts(now: dt.datetime) -> tuple[list[Post], list[Post]]:
     return active, past
 
 
-def summary(now: dt.datetime | None = None) -> Summary:
-    """The whole status page as of ``now`` (default: the current time)."""
+def summary(now: dt.datetime | None = None, pending: Sequence[ProbeResult] = ()) -> Summary:
+    """The whole status page as of ``now`` (default: the current time). PENDING: probe results not
+    in the database yet (this machine's spool, ``spool.pending()``): observations all the same, so a
+    database that cannot be written shows as it happens."""
     now = (now or timezone.now()).astimezone(dt.UTC)
     today = now.date()
     yesterday = today - fig.DAY
@@ -111,6 +113,14 @@ def summary(now: dt.datetime | None = None) -> Summary:
 
     # 1 query: the raw probes of yesterday and today.
     observations = history.load_observations(raw_start, now + dt.timedelta(microseconds=1))
+    waiting = [p for p in pending if raw_start - dt.timedelta(seconds=gap) <= p.at <= now]
+    for result in waiting:
+        observations.setdefault(result.component, []).append(
+            fig.Obs(result.at, result.answered, result.ok, result.latency_ms)
+        )
+    for key in {result.component for result in waiting}:
+        observations[key].sort(key=lambda o: o.at)
+    latest_waiting = {result.component: result for result in waiting}  # oldest first: the last wins
     # Built once over [midnight yesterday, now); today, the last 24 hours and yesterday are parts of it.
     timelines = history.timelines_for(observations, windows, raw_start, now, gap=gap)
     today_figures = history.tally_for(timelines, observations, fig.midnight(today), now)
@@ -171,14 +181,12 @@ def summary(now: dt.datetime | None = None) -> Summary:
     def maintained(key: str) -> bool:
         return any(start <= now < end for start, end in windows.get(key, ()))
 
-    components = [
-        status(
-            key,
-            ProbeResult.objects.filter(component=key, at__lte=now).order_by("-at", "-id").first(),
-            maintained(key),
-        )
-        for key in COMPONENTS
-    ]
+    def last_probe(key: str) -> ProbeResult | None:
+        stored = ProbeResult.objects.filter(component=key, at__lte=now).order_by("-at", "-id").first()
+        waiting = latest_waiting.get(key)
+        return waiting if waiting is not None and (stored is None or waiting.at > stored.at) else stored
+
+    components = [status(key, last_probe(key), maintained(key)) for key in COMPONENTS]
     by_key: Mapping[str, ComponentStatus] = {c.key: c for c in components}
     service_periods = period_figures(SERVICE)
     service_previous = service_periods.pop("previous_quarter")

@@ -9,15 +9,11 @@ exactly the fields of a ``ProbeResult`` (no body, name or address).
 
 from __future__ import annotations
 
-import fcntl
-import json
 import logging
-import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -25,34 +21,17 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 
 from classnote.base import outages
 from classnote.core import metrics
-from classnote.status import probe_tenant, prober, snapshot
+from classnote.status import probe_tenant, prober, snapshot, spool
 from classnote.status.models import ProbeResult
 from classnote.status.prober import Outcome
 
 logger = logging.getLogger("classnote.status")
 EMBEDDED = probe_tenant.EMBEDDED
-FIELDS = ("component", "at", "answered", "ok", "latency_ms", "failed_step", "detail", "prober")
 
 
 def prober_name() -> str:
     """Which prober recorded a row: the host name of the machine running ``classnote probe``."""
     return socket.gethostname()[:100] or "probe"
-
-
-def spool_path() -> Path:
-    return Path(settings.STATUS_SPOOL_DIR) / "spool.jsonl"
-
-
-@contextmanager
-def _locked() -> Iterator[Path]:
-    path = spool_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with (path.parent / "spool.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield path
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _row(outcome: Outcome, name: str) -> dict[str, Any]:
@@ -68,42 +47,15 @@ def _row(outcome: Outcome, name: str) -> dict[str, Any]:
     }
 
 
-def _model(row: dict[str, Any]) -> ProbeResult:
-    values = {field: row.get(field) for field in FIELDS}
-    values["at"] = datetime.fromisoformat(str(row["at"]))
-    values["failed_step"] = values["failed_step"] or ""
-    values["detail"] = values["detail"] or ""
-    values["prober"] = values["prober"] or ""
-    return ProbeResult(**values)
-
-
-def spool(rows: list[dict[str, Any]]) -> None:
-    with _locked() as path:
-        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(descriptor, "a", encoding="utf-8") as out:
-            out.writelines(json.dumps(row, sort_keys=True) + "\n" for row in rows)
-            out.flush()
-            os.fsync(out.fileno())
-
-
-def spooled() -> int:
-    """How many results wait in the spool."""
-    try:
-        with spool_path().open(encoding="utf-8") as lines:
-            return sum(1 for line in lines if line.strip())
-    except FileNotFoundError:
-        return 0
-
-
 def record(outcomes: list[Outcome], name: str) -> bool:
     """Store the round's OUTCOMES (with what the spool holds first); True when they reached the
     database, False when they went to the spool."""
     rows = [_row(outcome, name) for outcome in outcomes]
-    with _locked() as path:
+    with spool.locked() as path:
         try:
-            waiting = _read(path)
+            waiting = spool.read(path)
             with transaction.atomic():
-                ProbeResult.objects.bulk_create([_model(row) for row in [*waiting, *rows]])
+                ProbeResult.objects.bulk_create([spool.as_model(row) for row in [*waiting, *rows]])
             if waiting:
                 path.unlink(missing_ok=True)
                 logger.info("status: %d spooled probe results recorded", len(waiting))
@@ -112,24 +64,8 @@ def record(outcomes: list[Outcome], name: str) -> bool:
             logger.warning("status: the database cannot take probe results (%s): spooled", type(error).__name__)
             with suppress_all():
                 connection.close()  # the next round connects afresh
-    spool(rows)
+    spool.append(rows)
     return False
-
-
-def _read(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    try:
-        with path.open(encoding="utf-8") as lines:
-            for line in lines:
-                try:
-                    row = json.loads(line)
-                except ValueError:  # a line torn by a crash mid-write: skipped
-                    continue
-                if isinstance(row, dict) and row.get("component") and row.get("at"):
-                    rows.append(row)
-    except FileNotFoundError:
-        pass
-    return rows
 
 
 @contextmanager

@@ -11,15 +11,20 @@ The prober calls ``publish()`` after every round: it never raises (a failure is 
 last good snapshot stays), and it does no more than one Summary and four renders.
 
 ``last()`` reads the published summary.json back: /status/ shows it, with its age, while the
-database is down.
+database is down. Rounds go on meanwhile, their results in the prober's spool: each snapshot then
+is the last good one with every component's state taken from its latest spooled result
+(``overlay``), so the page turns red while the database is away; the figures and bars stay as they
+were until it is back.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,11 +33,15 @@ import boto3
 from botocore.config import Config
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.utils import timezone
 from django.utils.translation import override
 
 from classnote.base import outages
-from classnote.status import public, queries
+from classnote.status import figures as fig
+from classnote.status import history, public, queries, spool
 from classnote.status import summary as s
+from classnote.status.components import COMPONENTS, USER_FACING
+from classnote.status.models import ProbeResult
 
 logger = logging.getLogger(__name__)
 
@@ -96,11 +105,70 @@ def render(summary: s.Summary) -> dict[str, bytes]:
     return files
 
 
+def current() -> s.Summary:
+    """The Summary to publish: from the database and the spool; while the database is down, the last
+    snapshot with the spooled results' states. Raises when there is neither."""
+    waiting = spool.pending()
+    try:
+        return queries.summary(pending=waiting)
+    except Exception as error:
+        outage = outages.classify(error)
+        base = last() if outage is not None and outage.dependency == outages.DATABASE else None
+        if base is None:
+            raise
+        return overlay(base, waiting)
+
+
+def overlay(base: s.Summary, results: list[ProbeResult], now: dt.datetime | None = None) -> s.Summary:
+    """BASE (the last snapshot) with each component's state, last check, latency and failed step from
+    its latest result among RESULTS that is newer than what BASE shows; the whole service's state
+    follows. Figures, bars and posts stay BASE's."""
+    now = now or timezone.now()
+    latest = {result.component: result for result in sorted(results, key=lambda r: r.at)}
+    gap = history.gap_seconds()
+    components = []
+    for component in base.components:
+        result = latest.get(component.key)
+        if result is None or (component.checked_at is not None and result.at <= component.checked_at):
+            components.append(component)
+            continue
+        state = fig.probe_state(
+            at=result.at,
+            answered=result.answered,
+            ok=result.ok,
+            latency_ms=result.latency_ms,
+            failed_step=result.failed_step,
+            objective_ms=COMPONENTS[component.key].objective_ms if component.key in COMPONENTS else 0,
+            now=now,
+            gap_seconds=gap,
+            in_maintenance=component.state == s.MAINTENANCE,
+        )
+        components.append(
+            replace(
+                component,
+                state=state,
+                checked_at=result.at,
+                latency_ms=result.latency_ms,
+                failed_step="" if result.ok else result.failed_step,
+            )
+        )
+    states = {c.key: c.state for c in components}
+    service_state = fig.service_state([states[key] for key in USER_FACING if key in states])
+    return replace(
+        base,
+        generated_at=now,
+        state=service_state,
+        service=replace(base.service, state=service_state),
+        components=components,
+        snapshot_age_seconds=None,
+    )
+
+
 def publish(summary: s.Summary | None = None) -> bool:
     """Render and write the snapshot (and upload it when a bucket is set). True when written; never
     raises: the prober's round goes on, and the last good snapshot stays."""
     try:
-        files = render(summary if summary is not None else queries.summary())
+        files = render(summary if summary is not None else current())
         target = directory()
         for name, content in files.items():
             _write(target / name, content)
