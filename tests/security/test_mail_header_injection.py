@@ -165,6 +165,11 @@ MAIL_CALLS = (
 # Files that may compose or send mail, and what they send. A new mail needs a test above.
 MAIL_SENDERS = {
     "complaints/mail.py": "the acknowledgement and outcome of a complaint, to the submitter's checked address",
+    "status/notify.py": (
+        "the confirmation of a status subscription and notices of public incidents and maintenance, to the "
+        "subscriber's address checked by the form's EmailField; subjects are the operator's titles with line "
+        "breaks removed"
+    ),
 }
 
 

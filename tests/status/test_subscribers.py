@@ -148,6 +148,17 @@ def test_notices_are_in_the_subscribers_language(client: Client, operator: User)
     assert "購読を解除" in notice.body
 
 
+def test_a_title_with_line_breaks_makes_a_one_line_subject(client: Client, operator: User) -> None:
+    confirmed_subscriber(client, "en@example.org", "en")
+    title = "Slow uploads\r\nBcc: victim@example.org"
+    actions.open_incident(operator, title=title, impact="minor", components=["files"], body="Looking into it.")
+    notice = mail.outbox[-1]
+    assert "\n" not in notice.subject and "\r" not in notice.subject
+    assert notice.subject.endswith("Slow uploads Bcc: victim@example.org")
+    assert "victim@example.org" not in notice.message().get_all("Bcc", [])
+    assert notice.recipients() == ["en@example.org"]
+
+
 def test_drafts_are_not_sent(client: Client, operator: User, settings: Any) -> None:
     from tests.status.test_incidents import probes
 

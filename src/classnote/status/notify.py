@@ -146,7 +146,10 @@ def notice_mail(subscriber: Subscriber, event: str, post: StatusIncident | Maint
             INCIDENT_RESOLVED: _("Resolved: %(title)s"),
             MAINTENANCE_ANNOUNCED: _("Maintenance: %(title)s"),
         }
-        subject = f"[{settings.CLASSNOTE_SITE_NAME}] " + subjects[event] % {"title": post.title}
+        # One line whatever the title holds: a line break in a header would be refused (or, in a
+        # looser library, start a header of its own).
+        title = " ".join(post.title.split())
+        subject = f"[{settings.CLASSNOTE_SITE_NAME}] " + subjects[event] % {"title": title}
         context: dict[str, Any] = {
             "event": event,
             "post": post,
