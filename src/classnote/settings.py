@@ -759,6 +759,9 @@ STATUS_SUBSCRIPTIONS_PER_HOUR = env.integer("STATUS_SUBSCRIPTIONS_PER_HOUR", 5, 
 STATUS_PUBLIC_URL = env.string("STATUS_PUBLIC_URL", f"{STATUS_SITE_URL}/status/" if STATUS_SITE_URL else "")
 if STATUS_PUBLIC_URL and not STATUS_PUBLIC_URL.endswith("/"):
     STATUS_PUBLIC_URL += "/"
+# Seconds one computed summary serves every visitor of /status/, its feed and summary.json (0: computed
+# for each request). A summary costs about 0.1 s of CPU; the page is public and polled every 30 s.
+STATUS_PAGE_CACHE_SECONDS = env.integer("STATUS_PAGE_CACHE_SECONDS", 10, minimum=0, maximum=300)
 # Where the prober writes the static snapshot (HTML per language, api/summary.json, feed.atom) after each
 # round; the reverse proxy serves it for /status/ when the app does not answer (deploy/nginx).
 STATUS_SNAPSHOT_DIR = Path(env.string("STATUS_SNAPSHOT_DIR", str(CLASSNOTE_HOME / "status-snapshot"))).resolve()

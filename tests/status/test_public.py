@@ -298,3 +298,21 @@ def test_without_a_database_or_a_snapshot_nothing_is_published(snapshot_dir: Pat
     with database_down():
         assert snapshot.publish() is False
     assert not (snapshot_dir / "api" / "summary.json").exists()
+
+
+def test_one_summary_serves_every_visitor_for_a_few_seconds(settings: Any) -> None:
+    """A summary costs about 0.1 s of CPU and the page is public: the page, the feed and both JSON
+    documents share one per language for STATUS_PAGE_CACHE_SECONDS, not one per request."""
+    settings.STATUS_PAGE_CACHE_SECONDS = 10
+    made = factories.summary()
+    with mock.patch("classnote.status.queries.summary", return_value=made) as computed:
+        for path in ("/status/", "/status/feed.atom", "/status/api/summary.json", "/api/status/summary.json"):
+            assert Client().get(path).status_code == 200, path
+        assert computed.call_count == 1
+        Client().get("/status/", HTTP_ACCEPT_LANGUAGE="ja")
+        assert computed.call_count == 2  # the names are in the visitor's language: one per language
+    settings.STATUS_PAGE_CACHE_SECONDS = 0
+    with mock.patch("classnote.status.queries.summary", return_value=made) as computed:
+        Client().get("/status/")
+        Client().get("/status/")
+        assert computed.call_count == 2

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, Router, Schema
 
-from classnote.status import public, queries, spool
+from classnote.status import public, queries
 from classnote.tenancy.access import PUBLIC, audience
 
 router = Router(tags=["status"])
@@ -149,4 +149,4 @@ def status_summary(request: HttpRequest, response: HttpResponse) -> object:
         response["Cache-Control"] = "public, max-age=30"
     response["Access-Control-Allow-Origin"] = "*"
     page_url = settings.STATUS_PUBLIC_URL or request.build_absolute_uri(reverse("status_page"))
-    return public.as_json(queries.summary(pending=spool.pending()), page_url)
+    return public.as_json(queries.shared_summary(), page_url)

@@ -8,16 +8,19 @@ minute). Drafts of incidents (``published_at`` unset) are never in it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from classnote.status import figures as fig
-from classnote.status import history
+from classnote.status import history, spool
 from classnote.status.components import COMPONENTS, USER_FACING
 from classnote.status.models import DailyAggregate, IncidentState, Maintenance, ProbeResult, StatusIncident
 from classnote.status.summary import ComponentStatus, Figures, Post, Summary
@@ -215,3 +218,23 @@ def summary(now: dt.datetime | None = None, pending: Sequence[ProbeResult] = ())
         past_incidents=past,
         maintenance=[_maintenance_post(m, now) for m in maintenance_rows if m.ends_at > now],
     )
+
+
+def shared_summary() -> Summary:
+    """The current Summary, shared by every visitor of the same language for STATUS_PAGE_CACHE_SECONDS:
+    one costs about 0.1 s of CPU (docs/performance.md), and the page is public (and polled by its
+    script), so it must not be computed once per view. A cache that fails is a miss."""
+    seconds = settings.STATUS_PAGE_CACHE_SECONDS
+    key = f"status:summary:{get_language()}"
+    if seconds:
+        try:
+            cached = cache.get(key)
+        except Exception:  # noqa: BLE001 - the cache is only a shortcut
+            cached = None
+        if isinstance(cached, Summary):
+            return cached
+    current = summary(pending=spool.pending())
+    if seconds:
+        with contextlib.suppress(Exception):  # the cache is only a shortcut
+            cache.set(key, current, seconds)
+    return current

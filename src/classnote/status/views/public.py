@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from classnote.base import outages
-from classnote.status import public, queries, snapshot, spool
+from classnote.status import public, queries, snapshot
 from classnote.status import summary as s
 from classnote.tenancy.access import PUBLIC, audience
 
@@ -56,7 +56,7 @@ def subscribe_url() -> str:
 def _summary() -> s.Summary | None:
     """The current Summary, or the last snapshot's while the database is down (None: neither)."""
     try:
-        return queries.summary(pending=spool.pending())
+        return queries.shared_summary()
     except Exception as error:
         outage = outages.classify(error)
         if outage is None or outage.dependency != outages.DATABASE:
@@ -108,7 +108,7 @@ def feed(request: HttpRequest) -> HttpResponse:
     language = _language(request)
     here = page_url(request)
     feed_url = request.build_absolute_uri(reverse("status_feed"))
-    body = public.as_atom(queries.summary(pending=spool.pending()), here, feed_url, language)
+    body = public.as_atom(queries.shared_summary(), here, feed_url, language)
     response = HttpResponse(body, content_type="application/atom+xml; charset=utf-8")
     response["Content-Language"] = language
     return _cacheable(request, response)
@@ -120,7 +120,7 @@ def summary_json(request: HttpRequest) -> HttpResponse:
     """summary.json (described in the API's OpenAPI document as GET /api/status/summary.json, the
     same document)."""
     with override(_language(request)):
-        data = public.as_json(queries.summary(pending=spool.pending()), page_url(request))
+        data = public.as_json(queries.shared_summary(), page_url(request))
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
     response["Access-Control-Allow-Origin"] = "*"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
