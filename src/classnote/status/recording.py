@@ -62,8 +62,9 @@ def record(outcomes: list[Outcome], name: str) -> bool:
             return True
         except (DatabaseError, outages.Unavailable) as error:
             logger.warning("status: the database cannot take probe results (%s): spooled", type(error).__name__)
-            with suppress_all():
-                connection.close()  # the next round connects afresh
+            if not connection.in_atomic_block:  # never under a caller's transaction
+                with suppress_all():
+                    connection.close()  # the next round connects afresh
     spool.append(rows)
     return False
 
